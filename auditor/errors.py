@@ -1,0 +1,23 @@
+"""One error hierarchy, mapped once to exit codes and messages by the CLI."""
+
+from __future__ import annotations
+
+
+class AuditorError(Exception):
+    """Base of every error the auditor reports to a user without a traceback."""
+
+
+class UsageError(AuditorError):
+    """Bad command-line arguments or configuration."""
+
+
+class InputReadError(AuditorError):
+    """An input file that cannot be read or parsed at all."""
+
+
+class PolicyError(AuditorError):
+    """A policy file that fails its schema or whose CEL condition does not compile."""
+
+
+class LiveReadError(AuditorError):
+    """A live read that failed (denied, exhausted retries, unreachable)."""

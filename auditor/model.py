@@ -1,0 +1,380 @@
+"""The typed picture every source produces and every consumer reads.
+
+Terraform (HCL or plan JSON) and the live reader both yield these frozen objects; the policy engine, drift
+comparison and reporters only ever read them. Nothing downstream mutates a model object.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class Unresolved:
+    """A value that cannot be known statically: an unset variable, a computed attribute, a remote module."""
+
+    expression: str
+    """The source text (or plan path) that produced the value, shown to the user."""
+
+    def __str__(self) -> str:
+        return f"${{{self.expression}}}"
+
+
+class Severity(enum.Enum):
+    CRITICAL = "critical"
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        """Higher is worse; used for `--fail-on` comparisons and sorting."""
+        return _SEVERITY_RANK[self]
+
+    @classmethod
+    def parse(cls, text: str) -> Severity:
+        try:
+            return cls(text.lower())
+        except ValueError:
+            allowed = "|".join(s.value for s in cls)
+            raise ValueError(f"unknown severity {text!r} (expected {allowed})") from None
+
+
+_SEVERITY_RANK = {
+    Severity.INFO: 0,
+    Severity.LOW: 1,
+    Severity.MEDIUM: 2,
+    Severity.HIGH: 3,
+    Severity.CRITICAL: 4,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """Where a fact comes from: a file and line for intent, a resource name for live state."""
+
+    path: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}" if self.line else self.path
+
+
+class PrincipalKind(enum.Enum):
+    USER = "user"
+    GROUP = "group"
+    SERVICE_ACCOUNT = "serviceAccount"
+    DOMAIN = "domain"
+    ALL_USERS = "allUsers"
+    ALL_AUTHENTICATED_USERS = "allAuthenticatedUsers"
+    PRINCIPAL = "principal"
+    PRINCIPAL_SET = "principalSet"
+    DELETED = "deleted"
+    PROJECT_ROLE = "projectRole"
+    """Convenience members such as `projectOwner:p`, `projectEditor:p`, `projectViewer:p`."""
+    UNRESOLVED = "unresolved"
+    OTHER = "other"
+
+
+HUMAN_KINDS = frozenset(
+    {
+        PrincipalKind.USER,
+        PrincipalKind.GROUP,
+        PrincipalKind.DOMAIN,
+        PrincipalKind.ALL_USERS,
+        PrincipalKind.ALL_AUTHENTICATED_USERS,
+    }
+)
+PUBLIC_KINDS = frozenset({PrincipalKind.ALL_USERS, PrincipalKind.ALL_AUTHENTICATED_USERS})
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    member: str
+    """The IAM member string exactly as written (`user:a@b.c`), or the expression text when unresolved."""
+    kind: PrincipalKind
+
+    @classmethod
+    def parse(cls, member: str | Unresolved) -> Principal:
+        if isinstance(member, Unresolved):
+            return cls(str(member), PrincipalKind.UNRESOLVED)
+        if member in ("allUsers", "allAuthenticatedUsers"):
+            return cls(member, PrincipalKind(member))
+        prefix, sep, _ = member.partition(":")
+        if not sep:
+            return cls(member, PrincipalKind.OTHER)
+        if prefix == "deleted":
+            return cls(member, PrincipalKind.DELETED)
+        if prefix in ("projectOwner", "projectEditor", "projectViewer"):
+            return cls(member, PrincipalKind.PROJECT_ROLE)
+        if member.startswith("principalSet://"):
+            return cls(member, PrincipalKind.PRINCIPAL_SET)
+        if member.startswith("principal://"):
+            return cls(member, PrincipalKind.PRINCIPAL)
+        try:
+            return cls(member, PrincipalKind(prefix))
+        except ValueError:
+            return cls(member, PrincipalKind.OTHER)
+
+    @property
+    def human(self) -> bool:
+        """A person or a group of people (including the public), as opposed to a workload identity."""
+        return self.kind in HUMAN_KINDS
+
+    @property
+    def public(self) -> bool:
+        return self.kind in PUBLIC_KINDS
+
+    @property
+    def email(self) -> str | None:
+        if self.kind in (PrincipalKind.USER, PrincipalKind.GROUP, PrincipalKind.SERVICE_ACCOUNT):
+            return self.member.partition(":")[2].split("?uid=")[0]
+        return None
+
+    @property
+    def service_agent(self) -> bool:
+        """Google-managed service agents (`service-N@gcp-sa-*.iam.gserviceaccount.com` and the like)."""
+        email = self.email or ""
+        return self.kind is PrincipalKind.SERVICE_ACCOUNT and (
+            "@gcp-sa-" in email
+            or email.endswith("@cloudservices.gserviceaccount.com")
+            or email.endswith("@cloudbuild.gserviceaccount.com")
+            or (email.startswith("service-") and email.endswith(".iam.gserviceaccount.com") and "@" in email)
+        )
+
+
+class ScopeKind(enum.Enum):
+    PROJECT = "project"
+    FOLDER = "folder"
+    ORGANIZATION = "organization"
+    SERVICE_ACCOUNT = "service_account"
+    NOTEBOOK_INSTANCE = "notebook_instance"
+    """A v1 user-managed notebook (google_notebooks_instance)."""
+    WORKBENCH_INSTANCE = "workbench_instance"
+    """A v2 Workbench instance (google_workbench_instance)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """The resource an IAM policy is attached to."""
+
+    kind: ScopeKind
+    name: str | Unresolved
+    """Project id, `folders/N`, `organizations/N`, service account email, or instance
+    `projects/P/locations/L/instances/I`."""
+
+    def __str__(self) -> str:
+        return f"{self.kind.value}:{self.name}"
+
+
+class Authority(enum.Enum):
+    """How much of the live policy a Terraform resource claims (see GCP-NOTES.md)."""
+
+    POLICY = "policy"
+    BINDING = "binding"
+    MEMBER = "member"
+    REMOVE = "remove"
+    LIVE = "live"
+    """Read from the live project, not declared."""
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    expression: str | Unresolved
+    title: str | Unresolved = ""
+    description: str | Unresolved = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Binding:
+    scope: Scope
+    role: str | Unresolved
+    members: tuple[Principal, ...]
+    authority: Authority
+    address: str
+    """Terraform address (`module.m.google_project_iam_member.x["k"]`) or live resource name."""
+    location: Location
+    condition: Condition | None = None
+    unresolved: tuple[str, ...] = ()
+    """Expression texts of the parts that could not be resolved (role, members, scope, condition)."""
+
+    @property
+    def identity(self) -> tuple[str, str]:
+        """Binding identity is (role, condition expression); titles are cosmetic."""
+        expression = self.condition.expression if self.condition else ""
+        return (str(self.role), str(expression))
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceAccount:
+    email: str | Unresolved
+    project: str | Unresolved
+    address: str
+    location: Location
+    account_id: str | Unresolved = ""
+    display_name: str | Unresolved = ""
+    disabled: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceAccountKey:
+    service_account: str | Unresolved
+    address: str
+    location: Location
+
+
+@dataclass(frozen=True, slots=True)
+class Accelerator:
+    type: str | Unresolved
+    core_count: int | Unresolved
+
+
+@dataclass(frozen=True, slots=True)
+class ShieldedVm:
+    secure_boot: bool | Unresolved | None = None
+    """None: not set in the declaration (the API default applies)."""
+    vtpm: bool | Unresolved | None = None
+    integrity_monitoring: bool | Unresolved | None = None
+
+
+DEFAULT_SERVICE_ACCOUNT = "default"
+"""The value of `NotebookInstance.service_account` when the instance runs as the Compute Engine default."""
+
+
+@dataclass(frozen=True, slots=True)
+class NotebookInstance:
+    """A notebook instance of either API generation, normalised to one shape."""
+
+    name: str | Unresolved
+    """Short instance name."""
+    project: str | Unresolved
+    zone: str | Unresolved
+    generation: str
+    """`v1` (google_notebooks_instance / notebooks v1) or `v2` (google_workbench_instance / notebooks v2)."""
+    address: str
+    location: Location
+    machine_type: str | Unresolved | None = None
+    accelerators: tuple[Accelerator, ...] = ()
+    image: str | Unresolved | None = None
+    """`project/family:F`, `project/image:I` or `container:REPO:TAG`."""
+    service_account: str | Unresolved = DEFAULT_SERVICE_ACCOUNT
+    """Email, or DEFAULT_SERVICE_ACCOUNT when none is set (the default compute service account)."""
+    public_ip: bool | Unresolved = True
+    shielded_vm: ShieldedVm = field(default_factory=ShieldedVm)
+    metadata: Mapping[str, str | Unresolved] = field(default_factory=dict)
+    labels: Mapping[str, str | Unresolved] = field(default_factory=dict)
+
+    @property
+    def full_name(self) -> str:
+        return f"projects/{self.project}/locations/{self.zone}/instances/{self.name}"
+
+    @property
+    def uses_default_service_account(self) -> bool:
+        sa = self.service_account
+        return sa == DEFAULT_SERVICE_ACCOUNT or (
+            isinstance(sa, str) and sa.endswith("-compute@developer.gserviceaccount.com")
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class CustomRole:
+    role: str | Unresolved
+    """Full role name: `projects/P/roles/ID` or `organizations/O/roles/ID`."""
+    role_id: str | Unresolved
+    permissions: frozenset[str]
+    address: str
+    location: Location
+    unresolved: tuple[str, ...] = ()
+
+
+class ConflictKind(enum.Enum):
+    POLICY_WITH_BINDING_OR_MEMBER = "policy_with_binding_or_member"
+    BINDING_WITH_MEMBER = "binding_with_member"
+    DUPLICATE_BINDING = "duplicate_binding"
+    DUPLICATE_POLICY = "duplicate_policy"
+
+
+@dataclass(frozen=True, slots=True)
+class Conflict:
+    """Terraform resources that overwrite each other on every apply."""
+
+    kind: ConflictKind
+    scope: Scope
+    role: str | Unresolved | None
+    addresses: tuple[str, ...]
+    locations: tuple[Location, ...]
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class InputError:
+    """An input that could not be read; the rest is still audited."""
+
+    path: str
+    message: str
+    line: int | None = None
+    column: int | None = None
+
+    def __str__(self) -> str:
+        if self.line is not None:
+            return f"{self.path}:{self.line}:{self.column or 1}: {self.message}"
+        return f"{self.path}: {self.message}"
+
+
+@dataclass(frozen=True, slots=True)
+class Intent:
+    """Everything the inputs declare (or, for the live reader, everything read)."""
+
+    bindings: tuple[Binding, ...] = ()
+    service_accounts: tuple[ServiceAccount, ...] = ()
+    keys: tuple[ServiceAccountKey, ...] = ()
+    instances: tuple[NotebookInstance, ...] = ()
+    custom_roles: tuple[CustomRole, ...] = ()
+    conflicts: tuple[Conflict, ...] = ()
+    errors: tuple[InputError, ...] = ()
+
+
+class FindingKind(enum.Enum):
+    INTENT = "intent"
+    LIVE = "live"
+    DRIFT = "drift"
+
+
+@dataclass(frozen=True, slots=True)
+class Suppression:
+    policy_id: str
+    reason: str
+    until: str | None = None
+    """ISO date (YYYY-MM-DD) after which the suppression stops working."""
+    source: str = ""
+    """Where it was written: `path:line` of the comment, or the config file."""
+    expired: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    rule: str
+    severity: Severity
+    kind: FindingKind
+    resource: str
+    message: str
+    location: Location
+    """Required: a finding without a place to look at is useless."""
+    principal: str | None = None
+    role: str | None = None
+    remediation: str = ""
+    field: str | None = None
+    declared: str | None = None
+    live: str | None = None
+    suppression: Suppression | None = None
+
+    def __post_init__(self) -> None:
+        if not self.location.path:
+            raise ValueError(f"finding {self.rule} on {self.resource} has no location")
+
+    @property
+    def suppressed(self) -> bool:
+        return self.suppression is not None and not self.suppression.expired

@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+import pytest
+
+from auditor.model import Finding, FindingKind, Location, Principal, PrincipalKind, Severity, Unresolved
+
+
+@pytest.mark.parametrize(
+    ("member", "kind", "human"),
+    [
+        ("user:a@example.com", PrincipalKind.USER, True),
+        ("group:g@example.com", PrincipalKind.GROUP, True),
+        ("domain:example.com", PrincipalKind.DOMAIN, True),
+        ("allUsers", PrincipalKind.ALL_USERS, True),
+        ("allAuthenticatedUsers", PrincipalKind.ALL_AUTHENTICATED_USERS, True),
+        ("serviceAccount:sa@p.iam.gserviceaccount.com", PrincipalKind.SERVICE_ACCOUNT, False),
+        ("principal://iam.googleapis.com/locations/global/workforcePools/p/subject/s", PrincipalKind.PRINCIPAL, False),
+        (
+            "principalSet://iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/p/*",
+            PrincipalKind.PRINCIPAL_SET,
+            False,
+        ),
+        ("deleted:user:a@example.com?uid=123", PrincipalKind.DELETED, False),
+        ("projectOwner:p", PrincipalKind.PROJECT_ROLE, False),
+    ],
+)
+def test_principal_kinds(member: str, kind: PrincipalKind, human: bool) -> None:
+    principal = Principal.parse(member)
+    assert principal.kind is kind
+    assert principal.human is human
+
+
+def test_unresolved_member_is_kept_with_its_expression() -> None:
+    principal = Principal.parse(Unresolved("var.member"))
+    assert principal.kind is PrincipalKind.UNRESOLVED
+    assert principal.member == "${var.member}"
+
+
+def test_service_agents_are_recognised() -> None:
+    assert Principal.parse("serviceAccount:service-123@gcp-sa-notebooks.iam.gserviceaccount.com").service_agent
+    assert not Principal.parse("serviceAccount:nb@p.iam.gserviceaccount.com").service_agent
+
+
+def test_severity_order_and_parse() -> None:
+    assert Severity.CRITICAL.rank > Severity.HIGH.rank > Severity.MEDIUM.rank > Severity.LOW.rank
+    assert Severity.parse("HIGH") is Severity.HIGH
+    with pytest.raises(ValueError, match="unknown severity"):
+        Severity.parse("urgent")
+
+
+def test_finding_requires_a_location() -> None:
+    with pytest.raises(ValueError, match="no location"):
+        Finding("r", Severity.LOW, FindingKind.INTENT, "x", "m", Location(""))
