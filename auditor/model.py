@@ -378,3 +378,34 @@ class Finding:
     @property
     def suppressed(self) -> bool:
         return self.suppression is not None and not self.suppression.expired
+
+
+@dataclass(frozen=True, slots=True)
+class ReadError:
+    """A live read that failed (denied, retries exhausted, location unreachable): the report is incomplete."""
+
+    call: str
+    """The API call as named in the simulator's fault list, e.g. `serviceAccounts.getIamPolicy`."""
+    resource: str
+    message: str
+    permission: str | None = None
+    """The IAM permission that was missing, when the read was denied."""
+
+    def __str__(self) -> str:
+        needed = f" (needs {self.permission})" if self.permission else ""
+        return f"{self.call} {self.resource}: {self.message}{needed}"
+
+
+@dataclass(frozen=True, slots=True)
+class AuditResult:
+    """What a command hands to a reporter: findings plus everything that went wrong while producing them."""
+
+    findings: tuple[Finding, ...]
+    errors: tuple[InputError | ReadError, ...] = ()
+    scanned: tuple[str, ...] = ()
+    """The paths (or projects) audited, for the report header."""
+
+    @property
+    def complete(self) -> bool:
+        """False when any input or live read failed: such a report never passes as clean."""
+        return not self.errors
