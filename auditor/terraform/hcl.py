@@ -161,6 +161,7 @@ class _Module:
         self.variables = self._bind_variables(inputs)
         self.locals = _Lazy(self._attribute_names("locals"), self._local, "local")
         self.provider = self._own_provider() or provider or _Provider()
+        self._tables = {kind: self._index_blocks(kind) for kind in ("resource", "data")}
         resources = self._by_type("resource")
         self.resources = {t: _Lazy(list(names), self._resource_value(t), t) for t, names in resources.items()}
         data = self._by_type("data")
@@ -194,6 +195,9 @@ class _Module:
         return [name for block, _ in self.blocks.get(block_type, []) for name in block.attributes]
 
     def _by_type(self, block_type: str) -> dict[str, dict[str, tuple[Block, str]]]:
+        return self._tables[block_type]
+
+    def _index_blocks(self, block_type: str) -> dict[str, dict[str, tuple[Block, str]]]:
         out: dict[str, dict[str, tuple[Block, str]]] = {}
         for block, path in self.blocks.get(block_type, []):
             if len(block.labels) != 2:
