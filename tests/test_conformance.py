@@ -7,11 +7,8 @@ and from the HCL) merged per scope as Google merges them equal the expected bind
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import json
 import os
-import shutil
 from collections import defaultdict
 from collections.abc import Iterable
 from pathlib import Path
@@ -19,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from auditor.model import Authority, Binding, Scope, ScopeKind, Unresolved
+from auditor.terraform.hcl import load_module
 from auditor.terraform.plan import read_plan
 from auditor.terraform.semantics import build_intent
 
@@ -133,13 +131,9 @@ def _cases() -> list:
     return cases
 
 
-def _bindings_from_hcl(name: str, tmp_path: Path) -> tuple[Binding, ...]:
-    if importlib.util.find_spec("auditor.terraform.hcl") is None:
-        pytest.skip("HCL loader not merged yet")
-    hcl = importlib.import_module("auditor.terraform.hcl")
+def _bindings_from_hcl(name: str) -> tuple[Binding, ...]:
     # The rendered directory holds ~50 unrelated configurations; load this one alone.
-    shutil.copy(RENDERED / f"{name}.tf", tmp_path / "main.tf")
-    instances, errors = hcl.load_directory(tmp_path)
+    instances, errors = load_module(RENDERED, files=[RENDERED / f"{name}.tf"])
     assert not errors, errors
     return build_intent(instances, errors).bindings
 
@@ -151,14 +145,14 @@ def test_corpus_has_the_expected_triplets(shared: Path) -> None:
 
 
 @pytest.mark.parametrize(("name", "source"), _cases())
-def test_bindings_match_terraform_validator(shared: Path, tmp_path: Path, name: str, source: str) -> None:
+def test_bindings_match_terraform_validator(shared: Path, name: str, source: str) -> None:
     expected = expected_policies(json.loads((RENDERED / f"{name}.json").read_text()))
     if source == "plan":
         instances, errors = read_plan(RENDERED / f"{name}.tfplan.json")
         assert not errors, errors
         bindings = build_intent(instances, errors).bindings
     else:
-        bindings = _bindings_from_hcl(name, tmp_path)
+        bindings = _bindings_from_hcl(name)
     assert derived_policies(bindings) == expected
 
 
