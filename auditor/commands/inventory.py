@@ -55,8 +55,9 @@ def run(args: argparse.Namespace) -> int:
         args.output.write_text(text, encoding="utf-8")
     else:
         sys.stdout.write(text)
-    for error in intent.errors:
-        print(f"auditor: {error}", file=sys.stderr)
+    if output_format == "json":
+        for error in intent.errors:
+            print(f"auditor: {error}", file=sys.stderr)
     return 2 if intent.errors else 0
 
 
@@ -110,8 +111,9 @@ def render_table(intent: Intent) -> str:
         members = ", ".join(m.member for m in b.members)
         if b.condition:
             members += f"  [if {b.condition.expression}]"
-        role = f"{b.role}" + (" (unresolved)" if b.unresolved else "")
-        bindings.add_row(*(escape(str(v)) for v in (b.scope, role, members, b.authority.value, b.location)))
+        if b.unresolved:
+            members += f"  (unresolved: {', '.join(b.unresolved)})"
+        bindings.add_row(*(escape(str(v)) for v in (b.scope, b.role, members, b.authority.value, b.location)))
     console.print(bindings)
     instances = Table(title="Notebook instances")
     for column in ("instance", "gen", "machine", "service account", "public ip", "location"):
