@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import random
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -137,3 +139,18 @@ def test_render_report_dispatches_every_format() -> None:
         assert render_report(name, fixture.result, **fixture.options())
     with pytest.raises(UsageError, match="unknown report format"):
         render_report("xml", fixture.result)
+
+
+def test_exit_codes_match_the_cli() -> None:
+    from auditor import cli
+
+    assert (EXIT_OK, EXIT_FINDINGS, EXIT_ERROR) == (cli.EXIT_OK, cli.EXIT_FINDINGS, cli.EXIT_ERROR)
+
+
+def test_machine_formats_import_neither_rich_nor_google(repo_root: Path) -> None:
+    code = (
+        "import sys, auditor.report.json_report, auditor.report.sarif, auditor.report.markdown, auditor.baseline;"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'rich', 'google', 'grpc'}))"
+    )
+    output = subprocess.run([sys.executable, "-c", code], cwd=repo_root, capture_output=True, text=True, check=True)
+    assert output.stdout.strip() == "[]"
