@@ -7,6 +7,7 @@ evaluates. That is both faster and lossless (literals stay apart from expression
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import pickle
@@ -358,11 +359,17 @@ def _cache_dir() -> Path | None:
 
 
 def _cache_key(content: bytes) -> str:
-    from hcl2.version import version as hcl2_version
-
     digest = hashlib.sha256(content)
-    digest.update(f"\0{SYNTAX_VERSION}\0{hcl2_version}".encode())
+    digest.update(f"\0{SYNTAX_VERSION}\0{_hcl2_version()}".encode())
     return digest.hexdigest()
+
+
+@functools.cache
+def _hcl2_version() -> str:
+    # Read from the distribution metadata: importing hcl2 itself pulls Lark in, which a warm run never needs.
+    from importlib.metadata import version
+
+    return version("python-hcl2")
 
 
 def _parse_bytes(path: str, content: bytes) -> ParsedFile | InputError:
@@ -384,7 +391,7 @@ PARALLEL_THRESHOLD_BYTES = 96_000
 def parse_files(paths: Sequence[Path], *, workers: int | None = None) -> dict[str, ParsedFile | InputError]:
     """Parse many files: cached ones from the content-hash cache, the rest across processes."""
     results: dict[str, ParsedFile | InputError] = {}
-    pending: list[tuple[str, bytes, str | None]] = []
+    pending: list[tuple[str, bytes, str]] = []
     cache = _cache_dir()
     for path in paths:
         name = str(path)
@@ -393,10 +400,14 @@ def parse_files(paths: Sequence[Path], *, workers: int | None = None) -> dict[st
         except OSError as error:
             results[name] = InputError(name, f"cannot read: {error.strerror or error}")
             continue
-        key = _cache_key(content) if cache else None
-        if cache and key:
+        key = _cache_key(content)
+        if key in _MEMORY:
+            results[name] = ParsedFile(name, _MEMORY[key].body)
+            continue
+        if cache:
             cached = _cache_load(cache / key[:2] / key)
             if cached is not None:
+                _MEMORY[key] = cached
                 results[name] = ParsedFile(name, cached.body)
                 continue
         pending.append((name, content, key))
@@ -404,9 +415,15 @@ def parse_files(paths: Sequence[Path], *, workers: int | None = None) -> dict[st
     parsed_all = _parse_many([(n, c) for n, c, _ in pending], workers)
     for (name, _content, key), parsed in zip(pending, parsed_all, strict=True):
         results[name] = parsed
-        if cache and key and isinstance(parsed, ParsedFile):
-            _cache_store(cache / key[:2] / key, parsed)
+        if isinstance(parsed, ParsedFile):
+            _MEMORY[key] = parsed
+            if cache:
+                _cache_store(cache / key[:2] / key, parsed)
     return results
+
+
+_MEMORY: dict[str, ParsedFile] = {}
+"""Files already parsed by this process (root-module discovery and evaluation read the same files)."""
 
 
 def _parse_many(jobs: list[tuple[str, bytes]], workers: int | None) -> Iterable[ParsedFile | InputError]:
