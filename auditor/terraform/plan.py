@@ -9,6 +9,7 @@ Terraform directory is given too. `semantics.build_intent` turns the instances i
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -21,11 +22,16 @@ from auditor.terraform.resources import ResourceInstance, Value, is_unresolved
 SUPPORTED_MAJOR_VERSIONS = ("0", "1")
 """Terraform keeps the JSON format backward compatible within a major version; 2.x would break it."""
 
-PROVIDER_DEFAULTED = frozenset({"project", "region", "zone", "location"})
-"""Attributes the google provider fills from its own configuration when the resource does not set them.
+COMPUTED_WHEN_UNSET = frozenset(
+    {"project", "region", "zone", "location", "service_account", "email", "member", "name", "id", "unique_id"}
+)
+"""Top-level scalar attributes the provider computes when the configuration does not set them.
 
-At plan time they show as unknown; when the configuration does not set them, "unknown" really means
-"the provider default", which semantics applies from `provider_project` / `provider_zone`."""
+At plan time they show as unknown. When the configuration does not set them, "unknown" means "the default"
+(the provider's project or zone, the default compute service account, an email derived from account_id),
+which is what the HCL source expresses by leaving the attribute out; so the plan reader leaves it out too
+and semantics applies the default. Nested blocks are not in the list: a `dynamic` block is missing from
+the plan's configuration too, so there an unknown must stay unknown."""
 
 _SERVICE_ACCOUNT_REFERENCE = re.compile(
     r"^google_service_account\.(?P<name>[A-Za-z_][\w-]*)(?P<key>\[[^\]]+\])?\.(?P<attribute>email|member|name|id)$"
@@ -140,7 +146,7 @@ def _module_configs(configuration: dict[str, Any], source_dir: Path | None) -> d
             child_dir = None
             # Only local modules have their files beside the configuration; registry/git sources do not.
             if directory is not None and isinstance(source, str) and source.startswith(("./", "../")):
-                child_dir = (directory / source).resolve()
+                child_dir = Path(os.path.normpath(directory / source))
             walk(_dict(call.get("module")), child_path, child_dir)
 
     walk(_dict(configuration.get("root_module")), "", source_dir)
@@ -179,7 +185,9 @@ def _provider_setting(plan: _Plan, resource_config: Mapping[str, Any], module_pa
             expression = _dict(_dict(provider.get("expressions")).get(name))
             if not expression:
                 return None
-            return _expression_value(expression, f"provider.{candidate}.{name}", plan, root=module_path == "")
+            # Variables are in the plan for the root module only; a provider declared in a module says so.
+            in_root = "module_address" not in provider
+            return _expression_value(expression, f"provider.{candidate}.{name}", plan, root=in_root)
     return None
 
 
@@ -242,15 +250,12 @@ def _instance(resource: dict[str, Any], plan: _Plan) -> ResourceInstance | None:
     if resource_config is not None:
         expressions = _dict(resource_config.get("expressions"))
         for attribute, value in list(attributes.items()):
-            if not isinstance(value, Unresolved):
-                continue
-            if attribute in PROVIDER_DEFAULTED and attribute not in expressions:
+            if isinstance(value, Unresolved) and attribute in COMPUTED_WHEN_UNSET and attribute not in expressions:
                 attributes[attribute] = None  # not set by the user: the provider default applies
                 continue
             references = [r for r in _list(_dict(expressions.get(attribute)).get("references")) if isinstance(r, str)]
             if references:
-                # Tell the user what the unknown hangs on, not only where it lands.
-                attributes[attribute] = Unresolved(f"{value.expression} (from {references[0]})")
+                attributes[attribute] = _annotate(value, references[0])
     return ResourceInstance(
         mode=mode,
         type=type_,
@@ -262,6 +267,15 @@ def _instance(resource: dict[str, Any], plan: _Plan) -> ResourceInstance | None:
         provider_region=_provider_setting(plan, resource_config or {}, module_path, "region"),
         provider_zone=_provider_setting(plan, resource_config or {}, module_path, "zone"),
     )
+
+
+def _annotate(value: Value, reference: str) -> Value:
+    """Tell the user what an unknown hangs on, not only where it lands: `x.members[1] (from sa.email)`."""
+    if isinstance(value, Unresolved):
+        return Unresolved(f"{value.expression} (from {reference})")
+    if isinstance(value, list) and any(isinstance(v, Unresolved) for v in value):
+        return [_annotate(v, reference) if isinstance(v, Unresolved) else v for v in value]
+    return value
 
 
 def _merge_unknown(value: Value, unknown: Any, path: str) -> Value:

@@ -68,6 +68,9 @@ class _Collected:
     instances: list[NotebookInstance] = field(default_factory=list)
     custom_roles: list[CustomRole] = field(default_factory=list)
     errors: list[InputError] = field(default_factory=list)
+    empty_policies: list[Binding] = field(default_factory=list)
+    """Stand-ins for `_iam_policy` resources that grant nothing: no binding in the model, but still a claim
+    on the whole policy that fights any other IAM resource on the scope."""
 
 
 def build_intent(resources: Iterable[ResourceInstance], errors: Iterable[InputError] = ()) -> Intent:
@@ -96,7 +99,7 @@ def build_intent(resources: Iterable[ResourceInstance], errors: Iterable[InputEr
         keys=tuple(collected.keys),
         instances=tuple(collected.instances),
         custom_roles=tuple(collected.custom_roles),
-        conflicts=tuple(find_conflicts(collected.bindings)),
+        conflicts=tuple(find_conflicts(collected.bindings + collected.empty_policies)),
         errors=tuple(collected.errors),
     )
 
@@ -308,6 +311,8 @@ def _policy_bindings(resource: ResourceInstance, scope: Scope, collected: _Colle
         )
         unknown = Unresolved(f"{resource.address}.policy_data (unreadable)")
         return [_binding(resource, scope, unknown, [unknown], Authority.POLICY, None)]
+    if not entries:
+        collected.empty_policies.append(_binding(resource, scope, "", [], Authority.POLICY, None))
     bindings = []
     for entry in entries:
         condition = entry.get("condition")
