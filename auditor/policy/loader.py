@@ -1,0 +1,107 @@
+"""Policy files -> compiled `Policy` objects: the built-in set plus any `--policies DIR` a team adds.
+
+Every file is schema-checked, its CEL compiled and its variable names checked before any evaluation; any problem
+is a `PolicyError` reading `file: policy id: message`, which the CLI maps to exit code 2.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from importlib import resources
+from pathlib import Path
+
+import yaml
+
+from auditor.errors import PolicyError
+from auditor.model import Severity
+from auditor.policy.engine import check_policy, compile_condition
+from auditor.policy.schema import Policy, SubjectKind, schema_errors
+
+
+def builtin_policies_dir() -> Path:
+    """The built-in policies: the top-level `policies/` of a source checkout, or the copy installed with the
+    package as `auditor/_builtin_policies/` (pyproject.toml maps one onto the other)."""
+    checkout = Path(__file__).resolve().parent.parent.parent / "policies"
+    if checkout.is_dir():
+        return checkout
+    installed = Path(str(resources.files("auditor") / "_builtin_policies"))
+    if installed.is_dir():
+        return installed
+    raise PolicyError(f"built-in policies not found (looked in {checkout} and {installed})")
+
+
+def load_policy_file(path: Path, *, builtin: bool = False) -> Policy:
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise PolicyError(f"{path}: cannot read: {error.strerror or error}") from None
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
+        problem = getattr(error, "problem", None) or str(error)
+        raise PolicyError(f"{where}: -: not valid YAML: {problem}") from None
+
+    policy_id = document.get("id") if isinstance(document, dict) and isinstance(document.get("id"), str) else "-"
+    problems = schema_errors(document)
+    if problems:
+        raise PolicyError(f"{path}: {policy_id}: " + "; ".join(problems))
+    if policy_id != path.stem:
+        raise PolicyError(f"{path}: {policy_id}: the id must equal the file name ({path.stem})")
+
+    try:
+        program = compile_condition(document["condition"])
+    except (ValueError, RuntimeError) as error:
+        raise PolicyError(f"{path}: {policy_id}: condition is not valid CEL: {error}") from None
+
+    policy = Policy(
+        id=policy_id,
+        title=document["title"].strip(),
+        severity=Severity(document["severity"]),
+        subject=SubjectKind(document["subject"]),
+        condition=document["condition"].strip(),
+        message=" ".join(document["message"].split()),
+        rationale=document["rationale"].strip(),
+        remediation=document["remediation"].strip(),
+        references=tuple(document["references"]),
+        source=str(path),
+        builtin=builtin,
+        program=program,
+    )
+    check_policy(policy)
+    return policy
+
+
+def load_directory(directory: Path, *, builtin: bool = False) -> list[Policy]:
+    if not directory.is_dir():
+        raise PolicyError(f"{directory}: -: not a directory of policy files")
+    files = sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")])
+    if not files and not builtin:
+        raise PolicyError(f"{directory}: -: no *.yaml policy files in this directory")
+    return [load_policy_file(path, builtin=builtin) for path in files]
+
+
+def load_policies(
+    directories: Sequence[Path] = (),
+    *,
+    disabled: Iterable[str] = (),
+    builtin: bool = True,
+) -> tuple[Policy, ...]:
+    """The built-in policies (unless `builtin=False`) plus every policy in `directories`, minus the `disabled`
+    ids, sorted by id. Duplicate ids and disabling an id that does not exist are errors: both are usually typos."""
+    loaded: list[Policy] = []
+    if builtin:
+        loaded.extend(load_directory(builtin_policies_dir(), builtin=True))
+    for directory in directories:
+        loaded.extend(load_directory(Path(directory)))
+
+    by_id: dict[str, Policy] = {}
+    for policy in loaded:
+        if policy.id in by_id:
+            raise PolicyError(f"{policy.source}: {policy.id}: duplicate policy id (also in {by_id[policy.id].source})")
+        by_id[policy.id] = policy
+
+    disabled = set(disabled)
+    unknown = sorted(disabled - by_id.keys())
+    if unknown:
+        raise PolicyError(f"-: {', '.join(unknown)}: cannot disable a policy that does not exist")
+    return tuple(policy for policy_id, policy in sorted(by_id.items()) if policy_id not in disabled)

@@ -1,0 +1,73 @@
+"""What a policy is: the frozen `Policy` the loader builds from a YAML file, and its JSON Schema check.
+
+The schema (`policy.schema.json` beside this module) is applied to every file before anything else reads it, so a
+malformed team policy fails with `file: policy id: message` instead of a traceback or a silent skip.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from auditor.model import Severity
+
+SCHEMA_PATH = Path(__file__).with_name("policy.schema.json")
+
+
+class SubjectKind(enum.Enum):
+    """What a condition is evaluated on, once per object of that kind."""
+
+    BINDING = "binding"
+    MEMBER = "member"
+    """One principal of one binding: a binding with three members is three subjects."""
+    INSTANCE = "instance"
+    SERVICE_ACCOUNT = "service_account"
+    KEY = "key"
+    CONFLICT = "conflict"
+    WORKFLOW = "workflow"
+    """A GitHub Actions workflow (issue 6); no source produces these yet."""
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    id: str
+    title: str
+    severity: Severity
+    subject: SubjectKind
+    condition: str
+    """CEL over the subject's variables (docs/policy-variables.md); true = violation."""
+    message: str
+    """Template with `{dotted.variable}` placeholders."""
+    rationale: str
+    remediation: str
+    references: tuple[str, ...]
+    source: str
+    """The YAML file it was read from, for error messages."""
+    builtin: bool = False
+    program: Any = field(default=None, compare=False, repr=False)
+    """The compiled CEL program (engine-specific); compiled once by the loader."""
+
+
+@cache
+def _validator() -> Any:
+    # jsonschema costs ~150 ms to import: pay it only when a policy file is actually read.
+    import jsonschema
+
+    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    validator_class = jsonschema.validators.validator_for(schema)
+    validator_class.check_schema(schema)
+    return validator_class(schema)
+
+
+def schema_errors(document: object) -> list[str]:
+    """Every way `document` breaks the policy schema, as `field: problem` lines, most specific first."""
+    errors = sorted(_validator().iter_errors(document), key=lambda e: (list(e.absolute_path), e.message))
+    messages = []
+    for error in errors:
+        where = ".".join(str(part) for part in error.absolute_path)
+        messages.append(f"{where}: {error.message}" if where else error.message)
+    return messages

@@ -1,0 +1,637 @@
+"""Model objects -> plain CEL activations: the variables a policy condition can read.
+
+Each subject kind exposes a fixed set of documented variables (`VARIABLES`, rendered into
+docs/policy-variables.md), including precomputed facts such as the permissions a role grants, so that conditions
+stay one line. An `Unresolved` value never turns into a safe-looking one: every field that can be unknown has a
+`*_unresolved` boolean beside it, and its text form is the `${expression}` that could not be resolved.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from auditor.model import (
+    DEFAULT_SERVICE_ACCOUNT,
+    Binding,
+    Conflict,
+    CustomRole,
+    NotebookInstance,
+    Principal,
+    PrincipalKind,
+    ScopeKind,
+    ServiceAccount,
+    ServiceAccountKey,
+    Unresolved,
+)
+from auditor.policy.schema import SubjectKind
+
+FACT_NAMES = (
+    "notebook_admin",
+    "notebook_create",
+    "notebook_delete",
+    "notebook_reconfigure",
+    "notebook_set_iam",
+    "notebook_start_stop",
+    "notebook_use",
+    "act_as",
+    "impersonate",
+    "project_set_iam",
+    "vm_control",
+    "basic_role",
+    "admin_role",
+)
+"""The boolean facts of `auditor.roles.catalog.RoleFacts`, exposed as `role.<name>`."""
+
+# Facts any of which makes a role worth a finding somewhere in the built-in set: an unresolved member holding
+# such a role, or a human holding an unresolved role, could fail another policy.
+_SENSITIVE_FACTS = (
+    "notebook_admin",
+    "notebook_create",
+    "notebook_delete",
+    "notebook_reconfigure",
+    "notebook_set_iam",
+    "act_as",
+    "impersonate",
+    "project_set_iam",
+    "vm_control",
+    "admin_role",
+)
+BASIC_WRITE_ROLES = ("roles/owner", "roles/editor")
+
+_DEFAULT_COMPUTE_SA = re.compile(r"^[0-9]+-compute@developer\.gserviceaccount\.com$")
+_USER_MANAGED_SA = re.compile(r"^[^@\s]+@[a-z0-9-]+(\.[a-z0-9-]+)*\.iam\.gserviceaccount\.com$")
+
+
+@dataclass(frozen=True, slots=True)
+class RoleGrant:
+    """What the role catalog knows about one role: its permissions and the catalog's facts."""
+
+    permissions: frozenset[str]
+    facts: Mapping[str, bool]
+    """`FACT_NAMES` -> bool; a missing name reads as False."""
+
+
+RoleLookup = Callable[[str], RoleGrant | None]
+"""Role name -> what it grants, or None when the catalog does not know the role."""
+
+
+def catalog_lookup(custom_roles: Sequence[CustomRole] = ()) -> RoleLookup:
+    """A `RoleLookup` backed by `auditor.roles.catalog` (predefined roles plus the declared custom roles)."""
+    from auditor.roles.catalog import facts_for, permissions_for
+
+    cache: dict[str, RoleGrant | None] = {}
+
+    def lookup(role: str) -> RoleGrant | None:
+        if role not in cache:
+            permissions = permissions_for(role, custom_roles)
+            facts = facts_for(role, custom_roles)
+            if permissions is None and facts is None:
+                cache[role] = None
+            else:
+                cache[role] = RoleGrant(
+                    permissions=frozenset(permissions or ()),
+                    facts={name: bool(getattr(facts, name, False)) for name in FACT_NAMES},
+                )
+        return cache[role]
+
+    return lookup
+
+
+# --- the documented variables -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Variable:
+    name: str
+    """Dotted CEL path, e.g. `principal.human`."""
+    type: str
+    """CEL type: bool, string, int, list(string), map(string, string)."""
+    doc: str
+
+
+def _v(name: str, type_: str, doc: str) -> Variable:
+    return Variable(name, type_, doc)
+
+
+_PRINCIPAL = (
+    _v("principal.member", "string", "The IAM member as written (`user:ana@example.com`), or `${expr}` if unresolved."),
+    _v(
+        "principal.kind",
+        "string",
+        "`user`, `group`, `serviceAccount`, `domain`, `allUsers`, `allAuthenticatedUsers`, `principal`, "
+        "`principalSet`, `deleted`, `projectRole`, `unresolved` or `other`.",
+    ),
+    _v("principal.email", "string", "The email for users, groups and service accounts; empty otherwise."),
+    _v("principal.human", "bool", "A person or group of people, including the public (user, group, domain, all*)."),
+    _v("principal.public", "bool", "`allUsers` or `allAuthenticatedUsers`."),
+    _v("principal.service_agent", "bool", "A Google-managed service agent (`service-N@gcp-sa-*...`)."),
+    _v("principal.unresolved", "bool", "The member could not be resolved statically."),
+    _v(
+        "principal.user_managed_service_account",
+        "bool",
+        "A service account a team created (`name@PROJECT.iam.gserviceaccount.com`), not a service agent.",
+    ),
+    _v(
+        "principal.default_compute_service_account",
+        "bool",
+        "`PROJECT_NUMBER-compute@developer.gserviceaccount.com`, which carries roles/editor by default.",
+    ),
+)
+
+_BINDING = (
+    _v("binding.address", "string", "Terraform address (or live resource name) of the binding."),
+    _v("binding.role", "string", "The role as written; `${expr}` if unresolved."),
+    _v("binding.role_unresolved", "bool", "The role could not be resolved statically."),
+    _v(
+        "binding.scope_kind",
+        "string",
+        "`project`, `folder`, `organization`, `service_account`, `notebook_instance` or `workbench_instance`.",
+    ),
+    _v("binding.scope", "string", "The resource the policy is attached to (project id, SA email, instance name)."),
+    _v("binding.scope_unresolved", "bool", "The scope's name could not be resolved statically."),
+    _v("binding.authority", "string", "`policy`, `binding`, `member`, `remove` or `live` (see GCP-NOTES.md)."),
+    _v("binding.conditional", "bool", "The binding carries an IAM condition."),
+    _v("binding.condition", "string", "The IAM condition's CEL expression; empty when unconditional."),
+    _v("binding.members", "list(string)", "Every member of the binding, as in `principal.member`."),
+    _v("binding.members_unresolved", "bool", "At least one member could not be resolved statically."),
+    _v("binding.has_human_member", "bool", "At least one member is human (see `principal.human`)."),
+    _v("binding.has_public_member", "bool", "At least one member is `allUsers` or `allAuthenticatedUsers`."),
+    _v("binding.unresolved", "bool", "Any part (role, members, scope, condition) could not be resolved."),
+    _v("binding.unresolved_expressions", "list(string)", "The expression texts that could not be resolved."),
+)
+
+_ROLE = (
+    _v("role.name", "string", "Same as `binding.role`."),
+    _v("role.known", "bool", "The role catalog knows the role (predefined, or a custom role declared in the inputs)."),
+    _v("role.unresolved", "bool", "The role name itself could not be resolved statically."),
+    _v("role.permissions", "list(string)", "Every permission the role grants (empty when not known)."),
+    _v("role.notebook_admin", "bool", "Catalog fact: the role administers notebook instances."),
+    _v("role.notebook_create", "bool", "Catalog fact: can create notebook instances."),
+    _v("role.notebook_delete", "bool", "Catalog fact: can delete notebook instances."),
+    _v("role.notebook_reconfigure", "bool", "Catalog fact: can change an instance (machine type, config, ...)."),
+    _v("role.notebook_set_iam", "bool", "Catalog fact: can set an instance's IAM policy."),
+    _v("role.notebook_start_stop", "bool", "Catalog fact: can start and stop instances."),
+    _v("role.notebook_use", "bool", "Catalog fact: can open instances (`notebooks.instances.use`)."),
+    _v("role.act_as", "bool", "Catalog fact: grants `iam.serviceAccounts.actAs`."),
+    _v("role.impersonate", "bool", "Catalog fact: grants an impersonation permission (getAccessToken, ...)."),
+    _v("role.project_set_iam", "bool", "Catalog fact: can set the project's (folder's, org's) IAM policy."),
+    _v("role.vm_control", "bool", "Catalog fact: `compute.instances.setMetadata/setServiceAccount/setMachineType`."),
+    _v("role.basic_role", "bool", "Catalog fact: a basic role (owner, editor, viewer)."),
+    _v("role.admin_role", "bool", "Catalog fact: an administrator role."),
+    _v(
+        "role.sensitive",
+        "bool",
+        "Any fact a built-in policy checks (notebook create/delete/reconfigure/set IAM, actAs, impersonation, "
+        "IAM admin, VM control, admin role) or owner/editor: what makes an unresolved member worth reporting.",
+    ),
+)
+
+_INSTANCE = (
+    _v("instance.address", "string", "Terraform address (or live resource name)."),
+    _v("instance.name", "string", "Short instance name; `${expr}` if unresolved."),
+    _v("instance.project", "string", "Project id; `${expr}` if unresolved."),
+    _v("instance.zone", "string", "Zone; `${expr}` if unresolved."),
+    _v("instance.generation", "string", "`v1` (google_notebooks_instance) or `v2` (google_workbench_instance)."),
+    _v(
+        "instance.service_account",
+        "string",
+        "Email of the service account it runs as, `default` when none is set, `${expr}` if unresolved.",
+    ),
+    _v(
+        "instance.service_account_text",
+        "string",
+        "The service account in words, for messages: the email, `the Compute Engine default service account (none "
+        "set)`, or `${expr} (unresolved)`.",
+    ),
+    _v("instance.service_account_unresolved", "bool", "The service account could not be resolved statically."),
+    _v(
+        "instance.uses_default_service_account",
+        "bool",
+        "No service account set, or any `NNN-compute@developer.gserviceaccount.com`.",
+    ),
+    _v("instance.machine_type", "string", "Machine type; empty when not set, `${expr}` if unresolved."),
+    _v("instance.machine_type_unresolved", "bool", "The machine type could not be resolved statically."),
+    _v("instance.image", "string", "`project/family:F`, `project/image:I`, `container:REPO:TAG`, or empty."),
+    _v("instance.accelerators", "list(string)", "`TYPE x COUNT` per accelerator."),
+    _v("instance.public_ip", "bool", "Known to get an external IP (the default unless turned off)."),
+    _v("instance.public_ip_unresolved", "bool", "The public-IP setting could not be resolved statically."),
+    _v("instance.public_ip_text", "string", "`true`, `false`, or `${expr} (unresolved)`, for messages."),
+    _v(
+        "instance.root_access",
+        "bool",
+        "Known to allow root: metadata `notebook-disable-root` is not the string `true`.",
+    ),
+    _v("instance.root_access_unresolved", "bool", "`notebook-disable-root` is set to an unresolved value."),
+    _v(
+        "instance.disable_root_text",
+        "string",
+        "The `notebook-disable-root` metadata value, `not set`, or `${expr} (unresolved)`, for messages.",
+    ),
+    _v("instance.secure_boot", "bool", "Shielded VM secure boot, with the API default (off) when not set."),
+    _v("instance.vtpm", "bool", "Shielded VM vTPM, with the API default (on) when not set."),
+    _v("instance.integrity_monitoring", "bool", "Shielded VM integrity monitoring, with the API default (on)."),
+    _v(
+        "instance.shielded_disabled",
+        "list(string)",
+        "The shielded-VM features known to be off: `secure boot`, `vTPM`, `integrity monitoring`.",
+    ),
+    _v("instance.shielded_unresolved", "list(string)", "The shielded-VM features whose setting is unresolved."),
+    _v("instance.metadata", "map(string, string)", "Metadata as declared; unresolved values read `${expr}`."),
+    _v("instance.labels", "map(string, string)", "Labels as declared; unresolved values read `${expr}`."),
+    _v("instance.unresolved_expressions", "list(string)", "Every expression in the instance that was unresolved."),
+)
+
+_SERVICE_ACCOUNT = (
+    _v("service_account.address", "string", "Terraform address (or live resource name)."),
+    _v("service_account.email", "string", "Email; `${expr}` if unresolved."),
+    _v("service_account.email_unresolved", "bool", "The email could not be resolved statically."),
+    _v("service_account.project", "string", "Project id; `${expr}` if unresolved."),
+    _v("service_account.account_id", "string", "The account id (part before the @)."),
+    _v("service_account.display_name", "string", "Display name."),
+    _v("service_account.disabled", "bool", "The account is disabled."),
+    _v("service_account.default_compute", "bool", "The Compute Engine default service account."),
+)
+
+_KEY = (
+    _v("key.address", "string", "Terraform address of the `google_service_account_key`."),
+    _v("key.service_account", "string", "The account the key belongs to; `${expr}` if unresolved."),
+    _v("key.service_account_unresolved", "bool", "The account could not be resolved statically."),
+)
+
+_CONFLICT = (
+    _v(
+        "conflict.kind",
+        "string",
+        "`policy_with_binding_or_member`, `binding_with_member`, `duplicate_binding` or `duplicate_policy`.",
+    ),
+    _v("conflict.scope_kind", "string", "As `binding.scope_kind`."),
+    _v("conflict.scope", "string", "The resource whose IAM is fought over."),
+    _v("conflict.role", "string", "The role fought over; empty for whole-policy conflicts."),
+    _v("conflict.address", "string", "The first Terraform address involved (where the finding is reported)."),
+    _v("conflict.addresses", "list(string)", "Every Terraform address involved."),
+    _v("conflict.description", "string", "What overwrites what, as the model describes it."),
+)
+
+VARIABLES: Mapping[SubjectKind, tuple[Variable, ...]] = {
+    SubjectKind.MEMBER: _PRINCIPAL + _BINDING + _ROLE,
+    SubjectKind.BINDING: _BINDING + _ROLE,
+    SubjectKind.INSTANCE: _INSTANCE,
+    SubjectKind.SERVICE_ACCOUNT: _SERVICE_ACCOUNT,
+    SubjectKind.KEY: _KEY,
+    SubjectKind.CONFLICT: _CONFLICT,
+    SubjectKind.WORKFLOW: (),
+}
+
+
+def variable_names(kind: SubjectKind) -> frozenset[str]:
+    return frozenset(v.name for v in VARIABLES[kind])
+
+
+_ZERO = {"bool": False, "string": "", "int": 0}
+
+
+def sample_activation(kind: SubjectKind) -> dict[str, Any]:
+    """An activation with every documented variable at its zero value: the loader's dry run for typos."""
+    activation: dict[str, Any] = {}
+    for variable in VARIABLES[kind]:
+        top, _, rest = variable.name.partition(".")
+        value: Any = _ZERO.get(variable.type)
+        if value is None:
+            value = [] if variable.type.startswith("list") else {}
+        activation.setdefault(top, {})[rest] = value
+    return activation
+
+
+# --- building activations -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Subject:
+    """One thing a policy is evaluated on: its activation plus what a finding needs to point at it."""
+
+    kind: SubjectKind
+    activation: Mapping[str, Any]
+    resource: str
+    location: Any
+    """`auditor.model.Location` of the model object."""
+    principal: str | None = None
+    role: str | None = None
+
+
+def text(value: object) -> str:
+    """A model value as CEL sees it: unresolved values read `${expression}`, None reads empty."""
+    if value is None:
+        return ""
+    return str(value)
+
+
+def _is_unresolved(value: object) -> bool:
+    return isinstance(value, Unresolved)
+
+
+def principal_variables(principal: Principal) -> dict[str, Any]:
+    email = principal.email or ""
+    default_compute = principal.kind is PrincipalKind.SERVICE_ACCOUNT and bool(_DEFAULT_COMPUTE_SA.match(email))
+    user_managed = (
+        principal.kind is PrincipalKind.SERVICE_ACCOUNT
+        and not principal.service_agent
+        and bool(_USER_MANAGED_SA.match(email))
+    )
+    return {
+        "member": principal.member,
+        "kind": principal.kind.value,
+        "email": email,
+        "human": principal.human,
+        "public": principal.public,
+        "service_agent": principal.service_agent,
+        "unresolved": principal.kind is PrincipalKind.UNRESOLVED,
+        "user_managed_service_account": user_managed,
+        "default_compute_service_account": default_compute,
+    }
+
+
+def binding_variables(binding: Binding) -> dict[str, Any]:
+    condition = binding.condition.expression if binding.condition else ""
+    members_unresolved = any(p.kind is PrincipalKind.UNRESOLVED for p in binding.members)
+    unresolved = list(binding.unresolved)
+    for part in (binding.role, binding.scope.name, condition, *(m.member for m in binding.members)):
+        if isinstance(part, Unresolved) and part.expression not in unresolved:
+            unresolved.append(part.expression)
+    return {
+        "address": binding.address,
+        "role": text(binding.role),
+        "role_unresolved": _is_unresolved(binding.role),
+        "scope_kind": binding.scope.kind.value,
+        "scope": text(binding.scope.name),
+        "scope_unresolved": _is_unresolved(binding.scope.name),
+        "authority": binding.authority.value,
+        "conditional": binding.condition is not None,
+        "condition": text(condition),
+        "members": [p.member for p in binding.members],
+        "members_unresolved": members_unresolved,
+        "has_human_member": any(p.human for p in binding.members),
+        "has_public_member": any(p.public for p in binding.members),
+        "unresolved": bool(unresolved) or members_unresolved,
+        "unresolved_expressions": unresolved,
+    }
+
+
+def role_variables(role: str | Unresolved, grant: RoleGrant | None, *, with_permissions: bool = True) -> dict[str, Any]:
+    """`role.*`; `with_permissions=False` leaves the list empty for conditions that never read it (owner has
+    ~13,500 permissions, and converting them for every evaluation would dominate the run time)."""
+    facts = grant.facts if grant else {}
+    variables: dict[str, Any] = {
+        "name": text(role),
+        "known": grant is not None,
+        "unresolved": _is_unresolved(role),
+        "permissions": sorted(grant.permissions) if grant and with_permissions else [],
+    }
+    for name in FACT_NAMES:
+        variables[name] = bool(facts.get(name, False))
+    variables["sensitive"] = any(variables[name] for name in _SENSITIVE_FACTS) or text(role) in BASIC_WRITE_ROLES
+    return variables
+
+
+def binding_subject(binding: Binding, grant: RoleGrant | None, *, with_permissions: bool = True) -> Subject:
+    """The `binding` subject; `grant` is what the catalog knows about `binding.role` (None: unknown/unresolved)."""
+    return Subject(
+        kind=SubjectKind.BINDING,
+        activation={
+            "binding": binding_variables(binding),
+            "role": role_variables(binding.role, grant, with_permissions=with_permissions),
+        },
+        resource=binding.address,
+        location=binding.location,
+        role=text(binding.role),
+    )
+
+
+def member_subjects(binding: Binding, grant: RoleGrant | None, *, with_permissions: bool = True) -> Iterator[Subject]:
+    """One `member` subject per principal of the binding, sharing the binding's and role's variables."""
+    shared = {
+        "binding": binding_variables(binding),
+        "role": role_variables(binding.role, grant, with_permissions=with_permissions),
+    }
+    for principal in binding.members:
+        yield Subject(
+            kind=SubjectKind.MEMBER,
+            activation={"principal": principal_variables(principal), **shared},
+            resource=binding.address,
+            location=binding.location,
+            principal=principal.member,
+            role=text(binding.role),
+        )
+
+
+# API defaults when a shielded-VM field is not declared (google_workbench_instance and google_notebooks_instance
+# alike): secure boot off, vTPM on, integrity monitoring on.
+_SHIELDED_DEFAULTS = (
+    ("secure_boot", "secure boot", False),
+    ("vtpm", "vTPM", True),
+    ("integrity_monitoring", "integrity monitoring", True),
+)
+
+
+def _string_map(values: Mapping[str, object]) -> dict[str, str]:
+    return {str(key): text(value) for key, value in values.items()}
+
+
+def instance_variables(instance: NotebookInstance) -> dict[str, Any]:
+    unresolved: list[str] = []
+
+    def note(value: object) -> object:
+        if isinstance(value, Unresolved) and value.expression not in unresolved:
+            unresolved.append(value.expression)
+        return value
+
+    for value in (instance.name, instance.project, instance.zone, instance.machine_type, instance.image):
+        note(value)
+    for accelerator in instance.accelerators:
+        note(accelerator.type)
+        note(accelerator.core_count)
+    for value in (*instance.metadata.values(), *instance.labels.values()):
+        note(value)
+
+    service_account = note(instance.service_account)
+    public_ip = note(instance.public_ip)
+    disable_root = note(instance.metadata.get("notebook-disable-root"))
+
+    shielded: dict[str, bool] = {}
+    shielded_disabled: list[str] = []
+    shielded_unresolved: list[str] = []
+    for field_name, label, default in _SHIELDED_DEFAULTS:
+        declared = note(getattr(instance.shielded_vm, field_name))
+        if isinstance(declared, Unresolved):
+            shielded[field_name] = False  # unknown is never reported as "on"
+            shielded_unresolved.append(label)
+            continue
+        effective = default if declared is None else bool(declared)
+        shielded[field_name] = effective
+        if not effective:
+            shielded_disabled.append(label)
+
+    if isinstance(service_account, Unresolved):
+        service_account_text = f"{service_account} (unresolved)"
+    elif service_account in ("", DEFAULT_SERVICE_ACCOUNT):
+        service_account_text = "the Compute Engine default service account (none set)"
+    elif instance.uses_default_service_account:
+        service_account_text = f"{service_account} (the Compute Engine default service account)"
+    else:
+        service_account_text = str(service_account)
+    if isinstance(public_ip, Unresolved):
+        public_ip_text = f"{public_ip} (unresolved)"
+    else:
+        public_ip_text = "true" if public_ip else "false"
+    if isinstance(disable_root, Unresolved):
+        disable_root_text = f"{disable_root} (unresolved)"
+    else:
+        disable_root_text = "not set" if disable_root is None else repr(disable_root)
+
+    return {
+        "address": instance.address,
+        "name": text(instance.name),
+        "project": text(instance.project),
+        "zone": text(instance.zone),
+        "generation": instance.generation,
+        "service_account": text(service_account),
+        "service_account_text": service_account_text,
+        "service_account_unresolved": isinstance(service_account, Unresolved),
+        "uses_default_service_account": instance.uses_default_service_account
+        or (isinstance(service_account, str) and service_account in ("", DEFAULT_SERVICE_ACCOUNT)),
+        "machine_type": text(instance.machine_type),
+        "machine_type_unresolved": isinstance(instance.machine_type, Unresolved),
+        "image": text(instance.image),
+        "accelerators": [f"{text(a.type)} x {text(a.core_count)}" for a in instance.accelerators],
+        "public_ip": public_ip is True,
+        "public_ip_unresolved": isinstance(public_ip, Unresolved),
+        "public_ip_text": public_ip_text,
+        "root_access": disable_root is None or (isinstance(disable_root, str) and disable_root.lower() != "true"),
+        "root_access_unresolved": isinstance(disable_root, Unresolved),
+        "disable_root_text": disable_root_text,
+        **shielded,
+        "shielded_disabled": shielded_disabled,
+        "shielded_unresolved": shielded_unresolved,
+        "metadata": _string_map(instance.metadata),
+        "labels": _string_map(instance.labels),
+        "unresolved_expressions": unresolved,
+    }
+
+
+def instance_subject(instance: NotebookInstance) -> Subject:
+    return Subject(
+        kind=SubjectKind.INSTANCE,
+        activation={"instance": instance_variables(instance)},
+        resource=instance.address,
+        location=instance.location,
+    )
+
+
+def service_account_subject(account: ServiceAccount) -> Subject:
+    email = text(account.email)
+    return Subject(
+        kind=SubjectKind.SERVICE_ACCOUNT,
+        activation={
+            "service_account": {
+                "address": account.address,
+                "email": email,
+                "email_unresolved": _is_unresolved(account.email),
+                "project": text(account.project),
+                "account_id": text(account.account_id),
+                "display_name": text(account.display_name),
+                "disabled": account.disabled,
+                "default_compute": bool(_DEFAULT_COMPUTE_SA.match(email)),
+            }
+        },
+        resource=account.address,
+        location=account.location,
+    )
+
+
+def key_subject(key: ServiceAccountKey) -> Subject:
+    return Subject(
+        kind=SubjectKind.KEY,
+        activation={
+            "key": {
+                "address": key.address,
+                "service_account": text(key.service_account),
+                "service_account_unresolved": _is_unresolved(key.service_account),
+            }
+        },
+        resource=key.address,
+        location=key.location,
+    )
+
+
+def conflict_subject(conflict: Conflict) -> Subject:
+    address = conflict.addresses[0] if conflict.addresses else str(conflict.scope)
+    return Subject(
+        kind=SubjectKind.CONFLICT,
+        activation={
+            "conflict": {
+                "kind": conflict.kind.value,
+                "scope_kind": conflict.scope.kind.value,
+                "scope": text(conflict.scope.name),
+                "role": text(conflict.role),
+                "address": address,
+                "addresses": list(conflict.addresses),
+                "description": conflict.message,
+            }
+        },
+        resource=address,
+        location=conflict.locations[0] if conflict.locations else None,
+        role=text(conflict.role) or None,
+    )
+
+
+SCOPE_KINDS = tuple(kind.value for kind in ScopeKind)
+
+
+_SUBJECT_INTROS = {
+    SubjectKind.MEMBER: "One principal of one IAM binding: a binding with three members is evaluated three times.",
+    SubjectKind.BINDING: "One IAM binding as a whole (role, all members, scope), e.g. to judge unresolved parts.",
+    SubjectKind.INSTANCE: "One notebook instance of either generation (`google_notebooks_instance`, "
+    "`google_workbench_instance`).",
+    SubjectKind.SERVICE_ACCOUNT: "One declared service account (`google_service_account`).",
+    SubjectKind.KEY: "One user-managed service account key (`google_service_account_key`).",
+    SubjectKind.CONFLICT: "Terraform IAM resources that overwrite each other (from the model's conflicts).",
+    SubjectKind.WORKFLOW: "A GitHub Actions workflow (issue 6); no variables yet.",
+}
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def variables_markdown() -> str:
+    """docs/policy-variables.md, generated from `VARIABLES` so the documentation cannot drift from the code."""
+    lines = [
+        "# Policy variables",
+        "",
+        "<!-- Generated from auditor/policy/subjects.py (VARIABLES); a test keeps this file in sync. Regenerate: -->",
+        "<!-- python -c 'from auditor.policy.subjects import variables_markdown as m; print(m(), end=\"\")' "
+        "> docs/policy-variables.md -->",
+        "",
+        "A policy's `condition` is one CEL expression over the variables of its `subject`; true means a violation.",
+        "Its `message` may use the same variables as `{dotted.name}` placeholders (`{{` and `}}` are literal braces;",
+        "lists render comma-separated, an empty list as `none`).",
+        "",
+        "Unknown values are never made to look safe: a value that could not be resolved statically reads",
+        "`${expression}` in its text form, and a `*_unresolved` boolean beside it is true. Booleans such as",
+        "`instance.public_ip` are true only when the value is known to be true, so a condition that must not pass",
+        "unknowns checks both (`instance.public_ip || instance.public_ip_unresolved`).",
+        "",
+        "The `role.*` facts come from the role catalog (`auditor/roles/catalog.py`): predefined roles and the custom",
+        "roles declared in the audited Terraform. They are judged by permissions, not by role names.",
+        "",
+    ]
+    for kind in SubjectKind:
+        lines += [f"## `{kind.value}`", "", _SUBJECT_INTROS[kind], ""]
+        if not VARIABLES[kind]:
+            continue
+        lines += ["| variable | type | meaning |", "| --- | --- | --- |"]
+        lines += [f"| `{v.name}` | {v.type} | {_cell(v.doc)} |" for v in VARIABLES[kind]]
+        lines.append("")
+    return "\n".join(lines)

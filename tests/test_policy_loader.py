@@ -1,0 +1,137 @@
+"""Loading policy files: the built-in set, team directories, and every way a file can be wrong."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from auditor.errors import PolicyError
+from auditor.model import Severity
+from auditor.policy import SubjectKind, builtin_policies_dir, load_policies, load_policy_file
+from auditor.policy.schema import schema_errors
+
+BUILTIN_IDS = {
+    "human-notebook-admin": Severity.HIGH,
+    "human-vm-control-of-notebooks": Severity.HIGH,
+    "default-compute-service-account": Severity.HIGH,
+    "project-level-service-account-user": Severity.HIGH,
+    "service-account-admin-privileges": Severity.HIGH,
+    "public-principal": Severity.CRITICAL,
+    "basic-role-human": Severity.MEDIUM,
+    "notebook-public-ip": Severity.MEDIUM,
+    "notebook-root-access": Severity.LOW,
+    "notebook-shielded-vm": Severity.LOW,
+    "user-managed-service-account-key": Severity.MEDIUM,
+    "deprecated-notebooks-api": Severity.MEDIUM,
+    "unresolved-sensitive-binding": Severity.MEDIUM,
+    "iam-resource-conflict": Severity.HIGH,
+}
+
+VALID = {
+    "id": "team-rule",
+    "title": "A team rule",
+    "severity": "low",
+    "subject": "member",
+    "condition": "principal.kind == 'domain'",
+    "message": "{principal.member} holds {binding.role}",
+    "rationale": "why",
+    "remediation": "fix it",
+    "references": ["https://example.com/doc"],
+}
+
+
+def write(directory: Path, document: object, name: str = "team-rule") -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(document) if not isinstance(document, str) else document)
+    return path
+
+
+def test_builtin_set_is_exactly_the_issue_list_with_its_severities() -> None:
+    policies = load_policies()
+    assert {p.id: p.severity for p in policies} == BUILTIN_IDS
+    assert all(p.builtin and p.program is not None for p in policies)
+    assert [p.id for p in policies] == sorted(BUILTIN_IDS)
+
+
+def test_every_builtin_file_is_schema_valid_and_named_by_its_id() -> None:
+    files = sorted(builtin_policies_dir().glob("*.yaml"))
+    assert len(files) == len(BUILTIN_IDS)
+    for path in files:
+        document = yaml.safe_load(path.read_text())
+        assert schema_errors(document) == [], path
+        assert document["id"] == path.stem
+
+
+def test_team_directory_adds_policies_and_disable_removes_builtins(tmp_path: Path) -> None:
+    write(tmp_path / "team", VALID)
+    policies = load_policies([tmp_path / "team"], disabled=["notebook-root-access"])
+    ids = {p.id for p in policies}
+    assert "team-rule" in ids and "notebook-root-access" not in ids
+    team = next(p for p in policies if p.id == "team-rule")
+    assert team.subject is SubjectKind.MEMBER and not team.builtin
+    assert len(policies) == len(BUILTIN_IDS)
+
+
+def test_only_team_policies_when_builtins_are_off(tmp_path: Path) -> None:
+    write(tmp_path, VALID)
+    assert [p.id for p in load_policies([tmp_path], builtin=False)] == ["team-rule"]
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"severity": "urgent"}, "team-rule: severity: 'urgent' is not one of"),
+        ({"subject": "bucket"}, "team-rule: subject: 'bucket' is not one of"),
+        ({"condition": None}, "team-rule: condition: None is not of type 'string'"),
+        ({"references": ["http://insecure"]}, "team-rule: references.0: 'http://insecure' does not match"),
+        ({"extra": 1}, "team-rule: Additional properties are not allowed ('extra' was unexpected)"),
+        ({"id": "Team_Rule"}, "Team_Rule: id: 'Team_Rule' does not match"),
+        ({"condition": "principal.human &&"}, "team-rule: condition is not valid CEL: "),
+        ({"condition": "principal.humane"}, "team-rule: condition reads principal.humane, which a member subject"),
+        ({"condition": "instance.public_ip", "subject": "member"}, "could not evaluate on a sample subject"),
+        ({"condition": "principal.member"}, "team-rule: condition must be true or false, got str"),
+        ({"message": "{principal.name} is bad"}, "team-rule: message placeholder {principal.name} is not a variable"),
+    ],
+)
+def test_bad_policy_file_names_file_and_id(tmp_path: Path, change: dict, expected: str) -> None:
+    document = {**VALID, **change}
+    path = write(tmp_path, document)
+    with pytest.raises(PolicyError) as error:
+        load_policy_file(path)
+    message = str(error.value)
+    assert message.startswith(f"{path}: "), message
+    assert expected in message, message
+
+
+def test_missing_field_and_non_mapping_and_bad_yaml(tmp_path: Path) -> None:
+    document = {k: v for k, v in VALID.items() if k != "remediation"}
+    with pytest.raises(PolicyError, match="team-rule: 'remediation' is a required property"):
+        load_policy_file(write(tmp_path, document))
+    with pytest.raises(PolicyError, match=r"team-rule.yaml: -: \['a'\] is not of type 'object'"):
+        load_policy_file(write(tmp_path, ["a"]))
+    with pytest.raises(PolicyError, match=r"team-rule.yaml:2: -: not valid YAML"):
+        load_policy_file(write(tmp_path, "id: x\n  title: [unclosed\n"))
+
+
+def test_id_must_equal_file_name(tmp_path: Path) -> None:
+    path = write(tmp_path, VALID, name="other-name")
+    with pytest.raises(PolicyError, match="team-rule: the id must equal the file name"):
+        load_policy_file(path)
+
+
+def test_duplicate_ids_and_unknown_disable_are_errors(tmp_path: Path) -> None:
+    write(tmp_path / "dup", {**VALID, "id": "public-principal"}, name="public-principal")
+    with pytest.raises(PolicyError, match="public-principal: duplicate policy id"):
+        load_policies([tmp_path / "dup"])
+    with pytest.raises(PolicyError, match="no-such-policy: cannot disable a policy that does not exist"):
+        load_policies(disabled=["no-such-policy"])
+
+
+def test_policies_dir_must_exist_and_hold_policies(tmp_path: Path) -> None:
+    with pytest.raises(PolicyError, match="not a directory"):
+        load_policies([tmp_path / "missing"])
+    with pytest.raises(PolicyError, match="no \\*.yaml policy files"):
+        load_policies([tmp_path])

@@ -1,0 +1,134 @@
+"""Subjects: every activation exposes exactly the documented variables, and unknowns never read as safe."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from auditor.model import (
+    Conflict,
+    ConflictKind,
+    Location,
+    Principal,
+    Scope,
+    ScopeKind,
+    ServiceAccount,
+    ServiceAccountKey,
+    ShieldedVm,
+    Unresolved,
+)
+from auditor.policy.schema import SubjectKind
+from auditor.policy.subjects import (
+    VARIABLES,
+    Subject,
+    binding_subject,
+    conflict_subject,
+    instance_subject,
+    key_subject,
+    member_subjects,
+    principal_variables,
+    sample_activation,
+    service_account_subject,
+    variables_markdown,
+)
+from tests.policy_helpers import binding, instance, lookup
+
+
+def flatten(activation: dict) -> set[str]:
+    return {f"{top}.{name}" for top, fields in activation.items() for name in fields}
+
+
+def all_subjects() -> list[Subject]:
+    b = binding("roles/notebooks.admin", "user:a@x.com")
+    return [
+        *member_subjects(b, lookup("roles/notebooks.admin")),
+        binding_subject(b, lookup("roles/notebooks.admin")),
+        instance_subject(instance()),
+        service_account_subject(ServiceAccount("a@p.iam.gserviceaccount.com", "p", "sa", Location("m.tf", 1))),
+        key_subject(ServiceAccountKey("a@p.iam.gserviceaccount.com", "key", Location("m.tf", 1))),
+        conflict_subject(
+            Conflict(ConflictKind.DUPLICATE_POLICY, Scope(ScopeKind.PROJECT, "p"), None, ("x", "y"), (), "twice")
+        ),
+    ]
+
+
+def test_activations_expose_exactly_the_documented_variables() -> None:
+    subjects = all_subjects()
+    assert {s.kind for s in subjects} == set(SubjectKind) - {SubjectKind.WORKFLOW}
+    for subject in subjects:
+        assert flatten(dict(subject.activation)) == {v.name for v in VARIABLES[subject.kind]}, subject.kind
+        assert flatten(sample_activation(subject.kind)) == {v.name for v in VARIABLES[subject.kind]}
+
+
+def test_docs_are_generated_from_the_variables(repo_root: Path) -> None:
+    doc = (repo_root / "docs" / "policy-variables.md").read_text()
+    assert doc == variables_markdown(), "regenerate docs/policy-variables.md (command at the top of the file)"
+    assert "| `principal.default_compute_service_account` | bool |" in doc
+
+
+def test_principal_facts() -> None:
+    def facts(member: str) -> dict:
+        return principal_variables(Principal.parse(member))
+
+    assert facts("serviceAccount:nb@p.iam.gserviceaccount.com")["user_managed_service_account"] is True
+    assert facts("serviceAccount:service-12@gcp-sa-notebooks.iam.gserviceaccount.com")["service_agent"] is True
+    assert (
+        facts("serviceAccount:service-12@gcp-sa-notebooks.iam.gserviceaccount.com")["user_managed_service_account"]
+        is False
+    )
+    default = facts("serviceAccount:4242-compute@developer.gserviceaccount.com")
+    assert default["default_compute_service_account"] is True
+    assert default["user_managed_service_account"] is False
+    unresolved = principal_variables(Principal.parse(Unresolved("var.m")))
+    assert unresolved["unresolved"] is True and unresolved["member"] == "${var.m}"
+    assert facts("allUsers")["public"] is True and facts("allUsers")["human"] is True
+
+
+def test_unresolved_binding_parts_are_flagged_and_listed() -> None:
+    b = binding(Unresolved("var.role"), "user:a@x.com", Unresolved("local.more"), scope_name=Unresolved("var.p"))
+    (subject, _) = member_subjects(b, None)
+    variables = subject.activation["binding"]
+    assert variables["role"] == "${var.role}" and variables["role_unresolved"] is True
+    assert variables["members_unresolved"] is True and variables["scope_unresolved"] is True
+    assert variables["unresolved"] is True
+    assert variables["unresolved_expressions"] == ["var.role", "local.more", "var.p"]
+    role = subject.activation["role"]
+    assert role["known"] is False and role["unresolved"] is True and role["permissions"] == []
+    assert not any(role[name] for name in ("notebook_admin", "act_as", "sensitive"))
+
+
+def test_role_permissions_only_when_asked() -> None:
+    b = binding("projects/p/roles/resizer", "user:a@x.com")
+    (full,) = member_subjects(b, lookup("projects/p/roles/resizer"))
+    (lean,) = member_subjects(b, lookup("projects/p/roles/resizer"), with_permissions=False)
+    assert "notebooks.instances.setMachineType" in full.activation["role"]["permissions"]
+    assert lean.activation["role"]["permissions"] == []
+    assert full.activation["role"]["sensitive"] is True
+
+
+def test_instance_unknowns_never_look_safe() -> None:
+    variables = instance_subject(
+        instance(
+            service_account=Unresolved("var.sa"),
+            public_ip=Unresolved("var.no_public_ip"),
+            metadata={"notebook-disable-root": Unresolved("var.root")},
+            shielded_vm=ShieldedVm(Unresolved("var.sb"), None, False),
+        )
+    ).activation["instance"]
+    assert variables["service_account_unresolved"] is True
+    assert variables["uses_default_service_account"] is False  # unresolved is reported by the flag, not hidden
+    assert variables["public_ip"] is False and variables["public_ip_unresolved"] is True
+    assert variables["root_access_unresolved"] is True
+    assert variables["secure_boot"] is False
+    assert variables["shielded_unresolved"] == ["secure boot"]
+    assert variables["shielded_disabled"] == ["integrity monitoring"]
+    assert variables["vtpm"] is True  # the API default when not declared
+    assert set(variables["unresolved_expressions"]) == {"var.sa", "var.no_public_ip", "var.root", "var.sb"}
+
+
+def test_instance_defaults() -> None:
+    variables = instance_subject(instance(service_account="default", metadata={}, public_ip=True)).activation[
+        "instance"
+    ]
+    assert variables["uses_default_service_account"] is True
+    assert variables["root_access"] is True and variables["disable_root_text"] == "not set"
+    assert variables["public_ip"] is True and variables["public_ip_text"] == "true"
