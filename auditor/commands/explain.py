@@ -1,0 +1,60 @@
+"""`auditor explain POLICY-ID`: what a policy checks, why, and how to fix a finding."""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import textwrap
+from pathlib import Path
+
+from auditor.errors import UsageError
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("explain", help="explain one policy: condition, rationale, remediation")
+    parser.add_argument("policy_id", metavar="POLICY-ID")
+    parser.add_argument(
+        "--policies",
+        action="append",
+        type=Path,
+        default=[],
+        metavar="DIR",
+        help="a directory of team policy files (repeatable)",
+    )
+    parser.set_defaults(run=run)
+
+
+def _paragraph(text: str) -> str:
+    return textwrap.fill(" ".join(text.split()), width=100, initial_indent="  ", subsequent_indent="  ")
+
+
+def run(args: argparse.Namespace) -> int:
+    from auditor.policy import load_policies
+
+    policies = {p.id: p for p in load_policies(args.policies)}
+    policy = policies.get(args.policy_id)
+    if policy is None:
+        close = difflib.get_close_matches(args.policy_id, policies, n=3)
+        hint = f" (did you mean {', '.join(close)}?)" if close else " (`auditor policies` lists them)"
+        raise UsageError(f"no policy with id {args.policy_id!r}{hint}")
+
+    lines = [
+        f"{policy.id}: {policy.title}",
+        "",
+        f"severity:  {policy.severity.value}",
+        f"subject:   {policy.subject.value} (variables: docs/policy-variables.md)",
+        f"source:    {policy.source}",
+        "",
+        "condition (CEL, true = violation):",
+        textwrap.indent(policy.condition, "  "),
+        "",
+        "rationale:",
+        _paragraph(policy.rationale),
+        "",
+        "remediation:",
+        _paragraph(policy.remediation),
+    ]
+    if policy.references:
+        lines += ["", "references:", *(f"  {url}" for url in policy.references)]
+    print("\n".join(lines))
+    return 0

@@ -1,0 +1,66 @@
+"""`auditor policies`: list the policies a check would run (built-in plus `--policies DIR`)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("policies", help="list the policies (built-in and --policies DIR)")
+    parser.add_argument("--format", choices=("table", "json"), default="table")
+    parser.add_argument(
+        "--policies",
+        action="append",
+        type=Path,
+        default=[],
+        metavar="DIR",
+        help="a directory of team policy files (repeatable)",
+    )
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from auditor.policy import load_policies
+
+    policies = load_policies(args.policies)
+    if args.format == "json":
+        document = {
+            "schema": "auditor.policies/v1",
+            "policies": [
+                {
+                    "id": p.id,
+                    "title": p.title,
+                    "severity": p.severity.value,
+                    "subject": p.subject.value,
+                    "builtin": p.builtin,
+                    "condition": p.condition,
+                    "source": p.source,
+                }
+                for p in policies
+            ],
+        }
+        print(json.dumps(document, indent=2))
+        return 0
+
+    rows = [(p.id, p.severity.value, p.subject.value, p.title) for p in policies]
+    if sys.stdout.isatty():
+        from rich.console import Console
+        from rich.table import Table
+        from rich.text import Text
+
+        table = Table()
+        table.add_column("id", no_wrap=True)  # an id is what `explain` takes: never cut it
+        table.add_column("severity", no_wrap=True)
+        table.add_column("subject", no_wrap=True)
+        table.add_column("title")
+        for row in rows:
+            table.add_row(*(Text(cell) for cell in row))  # Text: team-written titles are not rich markup
+        Console().print(table)
+    else:
+        widths = [max(len(row[i]) for row in rows) for i in range(3)] if rows else [0, 0, 0]
+        for row in rows:
+            print("  ".join(cell.ljust(width) for cell, width in zip(row[:3], widths, strict=True)) + "  " + row[3])
+    return 0

@@ -1,0 +1,66 @@
+"""`auditor policies` and `auditor explain` through the real CLI entry point."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from auditor.cli import main
+
+
+def test_policies_plain_text_lists_every_builtin(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["policies"]) == 0
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    assert len(lines) == 14
+    assert lines[0].split()[:3] == ["basic-role-human", "medium", "member"]
+    assert "\x1b[" not in out  # no terminal styling when stdout is not a terminal
+
+
+def test_policies_json_includes_team_policies(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "team-rule.yaml").write_text(
+        "id: team-rule\ntitle: t\nseverity: info\nsubject: key\ncondition: key.service_account_unresolved\n"
+        "message: m\nrationale: r\nremediation: x\nreferences: []\n"
+    )
+    assert main(["policies", "--format", "json", "--policies", str(tmp_path)]) == 0
+    document = json.loads(capsys.readouterr().out)
+    by_id = {p["id"]: p for p in document["policies"]}
+    assert by_id["team-rule"] == {
+        "id": "team-rule",
+        "title": "t",
+        "severity": "info",
+        "subject": "key",
+        "builtin": False,
+        "condition": "key.service_account_unresolved",
+        "source": str(tmp_path / "team-rule.yaml"),
+    }
+    assert by_id["public-principal"]["severity"] == "critical"
+
+
+def test_bad_team_policy_exits_2_with_file_and_id(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "broken.yaml"
+    path.write_text(
+        "id: broken\ntitle: t\nseverity: low\nsubject: key\ncondition: 'key.address =='\n"
+        "message: m\nrationale: r\nremediation: x\nreferences: []\n"
+    )
+    assert main(["policies", "--policies", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"auditor: error: {path}: broken: condition is not valid CEL")
+    assert "Traceback" not in err
+
+
+def test_explain_shows_every_part(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["explain", "default-compute-service-account"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("default-compute-service-account: A notebook instance runs as the Compute Engine default")
+    for part in ("severity:  high", "subject:   instance", "condition (CEL", "instance.uses_default_service_account"):
+        assert part in out
+    assert "rationale:" in out and "remediation:" in out
+    assert "https://cloud.google.com/compute/docs/access/service-accounts#default_service_account" in out
+
+
+def test_explain_unknown_id_exits_2_with_a_suggestion(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["explain", "public-principals"]) == 2
+    assert "no policy with id 'public-principals' (did you mean public-principal?)" in capsys.readouterr().err
