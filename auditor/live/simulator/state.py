@@ -75,6 +75,8 @@ class _Fault:
     code: int
     remaining: int | None
     """Calls left to fail; None fails forever."""
+    after: int = 0
+    """Calls to let through before failing (an extension: fail page 2 onwards)."""
 
 
 def load_state(path: str | Path) -> dict[str, Any]:
@@ -109,7 +111,12 @@ class SimulatedCloud:
         self.latency_s = max(float(latency_ms), float(self._state.get("latency_ms", 0))) / 1000
         self.page_size = int(self._state.get("pageSize", DEFAULT_PAGE_SIZE))
         self._faults = [
-            _Fault(f["call"], int(f["code"]), int(f["count"]) if f.get("count") is not None else None)
+            _Fault(
+                f["call"],
+                int(f["code"]),
+                int(f["count"]) if f.get("count") is not None else None,
+                int(f.get("after", 0)),
+            )
             for f in self._state.get("faults", [])
         ]
         self._lock = threading.Lock()
@@ -136,6 +143,9 @@ class SimulatedCloud:
             self.calls[call] = self.calls.get(call, 0) + 1
             fault = next((f for f in self._faults if f.call == call and f.remaining != 0), None)
             if fault is None:
+                return
+            if fault.after:
+                fault.after -= 1
                 return
             if fault.remaining is not None:
                 fault.remaining -= 1
