@@ -95,8 +95,10 @@ def compare(
     """Findings of kind `drift` between what Terraform declares and what the live read found, in a stable order.
 
     `projects`: the projects that were read; declared resources elsewhere are not compared (default: the projects
-    seen in `live`). `unread`: scopes whose live read failed (the report is incomplete anyway); nothing is claimed
-    about them. A name may hold shell wildcards (`projects/p/locations/*`) when a whole listing failed.
+    seen in `live`). `unread`: scopes whose IAM policy could not be read (the report is incomplete anyway); nothing
+    is claimed about their IAM. A name with shell wildcards means a listing failed, so the resources themselves are
+    unknown there too: `Scope(WORKBENCH_INSTANCE, "projects/p/locations/us-west1-b/*")` for an unreachable location,
+    `Scope(SERVICE_ACCOUNT, "*@p.iam.gserviceaccount.com")` when listing service accounts failed.
     """
     comparison = _Comparison(declared, live, live_violations, projects, unread)
     findings = [*comparison.grants(), *comparison.instances()]
@@ -262,18 +264,21 @@ class _Comparison:
         self.missing_instance_scopes = {
             key
             for key in map(_instance_key, declared.instances)
-            if key is not None and key not in live_instances and self.audited(key)
+            if key is not None and key not in live_instances and self.audited(key, listing=True)
         }
 
         # Unresolved parts make a declared grant a pattern; such declarations get one `drift-unresolved` note each.
         self.unresolved_candidates: dict[int, list[str]] = defaultdict(list)
 
-    def audited(self, key: ScopeKey | None) -> bool:
-        """Whether the live read covered this scope, so that absence live means something."""
+    def audited(self, key: ScopeKey | None, *, listing: bool = False) -> bool:
+        """Whether the live read covered this scope's IAM (or, with `listing`, the resource itself), so that absence
+        live means something. A failed IAM read leaves the listed resource's own configuration comparable."""
         if key is None:
             return True  # unknown scope: it might be one that was read
-        if any(kind is key[0] and fnmatch.fnmatchcase(key[1], pattern) for kind, pattern in self.unread):
-            return False
+        for kind, pattern in self.unread:
+            wildcard = any(c in pattern for c in "*?[")
+            if kind is key[0] and (wildcard or not listing) and fnmatch.fnmatchcase(key[1], pattern):
+                return False
         project = _project_of(key)
         return key in self.live_scopes if project is None else project in self.projects
 
@@ -457,7 +462,7 @@ class _Comparison:
             if key is None:
                 unresolved.append(instance)
                 continue
-            if not self.audited(key) or key in matched:
+            if not self.audited(key, listing=True) or key in matched:
                 continue  # another project; or a duplicate declaration (the model reports conflicts)
             live = live_by_key.get(key)
             if live is None:
@@ -489,7 +494,7 @@ class _Comparison:
             )
 
         for key, live in sorted(live_by_key.items()):
-            if key in matched or key in possibly_declared or not self.audited(key):
+            if key in matched or key in possibly_declared or not self.audited(key, listing=True):
                 continue
             runs_as = (
                 "the default compute service account" if live.uses_default_service_account else live.service_account

@@ -610,3 +610,32 @@ def test_drift_never_imports_the_google_libraries() -> None:
     code = "import sys, auditor.drift; print(any(m.startswith(('google', 'grpc')) for m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+def test_failed_instance_listing_claims_no_missing_or_unmanaged_instance() -> None:
+    listing_failed = Scope(ScopeKind.WORKBENCH_INSTANCE, f"projects/{PROJECT}/locations/*")
+    assert run(declared_instances=(instance(),), unread=[listing_failed]) == []
+    assert [f.rule for f in run(declared_instances=(instance(),))] == ["drift-missing-instance"]
+
+
+def test_policy_declaring_a_conditional_grant_reports_expansion_not_unexpected() -> None:
+    policy = declared(
+        "roles/notebooks.admin",
+        "user:a@acme.example",
+        authority=Authority.POLICY,
+        condition=Condition(EXPIRY, "t"),
+        address="google_project_iam_policy.p",
+    )
+    findings = run((policy,), (live("roles/notebooks.admin", "user:a@acme.example"),))
+    assert [f.rule for f in findings] == ["drift-privilege-expansion"]
+
+
+def test_failed_instance_iam_read_still_compares_the_instance_config() -> None:
+    scope = Scope(ScopeKind.WORKBENCH_INSTANCE, INSTANCE_NAME)
+    findings = run(
+        (declared("roles/notebooks.viewer", "group:users@acme.example", scope=scope),),
+        declared_instances=(instance(),),
+        live_instances=(instance(live_side=True, machine_type="n1-standard-32"),),
+        unread=[scope],
+    )
+    assert [(f.rule, f.field) for f in findings] == [("drift-instance-config", "machine_type")]
