@@ -40,7 +40,8 @@ def load_intent(paths: Sequence[Path], *, var_files: Sequence[Path] = ()) -> Int
                 roots.extend(find_root_modules(path))
             elif path.is_file() and path.suffix == ".tf":
                 roots.append(path.parent)
-        for root in dict.fromkeys(r.resolve() for r in roots):
+        unique = {root.resolve(): root for root in reversed(roots)}
+        for root in reversed(unique.values()):
             found, module_errors = load_module(_display(root), var_files=var_files)
             resources.extend(found)
             errors.extend(module_errors)
@@ -49,6 +50,8 @@ def load_intent(paths: Sequence[Path], *, var_files: Sequence[Path] = ()) -> Int
 
 def _display(path: Path) -> Path:
     """Paths relative to the working directory when they are below it: that is what people click on."""
+    if not path.is_absolute():
+        return path
     try:
         return path.relative_to(Path.cwd())
     except ValueError:
