@@ -56,9 +56,17 @@ class RunningSimulator:
 
 
 def start_simulator(
-    state: Mapping[str, Any], *, latency_ms: float = 0, host: str = "127.0.0.1", http_port: int = 0, grpc_port: int = 0
+    state: Mapping[str, Any],
+    *,
+    latency_ms: float | None = None,
+    host: str = "127.0.0.1",
+    http_port: int = 0,
+    grpc_port: int = 0,
 ) -> RunningSimulator:
-    """Serve `state` on free loopback ports (or the given ones) and return once both servers accept calls."""
+    """Serve `state` on free loopback ports (or the given ones) and return once both servers accept calls.
+
+    `latency_ms` delays every read (None: the state's `latency_ms`, default 0).
+    """
     from auditor.live.simulator import grpc_server, rest  # grpc is imported only when a simulator runs
 
     cloud = SimulatedCloud(state, latency_ms=latency_ms)
