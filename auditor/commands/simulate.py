@@ -24,7 +24,9 @@ def register(subparsers: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--state", required=True, metavar="FILE", help="JSON state file (format: issue 4)")
-    parser.add_argument("--latency-ms", type=float, default=0, metavar="N", help="delay added to every call")
+    parser.add_argument(
+        "--latency-ms", type=float, default=None, metavar="N", help="delay added to every call (default: the state's)"
+    )
     parser.add_argument("--port", type=int, default=0, help="REST port (default: any free port)")
     parser.add_argument("--grpc-port", type=int, default=0, help="gRPC port (default: any free port)")
     parser.set_defaults(run=run)
@@ -33,7 +35,7 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from auditor.live.simulator import load_state, start_simulator
 
-    if args.latency_ms < 0:
+    if args.latency_ms is not None and args.latency_ms < 0:
         raise UsageError("--latency-ms must be >= 0")
     state = load_state(args.state)
     try:

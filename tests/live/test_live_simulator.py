@@ -169,3 +169,31 @@ def test_static_path_never_imports_the_google_clients(repo_root):
     result = subprocess.run([sys.executable, "-c", code], cwd=repo_root, capture_output=True, text=True, timeout=30)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_notebooks_v2_is_also_served_over_grpc(simulator):
+    import grpc
+    from google.cloud import notebooks_v2
+    from google.cloud.notebooks_v2.services.notebook_service.transports import NotebookServiceGrpcTransport
+    from google.iam.v1 import iam_policy_pb2
+
+    client = notebooks_v2.NotebookServiceClient(
+        transport=NotebookServiceGrpcTransport(channel=grpc.insecure_channel(simulator.grpc_endpoint))
+    )
+    names = [i.name for i in client.list_instances(request={"parent": f"projects/{PROJECT}/locations/-"})]
+    assert [n.rpartition("/")[2] for n in names] == ["wb-0", "wb-1", "wb-2"]
+    policy = client.get_iam_policy(
+        request=iam_policy_pb2.GetIamPolicyRequest(resource=names[0], options={"requested_policy_version": 3})
+    )
+    assert policy.bindings[0].role == "roles/notebooks.admin"
+
+
+def test_non_loopback_endpoints_warn(capsys):
+    from auditor.live import Endpoints
+    from auditor.live.clients import is_loopback, make_clients
+
+    assert is_loopback("http://127.0.0.1:8080") and is_loopback("localhost:9") and is_loopback("[::1]:50051")
+    assert not is_loopback("http://10.1.2.3:8080") and not is_loopback("sim.example.com:443")
+    make_clients(Endpoints("http://10.1.2.3:8080", "127.0.0.1:1")).close()  # builds clients; sends nothing
+    err = capsys.readouterr().err
+    assert "10.1.2.3" in err and "127.0.0.1:1" not in err

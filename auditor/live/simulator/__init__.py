@@ -2,7 +2,13 @@
 
 REST (resourcemanager v3, notebooks v2) and gRPC (IAM admin v1, notebooks v1/v2, IAMPolicy, Locations) run on two
 loopback ports, so the official client libraries talk to it exactly as they talk to Google. It only reads: every
-mutating call is refused and recorded in `mutations`.
+mutating call is refused and recorded in `mutations` (REST: 405; gRPC: UNIMPLEMENTED, see grpc_server.py).
+
+State file: issue 4's format, plus these optional keys (all additive):
+- top level `pageSize` (the server's largest page, default 100) and `latency_ms` (per call, default 0);
+- per project `unreachableLocations: [ZONE]` (list calls for them answer `unreachable: [ZONE]` and skip their
+  instances) and `locations: [ZONE]` (what ListLocations returns; default: the instances' zones plus unreachable);
+- per fault `after: N` (let N calls through first, e.g. to fail from the second page on).
 """
 
 from __future__ import annotations
@@ -56,16 +62,25 @@ class RunningSimulator:
 
 
 def start_simulator(
-    state: Mapping[str, Any], *, latency_ms: float = 0, host: str = "127.0.0.1", http_port: int = 0, grpc_port: int = 0
+    state: Mapping[str, Any],
+    *,
+    latency_ms: float | None = None,
+    host: str = "127.0.0.1",
+    http_port: int = 0,
+    grpc_port: int = 0,
 ) -> RunningSimulator:
-    """Serve `state` on free loopback ports (or the given ones) and return once both servers accept calls."""
+    """Serve `state` on free loopback ports (or the given ones) and return once both servers accept calls.
+
+    `latency_ms` delays every read (None: the state's `latency_ms`, default 0).
+    """
     from auditor.live.simulator import grpc_server, rest  # grpc is imported only when a simulator runs
 
     cloud = SimulatedCloud(state, latency_ms=latency_ms)
     http_server = rest.make_server(cloud, host, http_port)
     grpc_srv, bound_grpc_port = grpc_server.make_server(cloud, host, grpc_port)
     grpc_srv.start()
-    thread = threading.Thread(target=http_server.serve_forever, name="sim-rest", daemon=True)
+    # A short poll interval makes stop() quick (shutdown waits for the next poll).
+    thread = threading.Thread(target=http_server.serve_forever, args=(0.05,), name="sim-rest", daemon=True)
     thread.start()
     return RunningSimulator(
         cloud=cloud,

@@ -105,10 +105,12 @@ def validate_state(state: Any, *, source: str = "state") -> None:
 class SimulatedCloud:
     """Answers read calls from a state dict; thread-safe (the servers call it from many threads)."""
 
-    def __init__(self, state: Mapping[str, Any], *, latency_ms: float = 0) -> None:
+    def __init__(self, state: Mapping[str, Any], *, latency_ms: float | None = None) -> None:
+        """`latency_ms` None takes the state file's `latency_ms` (default 0)."""
         validate_state(state)
         self._state = copy.deepcopy(dict(state))
-        self.latency_s = max(float(latency_ms), float(self._state.get("latency_ms", 0))) / 1000
+        latency = self._state.get("latency_ms", 0) if latency_ms is None else latency_ms
+        self.latency_s = float(latency) / 1000
         self.page_size = int(self._state.get("pageSize", DEFAULT_PAGE_SIZE))
         self._faults = [
             _Fault(
