@@ -159,6 +159,11 @@ _BINDING = (
     _v("binding.members_unresolved", "bool", "At least one member could not be resolved statically."),
     _v("binding.has_human_member", "bool", "At least one member is human (see `principal.human`)."),
     _v("binding.has_public_member", "bool", "At least one member is `allUsers` or `allAuthenticatedUsers`."),
+    _v(
+        "binding.has_user_managed_service_account",
+        "bool",
+        "At least one member is a user-managed service account (see `principal.user_managed_service_account`).",
+    ),
     _v("binding.unresolved", "bool", "Any part (role, members, scope, condition) could not be resolved."),
     _v("binding.unresolved_expressions", "list(string)", "The expression texts that could not be resolved."),
 )
@@ -374,6 +379,9 @@ def binding_variables(binding: Binding) -> dict[str, Any]:
         "members_unresolved": members_unresolved,
         "has_human_member": any(p.human for p in binding.members),
         "has_public_member": any(p.public for p in binding.members),
+        "has_user_managed_service_account": any(
+            principal_variables(p)["user_managed_service_account"] for p in binding.members
+        ),
         "unresolved": bool(unresolved) or members_unresolved,
         "unresolved_expressions": unresolved,
     }
