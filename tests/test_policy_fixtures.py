@@ -15,6 +15,7 @@ from tests.policy_fixtures import MarkerError, read_markers
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 POLICIES = {p.id: p for p in load_policies()}
+QUOTE = '"'
 
 
 def load(paths: list[Path]) -> Intent:
@@ -66,3 +67,28 @@ def test_marker_reader_refuses_unmarked_resources(tmp_path: Path) -> None:
     (tmp_path / "main.tf").write_text('# OK\nresource "c" "d" {\n}\n# NOT OK - reason\nresource "a" "b" {}\n')
     expectations = read_markers(tmp_path)
     assert expectations.failing == {"a.b"} and expectations.passing == {"c.d"}
+
+
+@pytest.mark.parametrize("policy_id", sorted(POLICIES))
+def test_fixture_is_valid_hcl_and_every_block_is_marked(policy_id: str) -> None:
+    import hcl2
+
+    path = FIXTURES / policy_id / "main.tf"
+    with path.open(encoding="utf-8") as handle:
+        document = hcl2.load(handle)
+    # python-hcl2 keeps the labels' quotes (`"google_x"`): strip them to compare with addresses.
+    declared = {
+        f"{rtype.strip(QUOTE)}.{name.strip(QUOTE)}"
+        for block in document.get("resource", [])
+        for rtype, by_name in block.items()
+        for name in by_name
+    }
+    expectations = read_markers(path.parent)
+    assert declared == expectations.failing | expectations.passing
+
+
+def test_risky_example_breaks_every_builtin_policy(repo_root: Path) -> None:
+    intent = load([repo_root / "examples" / "workbench-risky"])
+    assert not intent.errors, intent.errors
+    rules = {finding.rule for finding in evaluate(intent, list(POLICIES.values()))}
+    assert rules == set(POLICIES)
