@@ -41,7 +41,8 @@ def flagged_addresses(policy_id: str, intent: Intent) -> set[str]:
 
 
 def test_every_builtin_policy_has_a_fixture() -> None:
-    assert sorted(p.name for p in FIXTURES.iterdir() if p.is_dir()) == sorted(POLICIES)
+    missing = sorted(policy_id for policy_id in POLICIES if not (FIXTURES / policy_id / "main.tf").is_file())
+    assert missing == []
 
 
 @pytest.mark.parametrize("policy_id", sorted(POLICIES))
