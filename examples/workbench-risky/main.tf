@@ -59,10 +59,10 @@ resource "google_notebooks_instance" "legacy" {
   }
 }
 
-# human-notebook-admin: a user can create and reconfigure instances
-resource "google_project_iam_member" "analyst_admin" {
+# human-notebook-admin: notebooks.editor creates and reconfigures instances, whatever its name suggests
+resource "google_project_iam_member" "analyst_editor" {
   project = "risky-project"
-  role    = "roles/notebooks.admin"
+  role    = "roles/notebooks.editor"
   member  = "user:analyst@example.com"
 }
 
@@ -111,12 +111,12 @@ resource "google_project_iam_binding" "extra_admins" {
 # iam-resource-conflict: an authoritative binding and a member grant of the same role fight on every apply
 resource "google_project_iam_binding" "viewers" {
   project = "risky-project"
-  role    = "roles/notebooks.runner"
+  role    = "roles/viewer"
   members = ["group:notebook-users@example.com"]
 }
 
 resource "google_project_iam_member" "viewer_extra" {
   project = "risky-project"
-  role    = "roles/notebooks.runner"
+  role    = "roles/viewer"
   member  = "user:contractor@example.com"
 }
