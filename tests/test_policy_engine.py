@@ -193,7 +193,7 @@ def test_unresolved_sensitive_binding() -> None:
     findings = {f.resource: f.message for f in run("unresolved-sensitive-binding", intent)}
     assert set(findings) == {"role-var", "members-var", "unknown-role", "sa-role-var"}
     assert "unresolved: var.role" in findings["role-var"]
-    assert "granted to ${var.members}" in findings["members-var"]
+    assert "grants roles/notebooks.admin to ${var.members}" in findings["members-var"]
     assert "known to the role catalog: false" in findings["unknown-role"]
 
 
