@@ -1,1 +1,58 @@
-"""Terraform sources: HCL directories and `terraform show -json` plans, into the intent model."""
+"""Terraform sources: HCL directories and `terraform show -json` plans, into the intent model.
+
+`load_intent` is the one entry point the commands use. A directory is searched for root modules (directories
+with `.tf` files that no other scanned directory calls as a local module), each evaluated with its own
+variables. A plan file is read as planned; when a directory is given beside a plan, it only lends the plan
+its source lines (auditing both would report every resource twice).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from auditor.model import InputError, Intent
+from auditor.terraform.resources import ResourceInstance
+
+
+def load_intent(paths: Sequence[Path], *, var_files: Sequence[Path] = ()) -> Intent:
+    from auditor.terraform.hcl import find_root_modules, load_module
+    from auditor.terraform.plan import read_plan
+    from auditor.terraform.semantics import build_intent
+
+    resources: list[ResourceInstance] = []
+    errors: list[InputError] = []
+    plans = [p for p in paths if p.is_file() and p.suffix == ".json"]
+    directories = [p for p in paths if p.is_dir()]
+    for path in paths:
+        if not path.exists():
+            errors.append(InputError(str(path), "no such file or directory"))
+        elif path.is_file() and path.suffix not in (".json", ".tf"):
+            errors.append(InputError(str(path), "not a Terraform directory, .tf file or plan JSON file"))
+    for plan in plans:
+        found, plan_errors = read_plan(plan, directories[0] if directories else None)
+        resources.extend(found)
+        errors.extend(plan_errors)
+    if not plans:
+        roots: list[Path] = []
+        for path in paths:
+            if path.is_dir():
+                roots.extend(find_root_modules(path))
+            elif path.is_file() and path.suffix == ".tf":
+                roots.append(path.parent)
+        unique = {root.resolve(): root for root in reversed(roots)}
+        for root in reversed(unique.values()):
+            found, module_errors = load_module(_display(root), var_files=var_files)
+            resources.extend(found)
+            errors.extend(module_errors)
+    return build_intent(resources, errors)
+
+
+def _display(path: Path) -> Path:
+    """Paths relative to the working directory when they are below it: that is what people click on."""
+    if not path.is_absolute():
+        return path
+    try:
+        return path.relative_to(Path.cwd())
+    except ValueError:
+        return path

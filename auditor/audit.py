@@ -1,0 +1,152 @@
+"""The shared ends of `auditor check` and `auditor drift`: options, config, policies, suppressions, report, exit.
+
+Both commands take the same reporting options and config; only the middle differs (Terraform alone, or
+Terraform against the live project). Keeping the ends here means a flag means the same thing everywhere.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from auditor.config import Config, load_config
+from auditor.model import AuditResult, Finding, InputError, ReadError, Severity
+
+
+def add_report_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "paths",
+        nargs="*",
+        type=Path,
+        default=[Path(".")],
+        metavar="PATH",
+        help="Terraform directories or `terraform show -json` plan files (default: .)",
+    )
+    parser.add_argument(
+        "--format",
+        choices=("table", "json", "sarif", "markdown"),
+        default="table",
+        help="report format (default: table)",
+    )
+    parser.add_argument("--output", type=Path, help="write the report to this file instead of standard output")
+    parser.add_argument(
+        "--fail-on",
+        type=_severity,
+        default=None,
+        metavar="SEVERITY",
+        help="exit 1 when a finding is at or above this severity "
+        "(critical|high|medium|low|info; default: high, or fail_on in the config)",
+    )
+    parser.add_argument(
+        "--policies",
+        action="append",
+        type=Path,
+        default=[],
+        metavar="DIR",
+        help="a directory of extra policy YAML files (repeatable)",
+    )
+    parser.add_argument(
+        "--config",
+        type=Path,
+        help="config file (default: auditor.toml or pyproject.toml "
+        "[tool.auditor] found by walking up from the scanned path)",
+    )
+    parser.add_argument(
+        "--var-file",
+        action="append",
+        type=Path,
+        default=[],
+        dest="var_files",
+        metavar="FILE",
+        help="a .tfvars file, as for terraform (repeatable)",
+    )
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        metavar="FILE",
+        help="findings recorded in this baseline are shown as such and do not fail the run",
+    )
+    parser.add_argument(
+        "--write-baseline", type=Path, metavar="FILE", help="record the current findings in this baseline file"
+    )
+
+
+def _severity(text: str) -> Severity:
+    try:
+        return Severity.parse(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+@dataclass(frozen=True)
+class Setup:
+    """What every audit command needs before it looks at anything: the config and the compiled policies."""
+
+    config: Config
+    policies: tuple[Any, ...]
+    fail_on: Severity
+
+
+def prepare(args: argparse.Namespace) -> Setup:
+    from auditor.policy.loader import load_policies
+
+    config = load_config(args.paths, args.config)
+    policies = load_policies([*config.policies, *args.policies], disabled=config.disable)
+    config.check_policy_ids({p.id for p in policies} | set(config.disable))
+    return Setup(config, policies, args.fail_on or config.fail_on)
+
+
+def finish(
+    args: argparse.Namespace,
+    setup: Setup,
+    findings: Sequence[Finding],
+    errors: Sequence[InputError | ReadError],
+    scanned: Sequence[str],
+) -> int:
+    """Apply suppressions, render the report, write it, and return the exit code."""
+    from auditor.baseline import read_baseline, write_baseline
+    from auditor.report import RuleInfo, exit_code, render_report
+    from auditor.suppressions import apply_suppressions
+
+    outcome = apply_suppressions(findings, setup.config.ignore, dt.date.today())
+    result = AuditResult(tuple(outcome.findings), (*errors, *outcome.errors), tuple(scanned))
+    baseline = read_baseline(args.baseline) if args.baseline else None
+    rules = {
+        p.id: RuleInfo(p.id, p.title, p.severity, p.rationale, p.remediation, _help_uri(p.id)) for p in setup.policies
+    }
+    options: dict[str, Any] = {
+        "rules": rules,
+        "repo_root": repository_root(),
+        "baseline": baseline,
+        "fail_on": setup.fail_on,
+    }
+    if args.format == "table":
+        options["color"] = args.output is None and sys.stdout.isatty()
+    text = render_report(args.format, result, **options)
+    if args.output:
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        args.output.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    if args.write_baseline:
+        write_baseline(args.write_baseline, result.findings)
+    return exit_code(result, setup.fail_on, baseline)
+
+
+def _help_uri(policy_id: str) -> str:
+    return f"https://github.com/auditor-project/auditor/blob/main/docs/policies/{policy_id}.md"
+
+
+def repository_root() -> Path:
+    """The git work tree around the working directory (SARIF paths are relative to it), else the directory."""
+    current = Path.cwd()
+    for candidate in (current, *current.parents):
+        if (candidate / ".git").exists():
+            return candidate
+    return Path(os.getcwd())

@@ -1,0 +1,61 @@
+"""`auditor simulate --state FILE [--latency-ms N]`: serve a local Google Cloud in the foreground.
+
+Prints exactly one JSON line with the two endpoints once both servers accept calls, then serves until interrupted;
+point `auditor drift --api-endpoint/--grpc-endpoint` (or AUDITOR_API_ENDPOINT/AUDITOR_GRPC_ENDPOINT) at it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+from typing import Any
+
+from auditor.cli import EXIT_OK
+from auditor.errors import UsageError
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "simulate",
+        help="serve a local read-only Google Cloud from a state file (REST + gRPC)",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--state", required=True, metavar="FILE", help="JSON state file (format: issue 4)")
+    parser.add_argument(
+        "--latency-ms", type=float, default=None, metavar="N", help="delay added to every call (default: the state's)"
+    )
+    parser.add_argument("--port", type=int, default=0, help="REST port (default: any free port)")
+    parser.add_argument("--grpc-port", type=int, default=0, help="gRPC port (default: any free port)")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from auditor.live.simulator import load_state, start_simulator
+
+    if args.latency_ms is not None and args.latency_ms < 0:
+        raise UsageError("--latency-ms must be >= 0")
+    state = load_state(args.state)
+    try:
+        simulator = start_simulator(state, latency_ms=args.latency_ms, http_port=args.port, grpc_port=args.grpc_port)
+    except (OSError, RuntimeError) as error:
+        raise UsageError(f"cannot listen on the requested ports: {error}") from None
+    # SIGTERM (a test or a CI job stopping us) shuts down like Ctrl-C.
+    signal.signal(signal.SIGTERM, _interrupt)
+    print(json.dumps({"api_endpoint": simulator.api_endpoint, "grpc_endpoint": simulator.grpc_endpoint}), flush=True)
+    try:
+        simulator.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        simulator.stop()
+        mutations = simulator.mutations
+        if mutations:
+            print(f"auditor: simulator refused {len(mutations)} mutating call(s)", file=sys.stderr)
+    return EXIT_OK
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt

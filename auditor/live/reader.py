@@ -1,0 +1,272 @@
+"""Read one live project into model objects: project IAM, service accounts and their IAM, v1 and v2 instances and
+their IAM, concurrently, through the official clients.
+
+Every call has our retry and a timeout; what still fails is a `ReadError` in the result, never a silent gap.
+Independent reads run on a thread pool, and a list call queues the per-item IAM reads as each page arrives, so the
+wall time is about the longest chain of dependent calls plus the fan-out divided by the concurrency.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from auditor.live.clients import Clients, Endpoints, make_clients
+from auditor.live.normalise import bindings_from_policy, instance_v1, instance_v2, project_scope, service_account
+from auditor.live.retry import RetryPolicy, make_retry, read_error
+from auditor.model import Binding, Intent, NotebookInstance, ReadError, Scope, ScopeKind, ServiceAccount
+
+Progress = Callable[[int, int], None]
+"""Called with (calls finished, calls started so far) after each call; the total grows as lists return pages."""
+
+PAGE_SIZE = 100
+"""The largest page IAM admin and notebooks serve."""
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class LiveProject:
+    project_id: str
+    project_number: str | None
+    """None when `projects.get` failed (then `errors` says why)."""
+    intent: Intent
+    """Everything read, as the same model objects Terraform produces (bindings with `Authority.LIVE`)."""
+    errors: tuple[ReadError, ...]
+
+    @property
+    def complete(self) -> bool:
+        return not self.errors
+
+
+def read_project(
+    project_id: str,
+    *,
+    endpoints: Endpoints | None = None,
+    concurrency: int = 16,
+    progress: Progress | None = None,
+    retry: RetryPolicy | None = None,
+) -> LiveProject:
+    """Read `project_id`; failures become `LiveProject.errors`. Raises LiveReadError only when no client can be built
+    (no credentials)."""
+    concurrency = max(1, concurrency)
+    clients = make_clients(endpoints or Endpoints(), pool_size=concurrency)
+    try:
+        with _Fanout(concurrency, progress) as fanout:
+            read = _ProjectRead(project_id, clients, retry or RetryPolicy(), fanout)
+            read.start()
+            fanout.wait()
+        return read.result()
+    finally:
+        clients.close()
+
+
+class _Fanout:
+    """A thread pool whose tasks may queue more tasks; `wait()` returns when none is left.
+
+    Tasks never wait on other tasks, so a pool of one thread cannot deadlock.
+    """
+
+    def __init__(self, workers: int, progress: Progress | None) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="auditor-read")
+        self._progress = progress
+        self._idle = threading.Condition()
+        self._pending = 0
+        self._started = 0
+        self._finished = 0
+
+    def submit(self, task: Callable[..., None], *args: Any) -> None:
+        with self._idle:
+            self._pending += 1
+            self._started += 1
+        self._pool.submit(self._run, task, args)
+
+    def _run(self, task: Callable[..., None], args: tuple[Any, ...]) -> None:
+        try:
+            task(*args)
+        finally:
+            with self._idle:
+                self._pending -= 1
+                self._finished += 1
+                finished, started = self._finished, self._started
+                self._idle.notify_all()
+            if self._progress is not None:
+                self._progress(finished, started)
+
+    def wait(self) -> None:
+        with self._idle:
+            while self._pending:
+                self._idle.wait()
+
+    def __enter__(self) -> _Fanout:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+class _ProjectRead:
+    def __init__(self, project_id: str, clients: Clients, policy: RetryPolicy, fanout: _Fanout) -> None:
+        from google.iam.v1 import iam_policy_pb2, options_pb2
+
+        self.project_id = project_id
+        self._clients = clients
+        self._retry = make_retry(policy)
+        self._timeout = policy.attempt_timeout
+        self._fanout = fanout
+        self._lock = threading.Lock()
+        self._number: str | None = None
+        self._bindings: list[Binding] = []
+        self._accounts: list[ServiceAccount] = []
+        self._instances: list[NotebookInstance] = []
+        self._errors: list[ReadError] = []
+        self._policy_request = lambda resource: iam_policy_pb2.GetIamPolicyRequest(
+            resource=resource,
+            # Version 3, always: older versions cannot carry conditions and the service refuses or drops them.
+            options=options_pb2.GetPolicyOptions(requested_policy_version=3),
+        )
+
+    # -- plumbing ----------------------------------------------------------------------------------------------
+
+    def _call(self, call: str, resource: str, function: Callable[..., T], **request: Any) -> T | None:
+        try:
+            return function(**request, retry=self._retry, timeout=self._timeout)
+        except Exception as error:  # noqa: BLE001 - every failure must reach the report, not a worker's void
+            self._error(read_error(call, resource, error))
+            return None
+
+    def _error(self, error: ReadError) -> None:
+        with self._lock:
+            self._errors.append(error)
+
+    def _guarded(self, call: str, resource: str, task: Callable[[], None]) -> None:
+        """Run a paging loop; a failure on page N keeps pages < N and reports the rest as unread."""
+        try:
+            task()
+        except Exception as error:  # noqa: BLE001
+            self._error(read_error(call, resource, error))
+
+    def start(self) -> None:
+        self._fanout.submit(self._project)
+        self._fanout.submit(self._project_iam)
+        self._fanout.submit(self._service_accounts)
+        self._fanout.submit(self._v1_locations)
+        self._fanout.submit(self._v2_instances)
+
+    def result(self) -> LiveProject:
+        bindings = sorted(self._bindings, key=lambda b: (b.scope.kind.value, str(b.scope.name), *b.identity))
+        return LiveProject(
+            project_id=self.project_id,
+            project_number=self._number,
+            intent=Intent(
+                bindings=tuple(bindings),
+                service_accounts=tuple(sorted(self._accounts, key=lambda a: str(a.email))),
+                instances=tuple(sorted(self._instances, key=lambda i: i.address)),
+            ),
+            errors=tuple(sorted(self._errors, key=lambda e: (e.call, e.resource, e.message))),
+        )
+
+    # -- reads -------------------------------------------------------------------------------------------------
+
+    def _project(self) -> None:
+        name = f"projects/{self.project_id}"
+        project = self._call("projects.get", name, self._clients.projects.get_project, request={"name": name})
+        if project is not None:
+            self._number = project.name.rpartition("/")[2] or None
+
+    def _project_iam(self) -> None:
+        name = f"projects/{self.project_id}"
+        self._iam("projects.getIamPolicy", self._clients.projects, project_scope(self.project_id), name, name)
+
+    def _iam(self, call: str, client: Any, scope: Scope, resource: str, address: str) -> None:
+        policy = self._call(call, resource, client.get_iam_policy, request=self._policy_request(resource))
+        if policy is not None:
+            found = bindings_from_policy(policy, scope, address)
+            with self._lock:
+                self._bindings.extend(found)
+
+    def _service_accounts(self) -> None:
+        parent = f"projects/{self.project_id}"
+
+        def pages() -> None:
+            pager = self._call(
+                "serviceAccounts.list",
+                parent,
+                self._clients.iam.list_service_accounts,
+                request={"name": parent, "page_size": PAGE_SIZE},
+            )
+            for page in pager.pages if pager is not None else ():
+                for account in page.accounts:
+                    model = service_account(account, self.project_id)
+                    with self._lock:
+                        self._accounts.append(model)
+                    scope = Scope(ScopeKind.SERVICE_ACCOUNT, account.email)
+                    resource = f"projects/{self.project_id}/serviceAccounts/{account.email}"
+                    self._fanout.submit(
+                        self._iam, "serviceAccounts.getIamPolicy", self._clients.iam, scope, resource, model.address
+                    )
+
+        self._guarded("serviceAccounts.list", parent, pages)
+
+    def _v1_locations(self) -> None:
+        """notebooks v1 has no documented `locations/-`: list the locations, then each location's instances."""
+        name = f"projects/{self.project_id}"
+
+        def pages() -> None:
+            token = ""
+            while True:
+                response = self._call(
+                    "locations.list",
+                    name,
+                    self._clients.notebooks_v1.list_locations,
+                    request={"name": name, "page_size": PAGE_SIZE, "page_token": token},
+                )
+                if response is None:
+                    return
+                for location in response.locations:
+                    self._fanout.submit(self._v1_instances, f"{name}/locations/{location.location_id}")
+                token = response.next_page_token
+                if not token:
+                    return
+
+        self._guarded("locations.list", name, pages)
+
+    def _v1_instances(self, parent: str) -> None:
+        self._instances_in("v1", self._clients.notebooks_v1, parent, ScopeKind.NOTEBOOK_INSTANCE, instance_v1)
+
+    def _v2_instances(self) -> None:
+        parent = f"projects/{self.project_id}/locations/-"
+        self._instances_in("v2", self._clients.notebooks_v2, parent, ScopeKind.WORKBENCH_INSTANCE, instance_v2)
+
+    def _instances_in(
+        self,
+        generation: str,
+        client: Any,
+        parent: str,
+        scope_kind: ScopeKind,
+        normalise: Callable[[dict[str, Any], str], NotebookInstance],
+    ) -> None:
+        call = f"{generation}.instances.list"
+
+        def pages() -> None:
+            pager = self._call(call, parent, client.list_instances, request={"parent": parent, "page_size": PAGE_SIZE})
+            for page in pager.pages if pager is not None else ():
+                for location in page.unreachable:
+                    resource = location if "/" in location else f"projects/{self.project_id}/locations/{location}"
+                    self._error(ReadError(call, resource, "location unreachable: its instances were not read"))
+                for instance in page.instances:
+                    fields = type(instance).to_dict(
+                        instance, use_integers_for_enums=False, preserving_proto_field_name=False
+                    )
+                    model = normalise(fields, self.project_id)
+                    with self._lock:
+                        self._instances.append(model)
+                    scope = Scope(scope_kind, instance.name)
+                    self._fanout.submit(
+                        self._iam, f"{generation}.instances.getIamPolicy", client, scope, instance.name, instance.name
+                    )
+
+        self._guarded(call, parent, pages)

@@ -1,0 +1,207 @@
+"""Reporters: the last stage of the pipeline, turning an `AuditResult` into text, plus the one exit-code mapping.
+
+Each format is one module with `render(result, *, rules, repo_root, baseline, fail_on) -> str`; they share the
+ordering, the status of a finding (open, suppressed, baselined), the counts and the repository-relative paths
+defined here, so the four formats never disagree. Reporters never import the policy engine: policy metadata
+reaches them as `RuleInfo`.
+"""
+
+from __future__ import annotations
+
+import enum
+import importlib
+import os
+from collections.abc import Iterable, Mapping
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from auditor.baseline import fingerprint
+from auditor.errors import UsageError
+from auditor.model import AuditResult, Finding, FindingKind, InputError, ReadError, Severity
+
+EXIT_OK = 0
+EXIT_FINDINGS = 1
+EXIT_ERROR = 2
+"""Same values as `auditor.cli`; kept here so the reporters do not import the CLI."""
+
+FORMATS: Mapping[str, str] = {
+    "table": "auditor.report.terminal",
+    "json": "auditor.report.json_report",
+    "sarif": "auditor.report.sarif",
+    "markdown": "auditor.report.markdown",
+}
+"""`--format` value -> reporter module, imported only when chosen (rich is not needed for `--format json`)."""
+
+SEVERITIES_WORST_FIRST: tuple[Severity, ...] = tuple(sorted(Severity, key=lambda s: s.rank, reverse=True))
+
+
+@dataclass(frozen=True, slots=True)
+class RuleInfo:
+    """What a reporter needs to know about a policy; the policy engine builds these from its YAML files."""
+
+    id: str
+    title: str
+    severity: Severity
+    rationale: str = ""
+    remediation: str = ""
+    help_uri: str | None = None
+    """A page explaining the policy (the generated docs page); linked from SARIF and Markdown."""
+
+
+class Status(enum.Enum):
+    """Whether a finding counts against the gate."""
+
+    OPEN = "open"
+    SUPPRESSED = "suppressed"
+    """An unexpired `auditor:ignore` comment or config entry covers it."""
+    BASELINED = "baselined"
+    """Its fingerprint is in the baseline: known before, reported but not failing."""
+
+
+def status(finding: Finding, baseline: AbstractSet[str] | None = None) -> Status:
+    # A suppression is an explicit, reasoned decision, so it wins over the anonymous baseline.
+    if finding.suppressed:
+        return Status.SUPPRESSED
+    if baseline and fingerprint(finding) in baseline:
+        return Status.BASELINED
+    return Status.OPEN
+
+
+def is_failing(finding: Finding, fail_on: Severity, baseline: AbstractSet[str] | None = None) -> bool:
+    return status(finding, baseline) is Status.OPEN and finding.severity.rank >= fail_on.rank
+
+
+def exit_code(result: AuditResult, fail_on: Severity, baseline: AbstractSet[str] | None = None) -> int:
+    """The one mapping from an audit to an exit code: 2 incomplete, 1 failing findings, 0 otherwise.
+
+    Incompleteness wins over findings: a partial read may hide worse findings, and a run that could not read
+    everything must not be mistaken for a plain policy failure either.
+    """
+    if not result.complete:
+        return EXIT_ERROR
+    if any(is_failing(finding, fail_on, baseline) for finding in result.findings):
+        return EXIT_FINDINGS
+    return EXIT_OK
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    total: int
+    open: int
+    suppressed: int
+    baselined: int
+    open_by_severity: Mapping[Severity, int]
+    """Open findings (neither suppressed nor baselined) per severity, every severity present."""
+    errors: int
+    fail_on: Severity | None
+    failing: int | None
+    """Open findings at or above `fail_on`; None when no threshold was given."""
+
+
+def summarize(
+    result: AuditResult, *, fail_on: Severity | None = None, baseline: AbstractSet[str] | None = None
+) -> Summary:
+    statuses = [(finding, status(finding, baseline)) for finding in result.findings]
+    open_findings = [finding for finding, state in statuses if state is Status.OPEN]
+    by_severity = {severity: 0 for severity in SEVERITIES_WORST_FIRST}
+    for finding in open_findings:
+        by_severity[finding.severity] += 1
+    failing = None
+    if fail_on is not None:
+        failing = sum(1 for finding in open_findings if finding.severity.rank >= fail_on.rank)
+    return Summary(
+        total=len(statuses),
+        open=len(open_findings),
+        suppressed=sum(1 for _, state in statuses if state is Status.SUPPRESSED),
+        baselined=sum(1 for _, state in statuses if state is Status.BASELINED),
+        open_by_severity=by_severity,
+        errors=len(result.errors),
+        fail_on=fail_on,
+        failing=failing,
+    )
+
+
+def ordered_findings(findings: Iterable[Finding]) -> list[Finding]:
+    """Worst first, then by rule and place: the same input always renders byte-for-byte the same."""
+    return sorted(findings, key=_finding_order)
+
+
+def _finding_order(finding: Finding) -> tuple[Any, ...]:
+    return (
+        -finding.severity.rank,
+        finding.rule,
+        finding.location.path,
+        finding.location.line or 0,
+        finding.resource,
+        finding.principal or "",
+        finding.role or "",
+        finding.field or "",
+        finding.message,
+    )
+
+
+def ordered_errors(errors: Iterable[InputError | ReadError]) -> list[InputError | ReadError]:
+    """Input errors by file and line, then read errors by call and resource."""
+    return sorted(errors, key=_error_order)
+
+
+def _error_order(error: InputError | ReadError) -> tuple[Any, ...]:
+    if isinstance(error, InputError):
+        return (0, error.path, error.line or 0, error.column or 0, error.message)
+    return (1, error.call, error.resource, error.message)
+
+
+def in_file(finding: Finding) -> bool:
+    """True when the finding's location is a file (intent, or a drift finding at its declaration).
+
+    Live findings are located by a resource name such as `projects/p/serviceAccounts/x`, which must never be
+    mistaken for a path relative to the working directory.
+    """
+    return finding.kind is FindingKind.INTENT or finding.location.line is not None
+
+
+def repo_relative(path: str, repo_root: Path | None) -> str | None:
+    """`path` relative to `repo_root` in POSIX form, or None when there is no root or the file lies outside it.
+
+    Relative paths are taken relative to the working directory, which is how the sources record them.
+    """
+    if repo_root is None:
+        return None
+    candidate = Path(path)
+    for absolute, root in (
+        (Path(os.path.abspath(candidate)), Path(os.path.abspath(repo_root))),
+        (candidate.resolve(), repo_root.resolve()),  # symlinked checkouts
+    ):
+        try:
+            return absolute.relative_to(root).as_posix()
+        except ValueError:
+            continue
+    return None
+
+
+def display_location(finding: Finding, repo_root: Path | None) -> tuple[str, int | None]:
+    """The path (repository-relative where possible) and line a person should look at."""
+    path = finding.location.path
+    if in_file(finding):
+        path = repo_relative(path, repo_root) or path
+    return path, finding.location.line
+
+
+def render_report(format_name: str, result: AuditResult, **options: Any) -> str:
+    """Render with the reporter registered for `format_name` (one of FORMATS)."""
+    try:
+        module_name = FORMATS[format_name]
+    except KeyError:
+        raise UsageError(f"unknown report format {format_name!r} (expected {'|'.join(FORMATS)})") from None
+    module = importlib.import_module(module_name)
+    return module.render(result, **options)
+
+
+def remediation_for(finding: Finding, rules: Mapping[str, RuleInfo] | None) -> str:
+    """The finding's own remediation, or its policy's when the finding carries none."""
+    if finding.remediation:
+        return finding.remediation
+    rule = (rules or {}).get(finding.rule)
+    return rule.remediation if rule else ""

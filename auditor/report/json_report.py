@@ -1,0 +1,115 @@
+"""The machine-readable report (`--format json`, schema `auditor.report/v1`), read by `auditor notify` and scripts.
+
+Named `json_report` rather than `json` so that `auditor.report.json` never shadows the standard library module
+inside the package. Keys are always present (null when unknown) except the drift-only ones and `suppression`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
+from pathlib import Path
+from typing import Any
+
+from auditor import __version__
+from auditor.baseline import fingerprint
+from auditor.model import AuditResult, Finding, FindingKind, InputError, ReadError, Severity
+from auditor.report import (
+    RuleInfo,
+    Status,
+    display_location,
+    ordered_errors,
+    ordered_findings,
+    remediation_for,
+    status,
+    summarize,
+)
+
+SCHEMA = "auditor.report/v1"
+
+
+def render(
+    result: AuditResult,
+    *,
+    rules: Mapping[str, RuleInfo] | None = None,
+    repo_root: Path | None = None,
+    baseline: AbstractSet[str] | None = None,
+    fail_on: Severity | None = None,
+) -> str:
+    summary = summarize(result, fail_on=fail_on, baseline=baseline)
+    document = {
+        "schema": SCHEMA,
+        "tool": {"name": "auditor", "version": __version__},
+        "complete": result.complete,
+        "scanned": list(result.scanned),
+        "summary": {
+            "total": summary.total,
+            "open": summary.open,
+            "suppressed": summary.suppressed,
+            "baselined": summary.baselined,
+            "open_by_severity": {severity.value: count for severity, count in summary.open_by_severity.items()},
+            "fail_on": fail_on.value if fail_on else None,
+            "failing": summary.failing,
+            "errors": summary.errors,
+        },
+        "findings": [_finding(f, rules or {}, repo_root, baseline) for f in ordered_findings(result.findings)],
+        "errors": [_error(error) for error in ordered_errors(result.errors)],
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def _finding(
+    finding: Finding, rules: Mapping[str, RuleInfo], repo_root: Path | None, baseline: AbstractSet[str] | None
+) -> dict[str, Any]:
+    path, line = display_location(finding, repo_root)
+    rule = rules.get(finding.rule)
+    state = status(finding, baseline)
+    entry: dict[str, Any] = {
+        "rule": finding.rule,
+        "title": rule.title if rule else None,
+        "severity": finding.severity.value,
+        "kind": finding.kind.value,
+        "resource": finding.resource,
+        "principal": finding.principal,
+        "role": finding.role,
+        "message": finding.message,
+        "location": {"path": path, "line": line},
+        "suppressed": state is Status.SUPPRESSED,
+        "baselined": state is Status.BASELINED,
+        "remediation": remediation_for(finding, rules),
+        "help_uri": rule.help_uri if rule else None,
+        "fingerprint": fingerprint(finding),
+    }
+    if finding.suppression is not None:
+        entry["suppression"] = {
+            "reason": finding.suppression.reason,
+            "until": finding.suppression.until,
+            "expired": finding.suppression.expired,
+            "source": finding.suppression.source,
+        }
+    if finding.kind is FindingKind.DRIFT:
+        entry["field"] = finding.field
+        entry["declared"] = finding.declared
+        entry["live"] = finding.live
+    return entry
+
+
+def _error(error: InputError | ReadError) -> dict[str, Any]:
+    if isinstance(error, InputError):
+        return {
+            "type": "input",
+            "path": error.path,
+            "line": error.line,
+            "column": error.column,
+            "message": error.message,
+            "text": str(error),
+        }
+    return {
+        "type": "read",
+        "call": error.call,
+        "resource": error.resource,
+        "message": error.message,
+        "permission": error.permission,
+        "text": str(error),
+    }

@@ -1,0 +1,173 @@
+"""Suppressions: attach a reasoned, dated `Suppression` to the findings the team has accepted.
+
+Two sources, applied after policy evaluation and before reporting:
+- a comment on a resource block's first line, or in the contiguous comment lines directly above it:
+  `# auditor:ignore[policy-id, other-id] reason until=YYYY-MM-DD` (`//` comments too; `until=` anywhere after the
+  bracket, optional);
+- the config file's `[[ignore]]` entries (`auditor.config.ConfigIgnore`), matched on policy id and resource address.
+
+A suppressed finding is still reported, marked suppressed. One whose `until` lies before today is attached with
+`expired=True`: the report says it stopped working and the finding counts again. A malformed comment (no reason, a
+bad id or date) suppresses nothing and comes back as an `InputError` in `SuppressionOutcome.errors`, which the caller
+adds to the audit's errors so the report shows it (and the run does not pass as clean).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import re
+from collections.abc import Iterable, MutableMapping, Sequence
+from pathlib import Path
+from typing import NamedTuple
+
+from auditor.config import POLICY_ID, ConfigIgnore
+from auditor.model import Finding, InputError, Suppression
+
+TextCache = MutableMapping[Path, tuple[str, ...]]
+"""File lines by path, so that a file with many findings is read once."""
+
+_MARK = re.compile(r"(?:#|//)\s*auditor:ignore(?P<rest>.*)$")
+_BRACKET = re.compile(r"^\[(?P<ids>[^\]]*)\](?P<tail>.*)$")
+_UNTIL = re.compile(r"(?:^|\s)until=(?P<date>\S*)")
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_COMMENT_LINE = re.compile(r"^\s*(?:#|//)")
+_REASON_LEAD = " \t:-\u2013\u2014"
+"""Separators people put between the bracket and the reason (`]: reason`, `] - reason`)."""
+_COMMENTABLE_SUFFIXES = frozenset({".tf"})
+"""Only Terraform sources carry comments; plan JSON and live resource names have none."""
+
+
+class CommentScan(NamedTuple):
+    suppressions: tuple[Suppression, ...]
+    errors: tuple[InputError, ...]
+
+
+class SuppressionOutcome(NamedTuple):
+    findings: tuple[Finding, ...]
+    """The input findings, in order, with `suppression` set on those that match."""
+    errors: tuple[InputError, ...]
+    """Malformed suppression comments on blocks that have findings; each suppressed nothing."""
+
+
+def scan_comments(path: Path, block_line: int, text_cache: TextCache | None = None) -> CommentScan:
+    """The suppression comments of the block starting at `block_line` (1-based), valid ones and problems apart."""
+    lines = _lines(path, text_cache)
+    if not 1 <= block_line <= len(lines):
+        return CommentScan((), ())
+    numbers = [block_line]
+    above = block_line - 1
+    while above >= 1 and _COMMENT_LINE.match(lines[above - 1]):
+        numbers.append(above)
+        above -= 1
+    suppressions: list[Suppression] = []
+    errors: list[InputError] = []
+    for number in sorted(numbers):
+        found, problem = _parse(lines[number - 1], f"{path}:{number}")
+        suppressions.extend(found)
+        if problem:
+            errors.append(InputError(str(path), f"invalid suppression comment: {problem}", line=number))
+    return CommentScan(tuple(suppressions), tuple(errors))
+
+
+def comment_suppressions(path: Path, block_line: int, text_cache: TextCache | None = None) -> tuple[Suppression, ...]:
+    """The valid suppressions written on or directly above the block at `path:block_line` (never marked expired)."""
+    return scan_comments(path, block_line, text_cache).suppressions
+
+
+def apply_suppressions(
+    findings: Iterable[Finding],
+    config_ignores: Sequence[ConfigIgnore],
+    today: dt.date,
+    *,
+    text_cache: TextCache | None = None,
+) -> SuppressionOutcome:
+    """Attach to each finding the first matching live suppression (comment before config), else an expired one."""
+    cache: TextCache = {} if text_cache is None else text_cache
+    scans: dict[tuple[Path, int], CommentScan] = {}
+    errors: dict[tuple[str, int | None, str], InputError] = {}
+    result: list[Finding] = []
+    for finding in findings:
+        candidates: list[Suppression] = []
+        location = finding.location
+        path = Path(location.path)
+        if location.line and path.suffix in _COMMENTABLE_SUFFIXES:
+            key = (path, location.line)
+            if key not in scans:
+                scans[key] = scan_comments(path, location.line, cache)
+            scan = scans[key]
+            for error in scan.errors:
+                errors.setdefault((error.path, error.line, error.message), error)
+            candidates.extend(s for s in scan.suppressions if s.policy_id == finding.rule)
+        candidates.extend(
+            Suppression(
+                entry.policy,
+                entry.reason,
+                until=entry.until.isoformat() if entry.until else None,
+                source=entry.source,
+            )
+            for entry in config_ignores
+            if entry.matches(finding.rule, finding.resource)
+        )
+        if not candidates:
+            result.append(finding)
+            continue
+        judged = [dataclasses.replace(s, expired=_expired(s, today)) for s in candidates]
+        chosen = next((s for s in judged if not s.expired), judged[0])
+        result.append(dataclasses.replace(finding, suppression=chosen))
+    return SuppressionOutcome(tuple(result), tuple(errors.values()))
+
+
+def _expired(suppression: Suppression, today: dt.date) -> bool:
+    # `until` was validated when parsed; the suppression works through that day inclusive.
+    return suppression.until is not None and dt.date.fromisoformat(suppression.until) < today
+
+
+def _parse(line: str, source: str) -> tuple[list[Suppression], str | None]:
+    """Suppressions in one source line, or the reason the comment is invalid."""
+    mark = _MARK.search(line)
+    if mark is None:
+        return [], None
+    bracket = _BRACKET.match(mark["rest"])
+    if bracket is None:
+        return [], "expected `auditor:ignore[policy-id] reason`"
+    ids = [part.strip() for part in bracket["ids"].split(",")]
+    bad = [policy_id for policy_id in ids if not POLICY_ID.match(policy_id)]
+    if bad:
+        return [], f"{', '.join(repr(b) for b in bad)} is not a policy id (kebab-case, comma-separated)"
+    tail = bracket["tail"]
+    until: str | None = None
+    dated = _UNTIL.search(tail)
+    if dated:
+        until = dated["date"]
+        if not _valid_date(until):
+            return [], f"until={until!r} is not a date (YYYY-MM-DD)"
+        tail = tail[: dated.start()] + " " + tail[dated.end() :]
+    reason = " ".join(tail.split()).strip(_REASON_LEAD)
+    if not reason:
+        return [], f"auditor:ignore[{', '.join(ids)}] needs a reason after the bracket; nothing was suppressed"
+    return [Suppression(policy_id, reason, until=until, source=source) for policy_id in ids], None
+
+
+def _valid_date(text: str) -> bool:
+    if not _ISO_DATE.match(text):
+        return False
+    try:
+        dt.date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _lines(path: Path, text_cache: TextCache | None) -> tuple[str, ...]:
+    if text_cache is not None and path in text_cache:
+        return text_cache[path]
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+        # Split on newlines only, as the HCL parser counts lines (str.splitlines also breaks on \f, \u2028 ...).
+        lines = tuple(line.removesuffix("\r") for line in text.split("\n"))
+    except OSError:
+        lines = ()  # an unreadable file was already reported by the parser; it has no suppressions to offer
+    if text_cache is not None:
+        text_cache[path] = lines
+    return lines

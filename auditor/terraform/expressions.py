@@ -1,0 +1,766 @@
+"""Evaluates HCL expression nodes (see `syntax.py`) with Terraform's semantics, where unknown is a value.
+
+Whatever cannot be known statically evaluates to `Unresolved`, which flows through operators, templates and
+functions instead of raising: a binding whose member is `"user:${var.who}"` with no value for `var.who`
+comes out as an unresolved member that names `var.who`, never as a dropped or "safe" binding.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+import re
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from auditor.model import Unresolved
+from auditor.terraform.syntax import Node
+
+
+class EvaluationError(Exception):
+    """A definite error in the configuration (a type error, a missing key): `try()` catches it."""
+
+
+Scope = Callable[[str], Any]
+"""Looks up a root name (`var`, `local`, `each`, a resource type...). Raises KeyError when unknown."""
+
+
+def expression_text(node: Node) -> str:
+    """A short source-like rendering of a node, for `Unresolved` messages."""
+    kind = node[0]
+    if kind == "var":
+        return node[1]
+    if kind == "attr":
+        return f"{expression_text(node[1])}.{node[2]}"
+    if kind == "index":
+        key = node[2]
+        inner = json.dumps(key[1]) if key[0] == "lit" else expression_text(key)
+        return f"{expression_text(node[1])}[{inner}]"
+    if kind == "splat":
+        return f"{expression_text(node[1])}[*]" + "".join(f".{op[1]}" for op in node[2] if op[0] == "attr")
+    if kind == "call":
+        return f"{node[1]}({', '.join(expression_text(a) for a in node[2])})"
+    if kind == "lit":
+        return json.dumps(node[1])
+    if kind == "tmpl":
+        return '"' + "".join(p if isinstance(p, str) else "${" + expression_text(p) + "}" for p in node[1]) + '"'
+    if kind == "tuple":
+        return "[" + ", ".join(expression_text(i) for i in node[1]) + "]"
+    if kind == "binop":
+        return f"{expression_text(node[2])} {node[1]} {expression_text(node[3])}"
+    if kind == "cond":
+        return f"{expression_text(node[1])} ? {expression_text(node[2])} : {expression_text(node[3])}"
+    if kind == "for":
+        return f"[for ... in {expression_text(node[3])}]"
+    if kind == "object":
+        return "{...}"
+    if kind == "unop":
+        return f"{node[1]}{expression_text(node[2])}"
+    return "<expression>"
+
+
+def first_unresolved(value: Any) -> Unresolved | None:
+    if isinstance(value, Unresolved):
+        return value
+    if isinstance(value, list):
+        for item in value:
+            found = first_unresolved(item)
+            if found:
+                return found
+    elif isinstance(value, dict):
+        for item in value.values():
+            found = first_unresolved(item)
+            if found:
+                return found
+    return None
+
+
+class Evaluator:
+    """Evaluates nodes against a scope; `module_dir` anchors `file()` and `path.module`."""
+
+    def __init__(self, scope: Scope, module_dir: Path | None = None) -> None:
+        self.scope = scope
+        self.module_dir = module_dir
+
+    def child(self, bindings: Mapping[str, Any]) -> Evaluator:
+        """An evaluator with extra names bound (for-expression variables, each, count, iterators)."""
+        parent = self.scope
+
+        def scope(name: str) -> Any:
+            if name in bindings:
+                return bindings[name]
+            return parent(name)
+
+        return Evaluator(scope, self.module_dir)
+
+    def evaluate(self, node: Node) -> Any:
+        try:
+            return self._eval(node)
+        except EvaluationError as error:
+            return Unresolved(f"{expression_text(node)}: {error}")
+
+    # ---------------------------------------------------------------------------------------------
+
+    def _eval(self, node: Node) -> Any:
+        kind = node[0]
+        if kind == "lit":
+            return node[1]
+        if kind == "var":
+            try:
+                return self.scope(node[1])
+            except KeyError:
+                raise EvaluationError(f"unknown name {node[1]!r}") from None
+        if kind == "attr":
+            return self._get_attr(node)
+        if kind == "index":
+            return self._index(self._eval(node[1]), self._eval(node[2]), node)
+        if kind == "tmpl":
+            return self._template(node)
+        if kind == "tuple":
+            return [self._eval(item) for item in node[1]]
+        if kind == "object":
+            return self._object(node)
+        if kind == "call":
+            return self._call(node)
+        if kind == "binop":
+            return self._binop(node)
+        if kind == "unop":
+            return self._unop(node)
+        if kind == "cond":
+            test = self._eval(node[1])
+            if isinstance(test, Unresolved):
+                return test
+            return self._eval(node[2] if _truthy(test) else node[3])
+        if kind == "splat":
+            return self._splat(node)
+        if kind == "for":
+            return self._for(node)
+        if kind == "bad":
+            return Unresolved(node[1])
+        raise EvaluationError(f"unknown node {kind}")
+
+    def _get_attr(self, node: Node) -> Any:
+        base = self._eval(node[1])
+        name = node[2]
+        if isinstance(base, Unresolved):
+            return base
+        if isinstance(base, dict):
+            if name in base:
+                return base[name]
+            raise EvaluationError(f"no attribute {name!r} in {expression_text(node[1])}")
+        if isinstance(base, list):
+            raise EvaluationError(f"{expression_text(node[1])} is a list: use an index or [*] before .{name}")
+        raise EvaluationError(f"cannot read .{name} of {type(base).__name__}")
+
+    def _index(self, base: Any, key: Any, node: Node) -> Any:
+        if isinstance(base, Unresolved):
+            return base
+        if isinstance(key, Unresolved):
+            return key
+        if isinstance(base, list):
+            if isinstance(key, str) and key.lstrip("-").isdigit():
+                key = int(key)
+            if not isinstance(key, int) or isinstance(key, bool):
+                raise EvaluationError(f"list index must be a number, got {key!r}")
+            if not 0 <= key < len(base):
+                raise EvaluationError(f"index {key} out of range for {expression_text(node[1])}")
+            return base[key]
+        if isinstance(base, dict):
+            text_key = _to_string(key)
+            if text_key in base:
+                return base[text_key]
+            raise EvaluationError(f"no key {text_key!r} in {expression_text(node[1])}")
+        raise EvaluationError(f"cannot index {type(base).__name__}")
+
+    def _template(self, node: Node) -> Any:
+        pieces: list[str] = []
+        for part in node[1]:
+            if isinstance(part, str):
+                pieces.append(part)
+                continue
+            value = self._eval(part)
+            if isinstance(value, Unresolved):
+                return value
+            pieces.append(_to_string(value))
+        return "".join(pieces)
+
+    def _object(self, node: Node) -> Any:
+        result: dict[str, Any] = {}
+        for key_node, value_node in node[1]:
+            key = self._eval(key_node)
+            if isinstance(key, Unresolved):
+                return key
+            result[_to_string(key)] = self._eval(value_node)
+        return result
+
+    def _splat(self, node: Node) -> Any:
+        base = self._eval(node[1])
+        if isinstance(base, Unresolved):
+            return base
+        if base is None:
+            return []
+        items = base if isinstance(base, list) else list(base.values()) if isinstance(base, dict) else [base]
+        results = []
+        for item in items:
+            value = item
+            for op in node[2]:
+                if isinstance(value, Unresolved):
+                    break
+                if op[0] == "attr":
+                    if not isinstance(value, dict) or op[1] not in value:
+                        raise EvaluationError(f"no attribute {op[1]!r} in splat of {expression_text(node[1])}")
+                    value = value[op[1]]
+                else:
+                    value = self._index(value, self._eval(op[1]), node)
+            results.append(value)
+        return results
+
+    def _for(self, node: Node) -> Any:
+        _, key_var, value_var, collection_node, key_node, value_node, cond_node, grouping = node
+        collection = self._eval(collection_node)
+        if isinstance(collection, Unresolved):
+            return collection
+        if isinstance(collection, dict):
+            pairs = list(collection.items())
+        elif isinstance(collection, list):
+            pairs = list(enumerate(collection))
+        else:
+            raise EvaluationError(f"cannot iterate over {type(collection).__name__}")
+        is_object = key_node is not None
+        out_list: list[Any] = []
+        out_map: dict[str, Any] = {}
+        for key, value in pairs:
+            names = {value_var: value}
+            if key_var:
+                names[key_var] = key
+            inner = self.child(names)
+            if cond_node is not None:
+                keep = inner._eval(cond_node)
+                if isinstance(keep, Unresolved):
+                    return keep
+                if not _truthy(keep):
+                    continue
+            item = inner._eval(value_node)
+            if not is_object:
+                out_list.append(item)
+                continue
+            out_key = inner._eval(key_node)
+            if isinstance(out_key, Unresolved):
+                return out_key
+            text_key = _to_string(out_key)
+            if grouping:
+                out_map.setdefault(text_key, []).append(item)
+            elif text_key in out_map:
+                raise EvaluationError(f"duplicate key {text_key!r} in for expression (use ... to group)")
+            else:
+                out_map[text_key] = item
+        return out_map if is_object else out_list
+
+    def _binop(self, node: Node) -> Any:
+        op = node[1]
+        if op in ("&&", "||"):
+            left = self._eval(node[2])
+            if not isinstance(left, Unresolved):
+                if op == "&&" and not _truthy(left):
+                    return False
+                if op == "||" and _truthy(left):
+                    return True
+            right = self._eval(node[3])
+            for value in (left, right):
+                if isinstance(value, Unresolved):
+                    return value
+            return _truthy(right)
+        left, right = self._eval(node[2]), self._eval(node[3])
+        for value in (left, right):
+            if isinstance(value, Unresolved):
+                return value
+        if op == "==":
+            return _normalise(left) == _normalise(right)
+        if op == "!=":
+            return _normalise(left) != _normalise(right)
+        a, b = _to_number(left), _to_number(right)
+        if op == "+":
+            return a + b
+        if op == "-":
+            return a - b
+        if op == "*":
+            return a * b
+        if op == "/":
+            if b == 0:
+                raise EvaluationError("division by zero")
+            return _tidy_number(a / b)
+        if op == "%":
+            if b == 0:
+                raise EvaluationError("division by zero")
+            return math.fmod(a, b) if isinstance(a, float) or isinstance(b, float) else int(math.fmod(a, b))
+        if op == "<":
+            return a < b
+        if op == ">":
+            return a > b
+        if op == "<=":
+            return a <= b
+        if op == ">=":
+            return a >= b
+        raise EvaluationError(f"unknown operator {op}")
+
+    def _unop(self, node: Node) -> Any:
+        value = self._eval(node[2])
+        if isinstance(value, Unresolved):
+            return value
+        if node[1] == "!":
+            return not _truthy(value)
+        return -_to_number(value)
+
+    def _call(self, node: Node) -> Any:
+        name, arg_nodes, expand = node[1], node[2], node[3]
+        if name in ("try", "can"):
+            return self._try(name, arg_nodes)
+        function = FUNCTIONS.get(name.removeprefix("provider::google::"))
+        if function is None:
+            return Unresolved(f"{expression_text(node)}: function {name}() is not evaluated")
+        args = [self._eval(a) for a in arg_nodes]
+        if expand and args:
+            last = args.pop()
+            if isinstance(last, Unresolved):
+                return last
+            args.extend(last if isinstance(last, list) else list(last.values()))
+        if name not in _UNKNOWN_TOLERANT:
+            for arg in args:
+                found = first_unresolved(arg)
+                if found:
+                    return found
+        try:
+            if name in _NEEDS_MODULE_DIR:
+                return function(self.module_dir, *args)
+            return function(*args)
+        except EvaluationError:
+            raise
+        except (TypeError, ValueError, KeyError, IndexError, AttributeError, OverflowError) as error:
+            raise EvaluationError(f"{name}(): {error}") from None
+
+    def _try(self, name: str, arg_nodes: tuple[Node, ...]) -> Any:
+        for arg in arg_nodes:
+            try:
+                value = self._eval(arg)
+            except EvaluationError:
+                continue
+            if name == "can":
+                return value if isinstance(value, Unresolved) else True
+            return value
+        if name == "can":
+            return False
+        raise EvaluationError("no argument of try() could be evaluated")
+
+
+# ------------------------------------------------------------------------------------------------
+# Conversions
+
+
+def _truthy(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value in ("true", "false"):
+        return value == "true"
+    raise EvaluationError(f"expected a bool, got {value!r}")
+
+
+def _to_number(value: Any) -> int | float:
+    if isinstance(value, bool):
+        raise EvaluationError(f"expected a number, got {value!r}")
+    if isinstance(value, int | float):
+        return value
+    if isinstance(value, str):
+        try:
+            return _tidy_number(float(value)) if any(c in value for c in ".eE") else int(value)
+        except ValueError:
+            pass
+    raise EvaluationError(f"expected a number, got {value!r}")
+
+
+def _tidy_number(value: float) -> int | float:
+    return int(value) if value.is_integer() and abs(value) < 2**53 else value
+
+
+def _to_string(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(_tidy_number(float(value))) if isinstance(value, float) else str(value)
+    if value is None:
+        raise EvaluationError("null value cannot be used as a string")
+    raise EvaluationError(f"cannot use a {type(value).__name__} as a string")
+
+
+def _normalise(value: Any) -> Any:
+    if isinstance(value, float):
+        return _tidy_number(value)
+    return value
+
+
+def _as_list(value: Any) -> list[Any]:
+    if isinstance(value, list):
+        return value
+    if isinstance(value, dict):
+        return list(value.values())
+    raise EvaluationError(f"expected a list, got {type(value).__name__}")
+
+
+def _distinct(items: list[Any]) -> list[Any]:
+    seen: list[Any] = []
+    for item in items:
+        if item not in seen:
+            seen.append(item)
+    return seen
+
+
+# ------------------------------------------------------------------------------------------------
+# Functions: the ones real configurations use. Missing ones evaluate to Unresolved, never to a guess.
+
+
+def _format(spec: str, *args: Any) -> str:
+    values = iter(args)
+
+    def replace(match: re.Match[str]) -> str:
+        verb = match.group(2)
+        if verb == "%":
+            return "%"
+        try:
+            value = next(values)
+        except StopIteration:
+            raise EvaluationError(f"format: not enough arguments for {spec!r}") from None
+        if verb == "q":
+            return json.dumps(_to_string(value))
+        if verb == "d":
+            return str(int(_to_number(value)))
+        if verb in "fFeg":
+            return ("%" + match.group(1) + verb) % _to_number(value)
+        if verb == "t":
+            return "true" if _truthy(value) else "false"
+        if verb == "v" and isinstance(value, list | dict):
+            return json.dumps(value)
+        return _to_string(value)
+
+    return re.sub(r"%([-+ #0-9.]*)([sdqvtfFeg%])", replace, spec)
+
+
+def _formatlist(spec: str, *args: Any) -> list[str]:
+    lengths = {len(a) for a in args if isinstance(a, list)}
+    if len(lengths) > 1:
+        raise EvaluationError("formatlist: lists of different lengths")
+    count = lengths.pop() if lengths else 1
+    return [_format(spec, *[a[i] if isinstance(a, list) else a for a in args]) for i in range(count)]
+
+
+def _lookup(mapping: Any, key: Any, *default: Any) -> Any:
+    if not isinstance(mapping, dict):
+        raise EvaluationError("lookup: first argument must be a map")
+    key = _to_string(key)
+    if key in mapping:
+        return mapping[key]
+    if default:
+        return default[0]
+    raise EvaluationError(f"lookup: no key {key!r} and no default")
+
+
+def _merge(*maps: Any) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for mapping in maps:
+        if mapping is None:
+            continue
+        if not isinstance(mapping, dict):
+            raise EvaluationError("merge: arguments must be maps")
+        result.update(mapping)
+    return result
+
+
+def _flatten(value: Any) -> list[Any]:
+    out: list[Any] = []
+    for item in _as_list(value):
+        if isinstance(item, list):
+            out.extend(_flatten(item))
+        else:
+            out.append(item)
+    return out
+
+
+def _coalesce(*args: Any) -> Any:
+    for arg in args:
+        if isinstance(arg, Unresolved):
+            return arg
+        if arg is not None and arg != "":
+            return arg
+    raise EvaluationError("coalesce: all arguments are null or empty")
+
+
+def _coalescelist(*args: Any) -> Any:
+    for arg in args:
+        if isinstance(arg, Unresolved):
+            return arg
+        if arg:
+            return arg
+    raise EvaluationError("coalescelist: all lists are empty")
+
+
+def _element(items: Any, index: Any) -> Any:
+    items = _as_list(items)
+    if not items:
+        raise EvaluationError("element: empty list")
+    return items[int(_to_number(index)) % len(items)]
+
+
+def _index_of(items: Any, value: Any) -> int:
+    items = _as_list(items)
+    if value in items:
+        return items.index(value)
+    raise EvaluationError(f"index: {value!r} not in list")
+
+
+def _slice(items: Any, start: Any, end: Any) -> list[Any]:
+    return _as_list(items)[int(_to_number(start)) : int(_to_number(end))]
+
+
+def _range(*args: Any) -> list[int | float]:
+    numbers = [_to_number(a) for a in args]
+    if len(numbers) == 1:
+        start, stop, step = 0, numbers[0], 1
+    elif len(numbers) == 2:
+        start, stop, step = numbers[0], numbers[1], 1 if numbers[1] >= numbers[0] else -1
+    else:
+        start, stop, step = numbers
+    if step == 0:
+        raise EvaluationError("range: step must not be zero")
+    out: list[int | float] = []
+    value = start
+    while (step > 0 and value < stop) or (step < 0 and value > stop):
+        out.append(value)
+        value += step
+        if len(out) > 10_000:
+            raise EvaluationError("range: more than 10,000 elements")
+    return out
+
+
+def _file(module_dir: Path | None, name: Any) -> str:
+    path = Path(_to_string(name))
+    if not path.is_absolute() and module_dir is not None:
+        path = module_dir / path
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise EvaluationError(f"file({str(name)!r}): {error}") from None
+
+
+def _fileexists(module_dir: Path | None, name: Any) -> bool:
+    path = Path(_to_string(name))
+    return (module_dir / path if module_dir and not path.is_absolute() else path).is_file()
+
+
+def _regex(pattern: Any, text: Any) -> Any:
+    match = re.search(_go_regex(pattern), _to_string(text))
+    if not match:
+        raise EvaluationError(f"regex: no match for {pattern!r}")
+    if match.re.groupindex:
+        return match.groupdict()
+    if match.groups():
+        return list(match.groups())
+    return match.group(0)
+
+
+def _regexall(pattern: Any, text: Any) -> list[Any]:
+    compiled = re.compile(_go_regex(pattern))
+    out: list[Any] = []
+    for match in compiled.finditer(_to_string(text)):
+        if compiled.groupindex:
+            out.append(match.groupdict())
+        elif match.groups():
+            out.append(list(match.groups()))
+        else:
+            out.append(match.group(0))
+    return out
+
+
+def _go_regex(pattern: Any) -> str:
+    return _to_string(pattern).replace("(?P<", "(?P<")
+
+
+def _replace(text: Any, search: Any, replacement: Any) -> str:
+    text, search, replacement = _to_string(text), _to_string(search), _to_string(replacement)
+    if len(search) > 1 and search.startswith("/") and search.endswith("/"):
+        go = re.sub(r"\$\{?(\w+)\}?", r"\\g<\1>", replacement)
+        return re.sub(search[1:-1], go, text)
+    return text.replace(search, replacement)
+
+
+def _one(items: Any) -> Any:
+    items = _as_list(items)
+    if len(items) > 1:
+        raise EvaluationError("one: more than one element")
+    return items[0] if items else None
+
+
+def _zipmap(keys: Any, values: Any) -> dict[str, Any]:
+    keys, values = _as_list(keys), _as_list(values)
+    if len(keys) != len(values):
+        raise EvaluationError("zipmap: lists of different lengths")
+    return {_to_string(k): v for k, v in zip(keys, values, strict=True)}
+
+
+def _transpose(mapping: Any) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for key, items in mapping.items():
+        for item in items:
+            out.setdefault(item, []).append(key)
+    return {k: sorted(v) for k, v in out.items()}
+
+
+def _tostring(value: Any) -> Any:
+    return None if value is None else _to_string(value)
+
+
+def _tonumber(value: Any) -> Any:
+    return None if value is None else _to_number(value)
+
+
+def _tobool(value: Any) -> Any:
+    return None if value is None else _truthy(value)
+
+
+def _toset(value: Any) -> list[Any]:
+    return _distinct(_as_list(value))
+
+
+def _tomap(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise EvaluationError("tomap: expected an object or map")
+    return value
+
+
+def _length(value: Any) -> int:
+    if isinstance(value, str | list | dict):
+        return len(value)
+    raise EvaluationError(f"length: cannot take the length of {type(value).__name__}")
+
+
+def _substr(text: Any, offset: Any, length: Any) -> str:
+    text = _to_string(text)
+    start = int(_to_number(offset))
+    size = int(_to_number(length))
+    if start < 0:
+        start += len(text)
+    return text[start:] if size == -1 else text[start : start + size]
+
+
+def _jsondecode(text: Any) -> Any:
+    try:
+        return json.loads(_to_string(text))
+    except json.JSONDecodeError as error:
+        raise EvaluationError(f"jsondecode: {error}") from None
+
+
+def _yamldecode(text: Any) -> Any:
+    import yaml
+
+    try:
+        return yaml.safe_load(_to_string(text))
+    except yaml.YAMLError as error:
+        raise EvaluationError(f"yamldecode: {error}") from None
+
+
+def _setop(combine: Callable[[list[Any], list[Any]], list[Any]]) -> Callable[..., list[Any]]:
+    def function(first: Any, *rest: Any) -> list[Any]:
+        result = _distinct(_as_list(first))
+        for other in rest:
+            result = combine(result, _as_list(other))
+        return result
+
+    return function
+
+
+def _chunklist(items: Any, size: Any) -> list[list[Any]]:
+    items, size = _as_list(items), int(_to_number(size))
+    if size <= 0:
+        return [items]
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def _sort(items: Any) -> list[str]:
+    return sorted(_to_string(i) for i in _as_list(items))
+
+
+FUNCTIONS: dict[str, Callable[..., Any]] = {
+    "abs": lambda x: abs(_to_number(x)),
+    "alltrue": lambda xs: all(_truthy(x) for x in _as_list(xs)),
+    "anytrue": lambda xs: any(_truthy(x) for x in _as_list(xs)),
+    "base64decode": lambda s: base64.b64decode(_to_string(s)).decode(),
+    "base64encode": lambda s: base64.b64encode(_to_string(s).encode()).decode(),
+    "ceil": lambda x: math.ceil(_to_number(x)),
+    "chomp": lambda s: _to_string(s).rstrip("\r\n"),
+    "chunklist": _chunklist,
+    "coalesce": _coalesce,
+    "coalescelist": _coalescelist,
+    "compact": lambda xs: [x for x in _as_list(xs) if x not in (None, "")],
+    "concat": lambda *xs: [item for x in xs for item in _as_list(x)],
+    "contains": lambda xs, v: v in _as_list(xs),
+    "distinct": lambda xs: _distinct(_as_list(xs)),
+    "element": _element,
+    "endswith": lambda s, suffix: _to_string(s).endswith(_to_string(suffix)),
+    "file": _file,
+    "fileexists": _fileexists,
+    "flatten": _flatten,
+    "floor": lambda x: math.floor(_to_number(x)),
+    "format": lambda spec, *args: _format(_to_string(spec), *args),
+    "formatlist": lambda spec, *args: _formatlist(_to_string(spec), *args),
+    "index": _index_of,
+    "join": lambda sep, *lists: _to_string(sep).join(_to_string(x) for xs in lists for x in _as_list(xs)),
+    "jsondecode": _jsondecode,
+    "jsonencode": lambda v: json.dumps(v, separators=(",", ":"), sort_keys=True),
+    "keys": lambda m: sorted(_tomap(m).keys()),
+    "length": _length,
+    "list": lambda *xs: list(xs),
+    "lookup": _lookup,
+    "lower": lambda s: _to_string(s).lower(),
+    "map": lambda *kv: {_to_string(kv[i]): kv[i + 1] for i in range(0, len(kv), 2)},
+    "max": lambda *xs: max(_to_number(x) for x in xs),
+    "merge": _merge,
+    "min": lambda *xs: min(_to_number(x) for x in xs),
+    "one": _one,
+    "range": _range,
+    "regex": _regex,
+    "regexall": _regexall,
+    "replace": _replace,
+    "reverse": lambda xs: list(reversed(_as_list(xs))),
+    "setintersection": _setop(lambda a, b: [x for x in a if x in b]),
+    "setproduct": lambda *xs: [list(p) for p in __import__("itertools").product(*[_as_list(x) for x in xs])],
+    "setsubtract": _setop(lambda a, b: [x for x in a if x not in b]),
+    "setunion": _setop(lambda a, b: a + [x for x in b if x not in a]),
+    "slice": _slice,
+    "sort": _sort,
+    "split": lambda sep, s: _to_string(s).split(_to_string(sep)),
+    "startswith": lambda s, prefix: _to_string(s).startswith(_to_string(prefix)),
+    "strrev": lambda s: _to_string(s)[::-1],
+    "substr": _substr,
+    "sum": lambda xs: sum(_to_number(x) for x in _as_list(xs)),
+    "title": lambda s: _to_string(s).title(),
+    "tobool": _tobool,
+    "tolist": lambda xs: list(_as_list(xs)),
+    "tomap": _tomap,
+    "tonumber": _tonumber,
+    "toset": _toset,
+    "tostring": _tostring,
+    "transpose": _transpose,
+    "trim": lambda s, chars: _to_string(s).strip(_to_string(chars)),
+    "trimprefix": lambda s, p: _to_string(s).removeprefix(_to_string(p)),
+    "trimspace": lambda s: _to_string(s).strip(),
+    "trimsuffix": lambda s, p: _to_string(s).removesuffix(_to_string(p)),
+    "upper": lambda s: _to_string(s).upper(),
+    "values": lambda m: [v for _, v in sorted(_tomap(m).items())],
+    "yamldecode": _yamldecode,
+    "zipmap": _zipmap,
+}
+
+_NEEDS_MODULE_DIR = frozenset({"file", "fileexists"})
+_UNKNOWN_TOLERANT = frozenset({"coalesce", "coalescelist"})
+"""Functions that look at their arguments one by one; the others return the first unknown they are given."""

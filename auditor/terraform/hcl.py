@@ -1,0 +1,621 @@
+"""HCL source: a Terraform root module directory (with its local modules) -> `ResourceInstance`s.
+
+Evaluation is lazy and memoised: a reference to `google_service_account.nb.email` evaluates that one
+resource on demand, so declaration order never matters and cycles surface as unresolved values. Variables
+come from defaults, `terraform.tfvars`, `*.auto.tfvars` and `--var-file`, in Terraform's order.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from auditor.model import InputError, Location, Unresolved
+from auditor.terraform.expressions import EvaluationError, Evaluator, expression_text
+from auditor.terraform.resources import ResourceInstance
+from auditor.terraform.syntax import Attribute, Block, ParsedFile, parse_files
+
+META_ARGUMENTS = frozenset({"count", "for_each", "provider", "depends_on", "lifecycle", "provisioner", "connection"})
+GOOGLE_PROVIDERS = ("google", "google-beta")
+
+
+class _Lazy(dict):  # type: ignore[type-arg]
+    """A read-only mapping whose values are computed on first access (locals, resources, modules)."""
+
+    def __init__(self, names: Sequence[str], compute: Callable[[str], Any], label: str) -> None:
+        super().__init__()
+        self._names = set(names)
+        self._compute = compute
+        self._label = label
+        self._busy: set[str] = set()
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names
+
+    def __getitem__(self, name: str) -> Any:
+        if dict.__contains__(self, name):
+            return dict.__getitem__(self, name)
+        if name not in self._names:
+            raise KeyError(name)
+        if name in self._busy:
+            return Unresolved(f"{self._label}.{name}: reference cycle")
+        self._busy.add(name)
+        try:
+            value = self._compute(name)
+        finally:
+            self._busy.discard(name)
+        dict.__setitem__(self, name, value)
+        return value
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return self[name] if name in self._names else default
+
+    def keys(self) -> Any:  # type: ignore[override]
+        return sorted(self._names)
+
+    def values(self) -> Any:  # type: ignore[override]
+        return [self[name] for name in sorted(self._names)]
+
+    def items(self) -> Any:  # type: ignore[override]
+        return [(name, self[name]) for name in sorted(self._names)]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(sorted(self._names))
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+
+class _ResourceObject(dict):  # type: ignore[type-arg]
+    """A resource instance as other expressions see it: configured values, then computed ones as unknown."""
+
+    def __init__(self, values: Mapping[str, Any], address: str) -> None:
+        super().__init__(values)
+        self.address = address
+
+    def __contains__(self, name: object) -> bool:
+        return True
+
+    def __missing__(self, name: str) -> Unresolved:
+        return Unresolved(f"{self.address}.{name}")
+
+
+@dataclass(frozen=True, slots=True)
+class _Provider:
+    project: Any = None
+    region: Any = None
+    zone: Any = None
+
+
+def _tf_files(directory: Path) -> list[Path]:
+    try:
+        return sorted(p for p in directory.iterdir() if p.suffix == ".tf" and p.is_file())
+    except OSError:
+        return []
+
+
+class _Loader:
+    """Parses every module directory once and keeps the errors of the whole load."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.errors: list[InputError] = []
+        self._parsed: dict[Path, list[ParsedFile]] = {}
+        self._installed_modules = self._read_modules_manifest()
+
+    def files(self, directory: Path, only: Sequence[Path] | None = None) -> list[ParsedFile]:
+        key = directory.resolve()
+        if key not in self._parsed:
+            paths = list(only) if only is not None else _tf_files(directory)
+            parsed: list[ParsedFile] = []
+            for result in parse_files(paths).values():
+                if isinstance(result, InputError):
+                    self.errors.append(result)
+                else:
+                    parsed.append(result)
+            self._parsed[key] = parsed
+        return self._parsed[key]
+
+    def _read_modules_manifest(self) -> dict[str, Path]:
+        manifest = self.root / ".terraform" / "modules" / "modules.json"
+        try:
+            entries = json.loads(manifest.read_text(encoding="utf-8")).get("Modules", [])
+        except (OSError, ValueError, AttributeError):
+            return {}
+        return {e["Key"]: self.root / e["Dir"] for e in entries if isinstance(e, dict) and e.get("Key")}
+
+    def module_dir(self, caller_dir: Path, source: str, key: str) -> Path | None:
+        if source.startswith(("./", "../")) or source in (".", ".."):
+            return (caller_dir / source).resolve()
+        return self._installed_modules.get(key)
+
+
+class _Module:
+    """One instance of a module: its variables bound, its blocks evaluated on demand."""
+
+    def __init__(
+        self,
+        loader: _Loader,
+        directory: Path,
+        prefix: str,
+        key: str,
+        inputs: Mapping[str, Any],
+        provider: _Provider | None,
+        files: Sequence[Path] | None = None,
+    ) -> None:
+        self.loader = loader
+        self.directory = directory
+        self.prefix = prefix
+        """Address prefix, e.g. `module.a["x"].` (empty for the root)."""
+        self.key = key
+        """Module path without index keys, as in `.terraform/modules/modules.json` (`a.b`)."""
+        self.blocks: dict[str, list[tuple[Block, str]]] = {}
+        for parsed in loader.files(directory, files):
+            for block in parsed.body.blocks:
+                self.blocks.setdefault(block.type, []).append((block, parsed.path))
+        self.evaluator = Evaluator(self._scope, directory)
+        self.variables = self._bind_variables(inputs)
+        self.locals = _Lazy(self._attribute_names("locals"), self._local, "local")
+        self.provider = self._own_provider() or provider or _Provider()
+        self._tables = {kind: self._index_blocks(kind) for kind in ("resource", "data")}
+        resources = self._by_type("resource")
+        self.resources = {t: _Lazy(list(names), self._resource_value(t), t) for t, names in resources.items()}
+        data = self._by_type("data")
+        self.data = _Lazy(list(data), lambda t: _Lazy(list(data[t]), self._data_value(t), f"data.{t}"), "data")
+        calls = {b.labels[0]: (b, path) for b, path in self.blocks.get("module", []) if b.labels}
+        self.calls = calls
+        self.modules = _Lazy(list(calls), self._module_outputs, "module")
+        self._children: dict[str, list[tuple[str, _Module | None]]] = {}
+        self._instances: dict[tuple[str, str, str], list[tuple[str, dict[str, Any], Block, str]]] = {}
+
+    # scope ---------------------------------------------------------------------------------------
+
+    def _scope(self, name: str) -> Any:
+        if name == "var":
+            return self.variables
+        if name == "local":
+            return self.locals
+        if name == "data":
+            return self.data
+        if name == "module":
+            return self.modules
+        if name == "path":
+            return {"module": str(self.directory), "root": str(self.loader.root), "cwd": os.getcwd()}
+        if name == "terraform":
+            return {"workspace": "default"}
+        if name in self.resources:
+            return self.resources[name]
+        raise KeyError(name)
+
+    def _attribute_names(self, block_type: str) -> list[str]:
+        return [name for block, _ in self.blocks.get(block_type, []) for name in block.attributes]
+
+    def _by_type(self, block_type: str) -> dict[str, dict[str, tuple[Block, str]]]:
+        return self._tables[block_type]
+
+    def _index_blocks(self, block_type: str) -> dict[str, dict[str, tuple[Block, str]]]:
+        out: dict[str, dict[str, tuple[Block, str]]] = {}
+        for block, path in self.blocks.get(block_type, []):
+            if len(block.labels) != 2:
+                continue
+            type_name, name = block.labels
+            if name in out.setdefault(type_name, {}):
+                kind = "data" if block_type == "data" else "resource"
+                self.loader.errors.append(InputError(path, f"duplicate {kind} block {type_name}.{name}", block.line, 1))
+                continue
+            out[type_name][name] = (block, path)
+        return out
+
+    def _local(self, name: str) -> Any:
+        for block, _ in self.blocks.get("locals", []):
+            if name in block.attributes:
+                return self.evaluator.evaluate(block.attributes[name].expression)
+        raise KeyError(name)
+
+    def _bind_variables(self, inputs: Mapping[str, Any]) -> dict[str, Any]:
+        constants = Evaluator(lambda name: _raise_key(name), self.directory)
+        variables: dict[str, Any] = {}
+        for block, _ in self.blocks.get("variable", []):
+            if not block.labels:
+                continue
+            name = block.labels[0]
+            if name in inputs:
+                variables[name] = inputs[name]
+            elif "default" in block.attributes:
+                variables[name] = constants.evaluate(block.attributes["default"].expression)
+            else:
+                variables[name] = Unresolved(f"var.{name}")
+        return variables
+
+    def _own_provider(self) -> _Provider | None:
+        for block, _ in self.blocks.get("provider", []):
+            if block.labels and block.labels[0] in GOOGLE_PROVIDERS and "alias" not in block.attributes:
+                get = block.attributes.get
+                return _Provider(
+                    *(
+                        self.evaluator.evaluate(get(n).expression) if get(n) else None
+                        for n in ("project", "region", "zone")
+                    )
+                )
+        return None
+
+    # resources -----------------------------------------------------------------------------------
+
+    def _resource_value(self, type_name: str) -> Callable[[str], Any]:
+        return lambda name: self._reference_value("managed", type_name, name)
+
+    def _data_value(self, type_name: str) -> Callable[[str], Any]:
+        return lambda name: self._reference_value("data", type_name, name)
+
+    def _reference_value(self, mode: str, type_name: str, name: str) -> Any:
+        """What `TYPE.NAME` evaluates to: one object, a list (count) or a map (for_each)."""
+        block, _ = self._block(mode, type_name, name)
+        instances = self.instances(mode, type_name, name)
+        objects = {key: _ResourceObject(values, address) for address, values, key in _with_keys(instances)}
+        if "for_each" in block.attributes:
+            if len(objects) == 1 and isinstance(next(iter(objects)), Unresolved):
+                return next(iter(objects))
+            return {str(k): v for k, v in objects.items()}
+        if "count" in block.attributes:
+            if len(objects) == 1 and isinstance(next(iter(objects)), Unresolved):
+                return next(iter(objects))
+            return list(objects.values())
+        return next(iter(objects.values()))
+
+    def _block(self, mode: str, type_name: str, name: str) -> tuple[Block, str]:
+        table = self._by_type("data" if mode == "data" else "resource")
+        return table[type_name][name]
+
+    def instances(self, mode: str, type_name: str, name: str) -> list[tuple[str, dict[str, Any], Block, str]]:
+        """Expanded instances of one resource block: (address, attribute values, block, path)."""
+        cache_key = (mode, type_name, name)
+        if cache_key not in self._instances:
+            self._instances[cache_key] = []  # a self-reference during expansion sees no instances
+            block, path = self._block(mode, type_name, name)
+            base = f"{self.prefix}{'data.' if mode == 'data' else ''}{type_name}.{name}"
+            expanded = []
+            for suffix, bindings in self._expansion(block):
+                evaluator = self.evaluator.child(bindings) if bindings else self.evaluator
+                values = self._body_values(block, evaluator)
+                address = base + suffix
+                values.update(_computed(mode, type_name, values, self.provider, address))
+                expanded.append((address, values, block, path))
+            self._instances[cache_key] = expanded
+        return self._instances[cache_key]
+
+    def _expansion(self, block: Block) -> list[tuple[str, dict[str, Any]]]:
+        """(address suffix, names bound) for each instance that `count`/`for_each` make."""
+        if "for_each" in block.attributes:
+            attribute = block.attributes["for_each"]
+            collection = self.evaluator.evaluate(attribute.expression)
+            if isinstance(collection, Unresolved) or collection is None:
+                unknown = collection or Unresolved(expression_text(attribute.expression))
+                each = {"key": unknown, "value": unknown}
+                return [("[*]", {"each": each})]
+            if isinstance(collection, list):
+                collection = {str(item): item for item in collection}
+            if not isinstance(collection, dict):
+                unknown = Unresolved(f"{expression_text(attribute.expression)}: for_each is not a map or set")
+                return [("[*]", {"each": {"key": unknown, "value": unknown}})]
+            return [(f"[{json.dumps(str(k))}]", {"each": {"key": str(k), "value": v}}) for k, v in collection.items()]
+        if "count" in block.attributes:
+            attribute = block.attributes["count"]
+            count = self.evaluator.evaluate(attribute.expression)
+            if isinstance(count, bool) or not isinstance(count, int | float):
+                unknown = count if isinstance(count, Unresolved) else Unresolved(expression_text(attribute.expression))
+                return [("[*]", {"count": {"index": unknown}})]
+            return [(f"[{i}]", {"count": {"index": i}}) for i in range(int(count))]
+        return [("", {})]
+
+    def _body_values(self, block: Block, evaluator: Evaluator) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for name, attribute in block.attributes.items():
+            if name not in META_ARGUMENTS:
+                values[name] = evaluator.evaluate(attribute.expression)
+        for nested in block.blocks:
+            if nested.type in META_ARGUMENTS:
+                continue
+            if nested.type == "dynamic" and nested.labels:
+                self._expand_dynamic(nested, evaluator, values)
+                continue
+            current = values.setdefault(nested.type, [])
+            if isinstance(current, list):
+                current.append(self._body_values(nested, evaluator))
+        return values
+
+    def _expand_dynamic(self, dynamic: Block, evaluator: Evaluator, values: dict[str, Any]) -> None:
+        block_type = dynamic.labels[0]
+        iterator = block_type
+        if "iterator" in dynamic.attributes:
+            node = dynamic.attributes["iterator"].expression
+            iterator = node[1] if node[0] in ("var", "lit") else iterator
+        content = next((b for b in dynamic.blocks if b.type == "content"), None)
+        for_each = dynamic.attributes.get("for_each")
+        if content is None or for_each is None:
+            return
+        collection = evaluator.evaluate(for_each.expression)
+        if isinstance(collection, Unresolved):
+            # Unknown how many blocks: the whole block list is unknown, never silently empty.
+            values[block_type] = Unresolved(f'dynamic "{block_type}" over {collection.expression}')
+            return
+        if collection is None:
+            return
+        pairs = list(collection.items()) if isinstance(collection, dict) else list(enumerate(collection))
+        current = values.setdefault(block_type, [])
+        if not isinstance(current, list):
+            return
+        for key, item in pairs:
+            inner = evaluator.child({iterator: {"key": key, "value": item}})
+            current.append(self._body_values(content, inner))
+
+    # modules ---------------------------------------------------------------------------------------
+
+    def children(self, name: str) -> list[tuple[str, _Module | None]]:
+        """(address prefix, module or None when its source cannot be read) for each instance of a call."""
+        if name in self._children:
+            return self._children[name]
+        self._children[name] = []
+        block, path = self.calls[name]
+        source_attr = block.attributes.get("source")
+        source = self.evaluator.evaluate(source_attr.expression) if source_attr else None
+        key = f"{self.key}.{name}" if self.key else name
+        directory = self.loader.module_dir(self.directory, source, key) if isinstance(source, str) else None
+        if directory is None or not directory.is_dir():
+            self.loader.errors.append(
+                InputError(
+                    path,
+                    f"module {name!r}: source {source!r} is not a local directory nor installed by "
+                    "`terraform init`; its resources are not audited (audit the plan JSON instead)",
+                    block.line,
+                    1,
+                )
+            )
+            self._children[name] = [(f"{self.prefix}module.{name}.", None)]
+            return self._children[name]
+        made = []
+        for suffix, bindings in self._expansion(block):
+            evaluator = self.evaluator.child(bindings) if bindings else self.evaluator
+            inputs = {
+                arg: evaluator.evaluate(attribute.expression)
+                for arg, attribute in block.attributes.items()
+                if arg not in META_ARGUMENTS and arg not in ("source", "version", "providers")
+            }
+            prefix = f"{self.prefix}module.{name}{suffix}."
+            made.append((prefix, _Module(self.loader, directory, prefix, key, inputs, self.provider)))
+        self._children[name] = made
+        return made
+
+    def outputs(self) -> dict[str, Any]:
+        names = self._by_output()
+        return _Lazy(list(names), lambda n: self.evaluator.evaluate(names[n].expression), f"{self.prefix}output")
+
+    def _by_output(self) -> dict[str, Attribute]:
+        out = {}
+        for block, _ in self.blocks.get("output", []):
+            if block.labels and "value" in block.attributes:
+                out[block.labels[0]] = block.attributes["value"]
+        return out
+
+    def _module_outputs(self, name: str) -> Any:
+        block, _ = self.calls[name]
+        made = self.children(name)
+        if len(made) == 1 and made[0][1] is None:
+            return Unresolved(f"module.{name} (module source not read)")
+        if "for_each" in block.attributes or "count" in block.attributes:
+            if len(made) == 1 and made[0][0].endswith("[*]."):
+                return Unresolved(f"module.{name} (unknown count or for_each)")
+            if "for_each" in block.attributes:
+                return {prefix.rsplit("[", 1)[1][:-2].strip('"'): m.outputs() for prefix, m in made if m}
+            return [m.outputs() for _, m in made if m]
+        return made[0][1].outputs() if made[0][1] else Unresolved(f"module.{name}")
+
+    # all instances --------------------------------------------------------------------------------
+
+    def walk(self) -> Iterator[ResourceInstance]:
+        for mode, block_type in (("managed", "resource"), ("data", "data")):
+            for type_name, names in self._by_type(block_type).items():
+                for name in names:
+                    for address, values, block, path in self.instances(mode, type_name, name):
+                        yield ResourceInstance(
+                            mode=mode,
+                            type=type_name,
+                            name=name,
+                            address=address,
+                            attributes=values,
+                            location=Location(path, block.line),
+                            provider_project=self.provider.project,
+                            provider_region=self.provider.region,
+                            provider_zone=self.provider.zone,
+                        )
+        for name in self.calls:
+            for _, child in self.children(name):
+                if child is not None:
+                    yield from child.walk()
+
+
+def _raise_key(name: str) -> Any:
+    raise KeyError(name)
+
+
+def _with_keys(instances: list[tuple[str, dict[str, Any], Block, str]]) -> Iterator[tuple[str, dict[str, Any], Any]]:
+    for address, values, _, _ in instances:
+        if address.endswith("[*]"):
+            key: Any = Unresolved(f"{address}: unknown count or for_each")
+        elif address.endswith("]"):
+            raw = address.rsplit("[", 1)[1][:-1]
+            key = json.loads(raw) if raw.startswith('"') else int(raw)
+        else:
+            key = ""
+        yield address, values, key
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _computed(
+    mode: str, type_name: str, values: Mapping[str, Any], provider: _Provider, address: str
+) -> dict[str, Any]:
+    """Attributes the provider computes that the audit needs to follow references (GCP-NOTES.md)."""
+    project = values.get("project") or provider.project
+    if project is None:
+        project = Unresolved(f"{address}.project (no project set and no provider default)")
+    out: dict[str, Any] = {}
+    if mode == "managed" and type_name == "google_service_account":
+        account_id = values.get("account_id")
+        if isinstance(account_id, str) and isinstance(project, str):
+            email = f"{account_id}@{project}.iam.gserviceaccount.com"
+        else:
+            email = account_id if isinstance(account_id, Unresolved) else project
+            email = email if isinstance(email, Unresolved) else Unresolved(f"{address}.email")
+        name = f"projects/{project}/serviceAccounts/{email}" if isinstance(email, str) else email
+        out = {
+            "project": project,
+            "email": email,
+            "member": f"serviceAccount:{email}" if isinstance(email, str) else email,
+            "name": name,
+            "id": name,
+            "unique_id": Unresolved(f"{address}.unique_id"),
+        }
+    elif type_name in ("google_project_iam_custom_role", "google_organization_iam_custom_role"):
+        role_id = values.get("role_id")
+        parent = (
+            f"projects/{project}" if type_name.startswith("google_project") else f"organizations/{values.get('org_id')}"
+        )
+        unknown = next((v for v in (role_id, project, values.get("org_id")) if isinstance(v, Unresolved)), None)
+        name = unknown or f"{parent}/roles/{role_id}"
+        out = {"name": name, "id": name}
+        if type_name.startswith("google_project"):
+            out["project"] = project
+    elif mode == "data" and type_name == "google_iam_policy":
+        out = {"policy_data": _policy_data(values, address)}
+    elif mode == "data" and type_name == "google_project":
+        out = {"project_id": values.get("project_id") or project, "number": Unresolved(f"{address}.number")}
+    elif mode == "data" and type_name == "google_compute_default_service_account":
+        # The address is known up to the project number: keep its shape so the default account is recognised.
+        out = {"email": "PROJECT_NUMBER-compute@developer.gserviceaccount.com"}
+        out["member"] = f"serviceAccount:{out['email']}"
+    elif mode == "managed" and type_name in ("google_notebooks_instance", "google_workbench_instance"):
+        location = values.get("location")
+        name = values.get("name")
+        unknown = next((v for v in (project, location, name) if isinstance(v, Unresolved)), None)
+        out = {"id": unknown or f"projects/{project}/locations/{location}/instances/{name}", "project": project}
+    return {k: v for k, v in out.items() if k not in values or values[k] is None}
+
+
+def _policy_data(values: Mapping[str, Any], address: str) -> Any:
+    """`data.google_iam_policy.X.policy_data`: the JSON the provider renders from its `binding` blocks."""
+    bindings = values.get("binding", [])
+    if isinstance(bindings, Unresolved):
+        return bindings
+    rendered = []
+    for binding in bindings if isinstance(bindings, list) else []:
+        role, members = binding.get("role"), binding.get("members")
+        for value in (role, members):
+            if isinstance(value, Unresolved):
+                return value
+        if isinstance(members, list):
+            for member in members:
+                if isinstance(member, Unresolved):
+                    return member
+        entry: dict[str, Any] = {"role": role, "members": sorted(set(members or []))}
+        conditions = binding.get("condition")
+        if isinstance(conditions, Unresolved):
+            return conditions
+        if conditions:
+            condition = conditions[0]
+            if any(isinstance(v, Unresolved) for v in condition.values()):
+                return next(v for v in condition.values() if isinstance(v, Unresolved))
+            entry["condition"] = {k: v for k, v in condition.items() if v not in (None, "")}
+        rendered.append(entry)
+    rendered.sort(key=lambda b: (b["role"], json.dumps(b.get("condition", {}), sort_keys=True)))
+    return json.dumps({"bindings": rendered}, sort_keys=True)
+
+
+# ------------------------------------------------------------------------------------------------
+# Public entry points
+
+
+def read_variable_files(paths: Sequence[Path], errors: list[InputError]) -> dict[str, Any]:
+    """Values from `.tfvars` (HCL) and `.tfvars.json` files, later files winning."""
+    values: dict[str, Any] = {}
+    constants = Evaluator(_raise_key)
+    hcl_paths = [p for p in paths if not p.name.endswith(".json")]
+    parsed = parse_files(hcl_paths) if hcl_paths else {}
+    for path in paths:
+        if path.name.endswith(".json"):
+            try:
+                loaded = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError) as error:
+                errors.append(InputError(str(path), f"cannot read variables: {error}"))
+                continue
+            if isinstance(loaded, dict):
+                values.update(loaded)
+            continue
+        result = parsed.get(str(path))
+        if isinstance(result, InputError):
+            errors.append(result)
+        elif result is not None:
+            for name, attribute in result.body.attributes.items():
+                values[name] = constants.evaluate(attribute.expression)
+    return values
+
+
+def default_variable_files(directory: Path) -> list[Path]:
+    """`terraform.tfvars`, `terraform.tfvars.json`, then `*.auto.tfvars(.json)` in name order, as Terraform does."""
+    found = [directory / n for n in ("terraform.tfvars", "terraform.tfvars.json") if (directory / n).is_file()]
+    try:
+        auto = sorted(
+            p for p in directory.iterdir() if p.name.endswith((".auto.tfvars", ".auto.tfvars.json")) and p.is_file()
+        )
+    except OSError:
+        auto = []
+    return found + auto
+
+
+def load_module(
+    directory: Path,
+    *,
+    var_files: Sequence[Path] = (),
+    files: Sequence[Path] | None = None,
+) -> tuple[list[ResourceInstance], list[InputError]]:
+    """Evaluate one root module (`files` restricts it to some of the directory's `.tf` files)."""
+    loader = _Loader(directory)
+    errors: list[InputError] = []
+    variables = read_variable_files([*default_variable_files(directory), *var_files], errors)
+    root = _Module(loader, directory, "", "", variables, None, files)
+    try:
+        instances = list(root.walk())
+    except RecursionError:
+        errors.append(InputError(str(directory), "configuration nests too deeply to evaluate"))
+        instances = []
+    except EvaluationError as error:  # pragma: no cover - evaluate() turns these into unknowns
+        errors.append(InputError(str(directory), str(error)))
+        instances = []
+    return instances, errors + loader.errors
+
+
+def find_root_modules(path: Path) -> list[Path]:
+    """Directories under `path` holding `.tf` files that no other scanned directory calls as a local module."""
+    if not path.is_dir():
+        return []
+    directories = []
+    for current, subdirs, filenames in os.walk(path):
+        subdirs[:] = sorted(d for d in subdirs if not d.startswith("."))
+        if any(f.endswith(".tf") for f in filenames):
+            directories.append(Path(current))
+    called: set[Path] = set()
+    parsed = parse_files([f for d in directories for f in _tf_files(d)])
+    for result in parsed.values():
+        if isinstance(result, ParsedFile):
+            for block in result.body.blocks:
+                source = block.attributes.get("source") if block.type == "module" else None
+                if source and source.expression[0] == "lit" and isinstance(source.expression[1], str):
+                    target = source.expression[1]
+                    if target.startswith(("./", "../")):
+                        called.add((Path(result.path).parent / target).resolve())
+    return [d for d in directories if d.resolve() not in called]

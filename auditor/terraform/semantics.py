@@ -1,0 +1,575 @@
+"""Semantics: `ResourceInstance`s from either Terraform source into the typed intent model.
+
+This is the one place that knows what each google provider resource type means for IAM: which resource a
+binding is attached to, how authoritative it is, how v1 and v2 notebook instances map onto one shape, and which
+combinations of resources fight each other on every apply. Unknown values are kept and reported, never dropped.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from auditor.model import (
+    DEFAULT_SERVICE_ACCOUNT,
+    Accelerator,
+    Authority,
+    Binding,
+    Condition,
+    Conflict,
+    ConflictKind,
+    CustomRole,
+    InputError,
+    Intent,
+    NotebookInstance,
+    Principal,
+    Scope,
+    ScopeKind,
+    ServiceAccount,
+    ServiceAccountKey,
+    ShieldedVm,
+    Unresolved,
+)
+from auditor.terraform.resources import ResourceInstance, Value
+
+_IAM_TYPE = re.compile(
+    r"^google_(?P<target>project|folder|organization|service_account|notebooks_instance|workbench_instance)"
+    r"_iam_(?P<authority>policy|binding|member|member_remove)$"
+)
+_AUTHORITY = {
+    "policy": Authority.POLICY,
+    "binding": Authority.BINDING,
+    "member": Authority.MEMBER,
+    "member_remove": Authority.REMOVE,
+}
+_SCOPE_KIND = {
+    "project": ScopeKind.PROJECT,
+    "folder": ScopeKind.FOLDER,
+    "organization": ScopeKind.ORGANIZATION,
+    "service_account": ScopeKind.SERVICE_ACCOUNT,
+    "notebooks_instance": ScopeKind.NOTEBOOK_INSTANCE,
+    "workbench_instance": ScopeKind.WORKBENCH_INSTANCE,
+}
+_SERVICE_ACCOUNT_NAME = re.compile(r"^projects/[^/]+/serviceAccounts/(?P<account>[^/]+)$")
+_INSTANCE_NAME = re.compile(
+    r"^(?:projects/)?(?P<project>[^/]+)/(?:locations/)?(?P<location>[^/]+)/(?:instances/)?(?P<name>[^/]+)$"
+)
+_LOCATION_NAME = re.compile(r"^(?P<location>[^/]+)/(?P<name>[^/]+)$")
+
+
+@dataclass
+class _Collected:
+    bindings: list[Binding] = field(default_factory=list)
+    service_accounts: list[ServiceAccount] = field(default_factory=list)
+    keys: list[ServiceAccountKey] = field(default_factory=list)
+    instances: list[NotebookInstance] = field(default_factory=list)
+    custom_roles: list[CustomRole] = field(default_factory=list)
+    errors: list[InputError] = field(default_factory=list)
+    empty_policies: list[Binding] = field(default_factory=list)
+    """Stand-ins for `_iam_policy` resources that grant nothing: no binding in the model, but still a claim
+    on the whole policy that fights any other IAM resource on the scope."""
+
+
+def build_intent(resources: Iterable[ResourceInstance], errors: Iterable[InputError] = ()) -> Intent:
+    """The intent model of a set of resource instances (from HCL or a plan), plus the sources' read errors."""
+    collected = _Collected(errors=list(errors))
+    for resource in resources:
+        if resource.mode != "managed":
+            continue  # data sources (google_iam_policy) are consumed through the attributes that reference them
+        iam = _IAM_TYPE.match(resource.type)
+        if iam:
+            collected.bindings += _iam_bindings(resource, iam["target"], _AUTHORITY[iam["authority"]], collected)
+        elif resource.type == "google_service_account":
+            collected.service_accounts.append(_service_account(resource))
+        elif resource.type == "google_service_account_key":
+            account = _service_account_email(resource.get("service_account_id"), resource)
+            collected.keys.append(ServiceAccountKey(account, resource.address, resource.location))
+        elif resource.type == "google_notebooks_instance":
+            collected.instances.append(_notebook_v1(resource))
+        elif resource.type == "google_workbench_instance":
+            collected.instances.append(_workbench_v2(resource))
+        elif resource.type in ("google_project_iam_custom_role", "google_organization_iam_custom_role"):
+            collected.custom_roles.append(_custom_role(resource))
+    return Intent(
+        bindings=tuple(collected.bindings),
+        service_accounts=tuple(collected.service_accounts),
+        keys=tuple(collected.keys),
+        instances=tuple(collected.instances),
+        custom_roles=tuple(collected.custom_roles),
+        conflicts=tuple(find_conflicts(collected.bindings + collected.empty_policies)),
+        errors=tuple(collected.errors),
+    )
+
+
+# --- values -------------------------------------------------------------------------------------------------------
+
+
+def _unresolved_texts(*values: Value) -> list[str]:
+    """Expression texts of every unknown inside the values, in order, without repeats."""
+    texts: list[str] = []
+
+    def walk(value: Value) -> None:
+        if isinstance(value, Unresolved):
+            if value.expression not in texts:
+                texts.append(value.expression)
+        elif isinstance(value, list | tuple):
+            for item in value:
+                walk(item)
+        elif isinstance(value, dict):
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, Scope | Condition):
+            walk(value.name if isinstance(value, Scope) else [value.expression, value.title, value.description])
+
+    for value in values:
+        walk(value)
+    return texts
+
+
+def _text(value: Value, what: str, resource: ResourceInstance) -> str | Unresolved:
+    """A string attribute; anything else (a wrong type from a mangled input) becomes an unknown, never a guess."""
+    if isinstance(value, str | Unresolved):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    return Unresolved(f"{resource.address}.{what}")
+
+
+def _optional_text(value: Value) -> str | Unresolved | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, str | Unresolved):
+        return value
+    return str(value)
+
+
+def _flag(value: Value) -> bool | Unresolved | None:
+    if value is None or isinstance(value, bool | Unresolved):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    return Unresolved(str(value))
+
+
+def _string_map(value: Value, what: str, resource: ResourceInstance) -> dict[str, str | Unresolved]:
+    if isinstance(value, Unresolved):
+        # The whole map is unknown: a `*` key carries it, so consumers can tell "unknown" from "empty".
+        return {"*": value}
+    if not isinstance(value, dict):
+        return {}
+    return {str(k): _text(v, f"{what}.{k}", resource) for k, v in value.items()}
+
+
+def _project(resource: ResourceInstance, value: Value = None) -> str | Unresolved:
+    """The resource's project, falling back to the provider's default project when the attribute is unset."""
+    project = resource.get("project") if value is None else value
+    if project is None or project == "":
+        project = resource.provider_project
+    if project is None or project == "":
+        return Unresolved(f"{resource.address}.project (no project set and no provider default)")
+    project = _text(project, "project", resource)
+    return project.removeprefix("projects/") if isinstance(project, str) else project
+
+
+# --- scopes -------------------------------------------------------------------------------------------------------
+
+
+def _scope(resource: ResourceInstance, target: str) -> Scope:
+    kind = _SCOPE_KIND[target]
+    if target == "project":
+        return Scope(kind, _project(resource))
+    if target == "folder":
+        folder = _text(resource.get("folder"), "folder", resource)
+        if isinstance(folder, str) and not folder.startswith("folders/"):
+            folder = f"folders/{folder}"
+        return Scope(kind, folder)
+    if target == "organization":
+        org = _text(resource.get("org_id"), "org_id", resource)
+        if isinstance(org, str) and not org.startswith("organizations/"):
+            org = f"organizations/{org}"
+        return Scope(kind, org)
+    if target == "service_account":
+        return Scope(kind, _service_account_email(resource.get("service_account_id"), resource))
+    name_attribute = "instance_name" if target == "notebooks_instance" else "name"
+    return Scope(kind, _instance_scope_name(resource, name_attribute))
+
+
+def _service_account_email(value: Value, resource: ResourceInstance) -> str | Unresolved:
+    """`projects/P/serviceAccounts/EMAIL`, an email or a unique id, as the email (or the unique id)."""
+    account = _text(value, "service_account_id", resource)
+    if isinstance(account, str):
+        match = _SERVICE_ACCOUNT_NAME.match(account)
+        if match:
+            return match["account"]
+    return account
+
+
+def _instance_scope_name(resource: ResourceInstance, name_attribute: str) -> str | Unresolved:
+    """`projects/P/locations/L/instances/N`; the name may itself be a full or partial instance id."""
+    name = _text(resource.get(name_attribute), name_attribute, resource)
+    project: str | Unresolved | None = None
+    location: Value = resource.get("location")
+    if isinstance(name, str):
+        full = _INSTANCE_NAME.match(name)
+        partial = _LOCATION_NAME.match(name)
+        if full:
+            project, location, name = full["project"], full["location"], full["name"]
+        elif partial:
+            location, name = partial["location"], partial["name"]
+    if project is None:
+        project = _project(resource)
+    if location is None or location == "":
+        location = resource.provider_zone
+    if location is None or location == "":
+        location = Unresolved(f"{resource.address}.location (no location set and no provider zone)")
+    location = _text(location, "location", resource)
+    parts = (project, location, name)
+    unknown = [p for p in parts if isinstance(p, Unresolved)]
+    if unknown:
+        # Keep every known part visible in the text so a reader can still tell which instance is meant.
+        return Unresolved(f"projects/{project}/locations/{location}/instances/{name}")
+    return f"projects/{project}/locations/{location}/instances/{name}"
+
+
+# --- IAM ----------------------------------------------------------------------------------------------------------
+
+
+def _condition(block: Mapping[str, Value] | None, resource: ResourceInstance) -> Condition | None:
+    if not block:
+        return None
+    return Condition(
+        expression=_text(block.get("expression"), "condition.expression", resource),
+        title=_optional_text(block.get("title")) or "",
+        description=_optional_text(block.get("description")) or "",
+    )
+
+
+def _members(value: Value) -> tuple[Principal, ...]:
+    if isinstance(value, list | tuple):
+        return tuple(Principal.parse(m if isinstance(m, str | Unresolved) else str(m)) for m in value)
+    if isinstance(value, str | Unresolved):
+        return (Principal.parse(value),)
+    return ()
+
+
+def _binding(
+    resource: ResourceInstance,
+    scope: Scope,
+    role: Value,
+    members: Value,
+    authority: Authority,
+    condition: Condition | None,
+) -> Binding:
+    role = _text(role, "role", resource)
+    return Binding(
+        scope=scope,
+        role=role,
+        members=_members(members),
+        authority=authority,
+        address=resource.address,
+        location=resource.location,
+        condition=condition,
+        unresolved=tuple(_unresolved_texts(scope, role, members, condition)),
+    )
+
+
+def _iam_bindings(
+    resource: ResourceInstance, target: str, authority: Authority, collected: _Collected
+) -> list[Binding]:
+    scope = _scope(resource, target)
+    if authority is Authority.POLICY:
+        return _policy_bindings(resource, scope, collected)
+    members = resource.get("members") if authority is Authority.BINDING else resource.get("member")
+    if members is None:
+        members = Unresolved(f"{resource.address}.{'members' if authority is Authority.BINDING else 'member'}")
+    condition = _condition(resource.block("condition"), resource)
+    return [_binding(resource, scope, resource.get("role"), members, authority, condition)]
+
+
+def _policy_bindings(resource: ResourceInstance, scope: Scope, collected: _Collected) -> list[Binding]:
+    """The bindings of an authoritative `_iam_policy` resource, read from its `policy_data` JSON."""
+    policy_data = resource.get("policy_data")
+    if isinstance(policy_data, Unresolved) or policy_data is None:
+        unknown = policy_data or Unresolved(f"{resource.address}.policy_data")
+        # The whole policy is unknown: one binding stands for it, so the grant is reported, never dropped.
+        return [_binding(resource, scope, unknown, [unknown], Authority.POLICY, None)]
+    try:
+        policy = json.loads(policy_data) if isinstance(policy_data, str) else policy_data
+        entries = policy.get("bindings") or []
+        if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+            raise ValueError("bindings is not a list of objects")
+    except (ValueError, AttributeError, TypeError, RecursionError) as error:
+        collected.errors.append(
+            InputError(
+                resource.location.path,
+                f"{resource.address}: policy_data is not an IAM policy: {error}",
+                resource.location.line,
+            )
+        )
+        unknown = Unresolved(f"{resource.address}.policy_data (unreadable)")
+        return [_binding(resource, scope, unknown, [unknown], Authority.POLICY, None)]
+    if not entries:
+        collected.empty_policies.append(_binding(resource, scope, "", [], Authority.POLICY, None))
+    bindings = []
+    for entry in entries:
+        condition = entry.get("condition")
+        members = entry.get("members")
+        bindings.append(
+            _binding(
+                resource,
+                scope,
+                entry.get("role"),
+                members if isinstance(members, list) else [],
+                Authority.POLICY,
+                _condition(condition if isinstance(condition, dict) else None, resource),
+            )
+        )
+    return bindings
+
+
+# --- conflicts ----------------------------------------------------------------------------------------------------
+
+
+def find_conflicts(bindings: Iterable[Binding]) -> list[Conflict]:
+    """Resource pairs that overwrite each other on every apply (GCP-NOTES.md, "IAM semantics in Terraform").
+
+    Only pairs whose scope (and role, where it matters) are known can be compared; an unknown scope is
+    reported through the binding's `unresolved` instead.
+    """
+    by_scope: dict[str, list[Binding]] = defaultdict(list)
+    for binding in bindings:
+        if isinstance(binding.scope.name, str):
+            by_scope[str(binding.scope)].append(binding)
+
+    conflicts: list[Conflict] = []
+    seen: set[tuple[ConflictKind, str, str]] = set()
+
+    def record(kind: ConflictKind, first: Binding, second: Binding, role: str | Unresolved | None, why: str) -> None:
+        key = (kind, first.address, second.address)
+        if first.address == second.address or key in seen:
+            return
+        seen.add(key)
+        conflicts.append(
+            Conflict(
+                kind=kind,
+                scope=first.scope,
+                role=role,
+                addresses=(first.address, second.address),
+                locations=(first.location, second.location),
+                message=f"{first.address} and {second.address} {why} on {first.scope}",
+            )
+        )
+
+    for scope_bindings in by_scope.values():
+        policies = _first_per_address(b for b in scope_bindings if b.authority is Authority.POLICY)
+        grants = [b for b in scope_bindings if b.authority in (Authority.BINDING, Authority.MEMBER)]
+        for i, policy in enumerate(policies):
+            for other in policies[i + 1 :]:
+                record(ConflictKind.DUPLICATE_POLICY, policy, other, None, "both set the whole IAM policy")
+            for grant in grants:
+                record(
+                    ConflictKind.POLICY_WITH_BINDING_OR_MEMBER,
+                    policy,
+                    grant,
+                    grant.role,
+                    f"fight: the policy is authoritative and removes what the {grant.authority.value} adds",
+                )
+        known = [b for b in grants if isinstance(b.role, str)]
+        role_bindings = [b for b in known if b.authority is Authority.BINDING]
+        role_members = [b for b in known if b.authority is Authority.MEMBER]
+        for i, binding in enumerate(role_bindings):
+            for other in role_bindings[i + 1 :]:
+                if binding.identity == other.identity and isinstance(
+                    binding.condition.expression if binding.condition else "", str
+                ):
+                    record(
+                        ConflictKind.DUPLICATE_BINDING,
+                        binding,
+                        other,
+                        binding.role,
+                        f"are both authoritative for {binding.role}",
+                    )
+            for member in role_members:
+                # The provider documents binding + member on one role as unsupported, whatever the conditions.
+                if member.role == binding.role:
+                    record(
+                        ConflictKind.BINDING_WITH_MEMBER,
+                        binding,
+                        member,
+                        binding.role,
+                        f"fight over {binding.role}: the binding removes the member's grant",
+                    )
+    return conflicts
+
+
+def _first_per_address(bindings: Iterable[Binding]) -> list[Binding]:
+    """One binding per resource: a `_policy` resource yields one binding per role but is one claim."""
+    first: dict[str, Binding] = {}
+    for binding in bindings:
+        first.setdefault(binding.address, binding)
+    return list(first.values())
+
+
+# --- service accounts, keys, custom roles -------------------------------------------------------------------------
+
+
+def _service_account(resource: ResourceInstance) -> ServiceAccount:
+    project = _project(resource)
+    account_id = _text(resource.get("account_id"), "account_id", resource)
+    email = resource.get("email")
+    if not isinstance(email, str) or not email:
+        # Computed by the provider from account_id and project; unknown only when one of them is.
+        if isinstance(account_id, str) and isinstance(project, str):
+            email = f"{account_id}@{project}.iam.gserviceaccount.com"
+        else:
+            email = email if isinstance(email, Unresolved) else Unresolved(f"{resource.address}.email")
+    disabled = _flag(resource.get("disabled"))
+    return ServiceAccount(
+        email=email,
+        project=project,
+        address=resource.address,
+        location=resource.location,
+        account_id=account_id,
+        display_name=_optional_text(resource.get("display_name")) or "",
+        disabled=disabled is True,
+    )
+
+
+def _custom_role(resource: ResourceInstance) -> CustomRole:
+    role_id = _text(resource.get("role_id"), "role_id", resource)
+    if resource.type == "google_organization_iam_custom_role":
+        org = _text(resource.get("org_id"), "org_id", resource)
+        parent: str | Unresolved = (
+            org if isinstance(org, Unresolved) else f"organizations/{org.removeprefix('organizations/')}"
+        )
+    else:
+        project = _project(resource)
+        parent = project if isinstance(project, Unresolved) else f"projects/{project}"
+    name = resource.get("name")
+    if not isinstance(name, str) or not name:
+        if isinstance(parent, str) and isinstance(role_id, str):
+            name = f"{parent}/roles/{role_id}"
+        else:
+            name = Unresolved(f"{resource.address}.name")
+    permissions = resource.get("permissions")
+    listed = permissions if isinstance(permissions, list) else [permissions]
+    return CustomRole(
+        role=name,
+        role_id=role_id,
+        permissions=frozenset(p for p in listed if isinstance(p, str)),
+        address=resource.address,
+        location=resource.location,
+        unresolved=tuple(_unresolved_texts(name, role_id, permissions)),
+    )
+
+
+# --- notebook instances -------------------------------------------------------------------------------------------
+
+
+def _accelerators(blocks: list[dict[str, Value]], resource: ResourceInstance) -> tuple[Accelerator, ...]:
+    accelerators = []
+    for block in blocks:
+        count = block.get("core_count")
+        if not isinstance(count, int | Unresolved) or isinstance(count, bool):
+            count = int(count) if isinstance(count, str) and count.isdigit() else Unresolved(str(count))
+        accelerators.append(Accelerator(_text(block.get("type"), "accelerator.type", resource), count))
+    return tuple(accelerators)
+
+
+def _image(vm: Mapping[str, Value] | None, container: Mapping[str, Value] | None, family: str, name: str) -> Value:
+    """`project/family:F`, `project/image:I` or `container:REPO:TAG` (the model's one image string)."""
+    if container and container.get("repository"):
+        repository, tag = container.get("repository"), container.get("tag")
+        parts = [repository, tag] if tag else [repository]
+        if any(isinstance(p, Unresolved) for p in parts):
+            return Unresolved("container:" + ":".join(str(p) for p in parts))
+        return "container:" + ":".join(str(p) for p in parts)
+    if vm:
+        project = vm.get("project")
+        kind, value = ("family", vm.get(family)) if vm.get(family) else ("image", vm.get(name))
+        if value is None:
+            return None
+        if isinstance(project, Unresolved) or isinstance(value, Unresolved):
+            return Unresolved(f"{project}/{kind}:{value}")
+        return f"{project}/{kind}:{value}"
+    return None
+
+
+def _shielded(block: Mapping[str, Value] | None) -> ShieldedVm:
+    if not block:
+        return ShieldedVm()
+    return ShieldedVm(
+        secure_boot=_flag(block.get("enable_secure_boot")),
+        vtpm=_flag(block.get("enable_vtpm")),
+        integrity_monitoring=_flag(block.get("enable_integrity_monitoring")),
+    )
+
+
+def _public_ip(disabled: Value) -> bool | Unresolved:
+    """Both generations default to a public IP; only an explicit `true` switch turns it off."""
+    flag = _flag(disabled)
+    if isinstance(flag, Unresolved):
+        return flag
+    return flag is not True
+
+
+def _service_account_or_default(value: Value, what: str, resource: ResourceInstance) -> str | Unresolved:
+    if value is None or value == "":
+        return DEFAULT_SERVICE_ACCOUNT
+    return _text(value, what, resource)
+
+
+def _notebook_v1(resource: ResourceInstance) -> NotebookInstance:
+    return NotebookInstance(
+        name=_text(resource.get("name"), "name", resource),
+        project=_project(resource),
+        zone=_text(resource.get("location") or resource.provider_zone, "location", resource),
+        generation="v1",
+        address=resource.address,
+        location=resource.location,
+        machine_type=_optional_text(resource.get("machine_type")),
+        accelerators=_accelerators(resource.blocks("accelerator_config"), resource),
+        image=_image(resource.block("vm_image"), resource.block("container_image"), "image_family", "image_name"),
+        service_account=_service_account_or_default(resource.get("service_account"), "service_account", resource),
+        public_ip=_public_ip(resource.get("no_public_ip")),
+        shielded_vm=_shielded(resource.block("shielded_instance_config")),
+        metadata=_string_map(resource.get("metadata"), "metadata", resource),
+        labels=_string_map(resource.get("labels"), "labels", resource),
+    )
+
+
+def _workbench_v2(resource: ResourceInstance) -> NotebookInstance:
+    gce_setup = resource.get("gce_setup")
+    setup = resource.block("gce_setup") or {}
+    setup_resource = ResourceInstance(
+        resource.mode, resource.type, resource.name, resource.address, setup, resource.location
+    )
+    if isinstance(gce_setup, Unresolved):
+        service_account: str | Unresolved = gce_setup
+    else:
+        accounts = setup_resource.get("service_accounts")
+        first = setup_resource.block("service_accounts")
+        if isinstance(accounts, Unresolved):
+            service_account = accounts
+        else:
+            email = first.get("email") if first else None
+            service_account = _service_account_or_default(email, "gce_setup.service_accounts.email", resource)
+    return NotebookInstance(
+        name=_text(resource.get("name"), "name", resource),
+        project=_project(resource),
+        zone=_text(resource.get("location") or resource.provider_zone, "location", resource),
+        generation="v2",
+        address=resource.address,
+        location=resource.location,
+        machine_type=_optional_text(setup.get("machine_type")),
+        accelerators=_accelerators(setup_resource.blocks("accelerator_configs"), resource),
+        image=_image(setup_resource.block("vm_image"), setup_resource.block("container_image"), "family", "name"),
+        service_account=service_account,
+        public_ip=_public_ip(gce_setup if isinstance(gce_setup, Unresolved) else setup.get("disable_public_ip")),
+        shielded_vm=_shielded(setup_resource.block("shielded_instance_config")),
+        metadata=_string_map(setup.get("metadata"), "gce_setup.metadata", resource),
+        labels=_string_map(resource.get("labels"), "labels", resource),
+    )

@@ -1,0 +1,173 @@
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from auditor.config import ConfigIgnore
+from auditor.model import Finding, FindingKind, Location, Severity, Suppression
+from auditor.suppressions import apply_suppressions, comment_suppressions, scan_comments
+
+TODAY = dt.date(2026, 6, 1)
+
+MAIN_TF = """\
+variable "project" {}
+
+# Break-glass owner, reviewed by security.
+# auditor:ignore[basic-role-human] break-glass account until=2026-12-31
+resource "google_project_iam_member" "owner" {
+  project = var.project
+}
+
+resource "google_workbench_instance" "lab" { # auditor:ignore[notebook-public-ip, notebook-root-access]: demo box
+  name = "lab"
+}
+
+// auditor:ignore[notebook-shielded-vm] old image until=2025-01-31
+resource "google_workbench_instance" "old" {
+  name = "old"
+}
+
+# auditor:ignore[public-principal]
+
+resource "google_project_iam_member" "detached" {
+  project = var.project
+}
+
+# auditor:ignore[public-principal]   until=2027-01-01
+resource "google_project_iam_member" "public" {
+  project = var.project
+}
+"""
+
+
+@pytest.fixture
+def main_tf(tmp_path: Path) -> Path:
+    path = tmp_path / "main.tf"
+    path.write_text(MAIN_TF)
+    return path
+
+
+def _line(text: str, needle: str) -> int:
+    return next(number for number, line in enumerate(text.split("\n"), 1) if needle in line)
+
+
+def _finding(rule: str, path: Path | str, line: int | None, resource: str = "r") -> Finding:
+    return Finding(rule, Severity.HIGH, FindingKind.INTENT, resource, "message", Location(str(path), line))
+
+
+def test_comment_on_the_lines_above(main_tf: Path) -> None:
+    line = _line(MAIN_TF, '"owner"')
+    (suppression,) = comment_suppressions(main_tf, line)
+    assert suppression == Suppression(
+        "basic-role-human", "break-glass account", until="2026-12-31", source=f"{main_tf}:{line - 1}"
+    )
+
+
+def test_comment_on_the_same_line_with_several_ids(main_tf: Path) -> None:
+    suppressions = comment_suppressions(main_tf, _line(MAIN_TF, '"lab"'))
+    assert [s.policy_id for s in suppressions] == ["notebook-public-ip", "notebook-root-access"]
+    assert {s.reason for s in suppressions} == {"demo box"}
+
+
+def test_a_blank_line_detaches_the_comment(main_tf: Path) -> None:
+    assert comment_suppressions(main_tf, _line(MAIN_TF, '"detached"')) == ()
+
+
+def test_missing_reason_is_an_error_and_suppresses_nothing(main_tf: Path) -> None:
+    line = _line(MAIN_TF, '"public"')
+    scan = scan_comments(main_tf, line)
+    assert scan.suppressions == ()
+    (error,) = scan.errors
+    assert error.path == str(main_tf) and error.line == line - 1
+    assert "needs a reason" in error.message
+
+    outcome = apply_suppressions([_finding("public-principal", main_tf, line)], [], TODAY)
+    assert outcome.findings[0].suppression is None
+    assert outcome.errors == (error,)
+
+
+def test_apply_attaches_live_and_expired_suppressions(main_tf: Path) -> None:
+    owner = _finding("basic-role-human", main_tf, _line(MAIN_TF, '"owner"'))
+    lab_ip = _finding("notebook-public-ip", main_tf, _line(MAIN_TF, '"lab"'))
+    lab_other = _finding("public-principal", main_tf, _line(MAIN_TF, '"lab"'))
+    old = _finding("notebook-shielded-vm", main_tf, _line(MAIN_TF, '"old"'))
+    outcome = apply_suppressions([owner, lab_ip, lab_other, old], [], TODAY)
+    owner_out, lab_ip_out, lab_other_out, old_out = outcome.findings
+    assert owner_out.suppressed and owner_out.suppression.reason == "break-glass account"  # type: ignore[union-attr]
+    assert lab_ip_out.suppressed
+    assert lab_other_out.suppression is None  # another policy on the same block
+    assert old_out.suppression is not None and old_out.suppression.expired and not old_out.suppressed
+    assert outcome.errors == ()
+    # Still valid on its last day, expired the day after.
+    assert apply_suppressions([owner], [], dt.date(2026, 12, 31)).findings[0].suppressed
+    assert not apply_suppressions([owner], [], dt.date(2027, 1, 1)).findings[0].suppressed
+
+
+def test_config_ignore_with_glob_and_expiry() -> None:
+    ignores = [
+        ConfigIgnore("basic-role-human", "module.team.*", "team owners", source="auditor.toml: ignore[0]"),
+        ConfigIgnore("public-principal", "google_storage_bucket_iam_member.site", "public site", dt.date(2026, 1, 1)),
+    ]
+    findings = [
+        _finding("basic-role-human", "live", None, 'module.team.google_project_iam_member.o["a"]'),
+        _finding("basic-role-human", "live", None, "module.other.google_project_iam_member.o"),
+        _finding("notebook-public-ip", "live", None, "module.team.google_workbench_instance.x"),
+        _finding("public-principal", "live", None, "google_storage_bucket_iam_member.site"),
+    ]
+    team, other, wrong_policy, site = apply_suppressions(findings, ignores, TODAY).findings
+    assert team.suppression == Suppression("basic-role-human", "team owners", source="auditor.toml: ignore[0]")
+    assert other.suppression is None and wrong_policy.suppression is None
+    assert site.suppression is not None and site.suppression.expired and site.suppression.until == "2026-01-01"
+
+
+def test_a_live_suppression_wins_over_an_expired_one(main_tf: Path) -> None:
+    old = _finding("notebook-shielded-vm", main_tf, _line(MAIN_TF, '"old"'), resource="google_workbench_instance.old")
+    renewed = ConfigIgnore("notebook-shielded-vm", "google_workbench_instance.old", "renewed", dt.date(2026, 9, 1))
+    (out,) = apply_suppressions([old], [renewed], TODAY).findings
+    assert out.suppressed and out.suppression.reason == "renewed"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("comment", "problem"),
+    [
+        ("# auditor:ignore basic-role-human because", "expected `auditor:ignore[policy-id] reason`"),
+        ("# auditor:ignore[Basic Role] because", "is not a policy id"),
+        ("# auditor:ignore[a,] because", "is not a policy id"),
+        ("# auditor:ignore[basic-role-human] because until=31/12/2026", "is not a date"),
+        ("# auditor:ignore[basic-role-human] because until=2026-02-30", "is not a date"),
+        ("# auditor:ignore[basic-role-human] until=2026-02-01", "needs a reason"),
+    ],
+)
+def test_malformed_comments(tmp_path: Path, comment: str, problem: str) -> None:
+    path = tmp_path / "x.tf"
+    path.write_text(f'{comment}\nresource "a" "b" {{\n}}\n')
+    scan = scan_comments(path, 2)
+    assert scan.suppressions == ()
+    assert len(scan.errors) == 1 and problem in scan.errors[0].message
+
+
+def test_file_is_read_once_per_path(main_tf: Path) -> None:
+    cache: dict[Path, tuple[str, ...]] = {}
+    line = _line(MAIN_TF, '"owner"')
+    findings = [_finding("basic-role-human", main_tf, line), _finding("basic-role-human", main_tf, line)]
+    apply_suppressions(findings, [], TODAY, text_cache=cache)
+    assert list(cache) == [main_tf]
+    # The cache is what gets read: emptying the cached text removes the suppression even though the file has it.
+    cache[main_tf] = ()
+    assert apply_suppressions(findings, [], TODAY, text_cache=cache).findings[0].suppression is None
+
+
+def test_non_terraform_locations_are_not_read(tmp_path: Path) -> None:
+    plan = tmp_path / "plan.json"
+    plan.write_text("# auditor:ignore[public-principal] looks like a comment\n{}\n")
+    (out,) = apply_suppressions([_finding("public-principal", plan, 2)], [], TODAY).findings
+    assert out.suppression is None
+
+
+def test_windows_line_endings(tmp_path: Path) -> None:
+    path = tmp_path / "crlf.tf"
+    path.write_bytes(b'# auditor:ignore[public-principal] shared demo\r\nresource "a" "b" {\r\n}\r\n')
+    (suppression,) = comment_suppressions(path, 2)
+    assert suppression.reason == "shared demo"
