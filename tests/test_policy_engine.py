@@ -182,13 +182,18 @@ def test_unresolved_sensitive_binding() -> None:
             binding("roles/notebooks.viewer", Unresolved("var.members"), address="viewer-var"),
             binding("projects/p/roles/undeclared", "user:ana@x.com", address="unknown-role"),
             binding(Unresolved("var.role"), "serviceAccount:ci@p.iam.gserviceaccount.com", address="sa-role-var"),
+            binding(
+                Unresolved("var.role"),
+                "serviceAccount:service-1@gcp-sa-notebooks.iam.gserviceaccount.com",
+                address="agent-role-var",
+            ),
             binding("roles/notebooks.viewer", "user:ana@x.com", address="ok"),
         )
     )
     findings = {f.resource: f.message for f in run("unresolved-sensitive-binding", intent)}
-    assert set(findings) == {"role-var", "members-var", "unknown-role"}
+    assert set(findings) == {"role-var", "members-var", "unknown-role", "sa-role-var"}
     assert "unresolved: var.role" in findings["role-var"]
-    assert "granted to ${var.members}" in findings["members-var"]
+    assert "grants roles/notebooks.admin to ${var.members}" in findings["members-var"]
     assert "known to the role catalog: false" in findings["unknown-role"]
 
 

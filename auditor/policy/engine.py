@@ -194,13 +194,13 @@ def evaluate(
     intent: Intent,
     policies: Sequence[Policy],
     kind: FindingKind = FindingKind.INTENT,
-    custom_roles: Sequence[CustomRole] | None = None,
+    custom_roles: Sequence[CustomRole] | Mapping[str, frozenset[str]] | None = None,
     roles: RoleLookup | None = None,
 ) -> list[Finding]:
     """Evaluate every policy on every subject of its kind; findings sorted worst first, then by place.
 
     `roles` resolves role names to permissions and facts; by default the role catalog with `custom_roles`
-    (default: the intent's own declared custom roles).
+    (declared `CustomRole`s or role name -> permissions; default: the intent's own declared custom roles).
     """
     if roles is None:
         roles = catalog_lookup(intent.custom_roles if custom_roles is None else custom_roles)

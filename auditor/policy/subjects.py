@@ -38,8 +38,12 @@ FACT_NAMES = (
     "notebook_use",
     "act_as",
     "impersonate",
+    "service_account_set_iam",
+    "service_account_key_create",
     "project_set_iam",
     "vm_control",
+    "project_metadata",
+    "role_write",
     "basic_role",
     "admin_role",
 )
@@ -55,8 +59,13 @@ _SENSITIVE_FACTS = (
     "notebook_set_iam",
     "act_as",
     "impersonate",
+    "service_account_set_iam",
+    "service_account_key_create",
     "project_set_iam",
     "vm_control",
+    "project_metadata",
+    "role_write",
+    "basic_role",
     "admin_role",
 )
 BASIC_WRITE_ROLES = ("roles/owner", "roles/editor")
@@ -78,16 +87,23 @@ RoleLookup = Callable[[str], RoleGrant | None]
 """Role name -> what it grants, or None when the catalog does not know the role."""
 
 
-def catalog_lookup(custom_roles: Sequence[CustomRole] = ()) -> RoleLookup:
+def custom_role_permissions(custom_roles: Sequence[CustomRole]) -> dict[str, frozenset[str]]:
+    """Declared custom roles as the catalog takes them: full role name -> permissions (unresolved names skipped:
+    a grant of such a role stays unknown, never empty)."""
+    return {role.role: role.permissions for role in custom_roles if isinstance(role.role, str)}
+
+
+def catalog_lookup(custom_roles: Sequence[CustomRole] | Mapping[str, frozenset[str]] = ()) -> RoleLookup:
     """A `RoleLookup` backed by `auditor.roles.catalog` (predefined roles plus the declared custom roles)."""
     from auditor.roles.catalog import facts_for, permissions_for
 
+    declared = dict(custom_roles) if isinstance(custom_roles, Mapping) else custom_role_permissions(custom_roles)
     cache: dict[str, RoleGrant | None] = {}
 
     def lookup(role: str) -> RoleGrant | None:
         if role not in cache:
-            permissions = permissions_for(role, custom_roles)
-            facts = facts_for(role, custom_roles)
+            permissions = permissions_for(role, declared)
+            facts = facts_for(role, declared)
             if permissions is None and facts is None:
                 cache[role] = None
             else:
@@ -159,6 +175,11 @@ _BINDING = (
     _v("binding.members_unresolved", "bool", "At least one member could not be resolved statically."),
     _v("binding.has_human_member", "bool", "At least one member is human (see `principal.human`)."),
     _v("binding.has_public_member", "bool", "At least one member is `allUsers` or `allAuthenticatedUsers`."),
+    _v(
+        "binding.has_user_managed_service_account",
+        "bool",
+        "At least one member is a user-managed service account (see `principal.user_managed_service_account`).",
+    ),
     _v("binding.unresolved", "bool", "Any part (role, members, scope, condition) could not be resolved."),
     _v("binding.unresolved_expressions", "list(string)", "The expression texts that could not be resolved."),
 )
@@ -167,7 +188,12 @@ _ROLE = (
     _v("role.name", "string", "Same as `binding.role`."),
     _v("role.known", "bool", "The role catalog knows the role (predefined, or a custom role declared in the inputs)."),
     _v("role.unresolved", "bool", "The role name itself could not be resolved statically."),
-    _v("role.permissions", "list(string)", "Every permission the role grants (empty when not known)."),
+    _v(
+        "role.permissions",
+        "list(string)",
+        "The permissions the catalog tracks: for a predefined role the security-relevant families (notebooks, "
+        "service accounts, IAM, compute instances); for a declared custom role all of them. Empty when unknown.",
+    ),
     _v("role.notebook_admin", "bool", "Catalog fact: the role administers notebook instances."),
     _v("role.notebook_create", "bool", "Catalog fact: can create notebook instances."),
     _v("role.notebook_delete", "bool", "Catalog fact: can delete notebook instances."),
@@ -176,16 +202,33 @@ _ROLE = (
     _v("role.notebook_start_stop", "bool", "Catalog fact: can start and stop instances."),
     _v("role.notebook_use", "bool", "Catalog fact: can open instances (`notebooks.instances.use`)."),
     _v("role.act_as", "bool", "Catalog fact: grants `iam.serviceAccounts.actAs`."),
-    _v("role.impersonate", "bool", "Catalog fact: grants an impersonation permission (getAccessToken, ...)."),
-    _v("role.project_set_iam", "bool", "Catalog fact: can set the project's (folder's, org's) IAM policy."),
+    _v(
+        "role.impersonate",
+        "bool",
+        "Catalog fact: getAccessToken, signBlob, signJwt, implicitDelegation or getOpenIdToken.",
+    ),
+    _v("role.service_account_set_iam", "bool", "Catalog fact: `iam.serviceAccounts.setIamPolicy`."),
+    _v("role.service_account_key_create", "bool", "Catalog fact: `iam.serviceAccountKeys.create`."),
+    _v("role.project_set_iam", "bool", "Catalog fact: setIamPolicy on a project, folder or organization."),
     _v("role.vm_control", "bool", "Catalog fact: `compute.instances.setMetadata/setServiceAccount/setMachineType`."),
-    _v("role.basic_role", "bool", "Catalog fact: a basic role (owner, editor, viewer)."),
-    _v("role.admin_role", "bool", "Catalog fact: an administrator role."),
+    _v(
+        "role.project_metadata",
+        "bool",
+        "Catalog fact: `compute.projects.setCommonInstanceMetadata` (project-wide startup-script, ssh-keys).",
+    ),
+    _v("role.role_write", "bool", "Catalog fact: `iam.roles.create` or `iam.roles.update`."),
+    _v("role.basic_role", "bool", "Catalog fact: `roles/owner` or `roles/editor`."),
+    _v(
+        "role.admin_role",
+        "bool",
+        "Catalog fact: owner, editor, or a role whose id ends in `admin`/`Admin` (CIS GCP 1.5).",
+    ),
     _v(
         "role.sensitive",
         "bool",
-        "Any fact a built-in policy checks (notebook create/delete/reconfigure/set IAM, actAs, impersonation, "
-        "IAM admin, VM control, admin role) or owner/editor: what makes an unresolved member worth reporting.",
+        "Any fact a built-in policy checks or that escalates privilege (notebook create/delete/reconfigure/set IAM, "
+        "actAs, impersonation, service-account IAM or keys, IAM admin, VM control, project metadata, role writes, "
+        "basic or admin role): what makes an unresolved member worth reporting.",
     ),
 )
 
@@ -374,6 +417,9 @@ def binding_variables(binding: Binding) -> dict[str, Any]:
         "members_unresolved": members_unresolved,
         "has_human_member": any(p.human for p in binding.members),
         "has_public_member": any(p.public for p in binding.members),
+        "has_user_managed_service_account": any(
+            principal_variables(p)["user_managed_service_account"] for p in binding.members
+        ),
         "unresolved": bool(unresolved) or members_unresolved,
         "unresolved_expressions": unresolved,
     }
