@@ -21,11 +21,12 @@ from __future__ import annotations
 import importlib.machinery
 import importlib.util
 import re
+import sys
 from collections.abc import Iterator, Mapping, Sequence
 from functools import cache
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any, assert_never
 
 from auditor.errors import PolicyError
 from auditor.model import CustomRole, Finding, FindingKind, Intent, Location
@@ -42,12 +43,23 @@ from auditor.policy.subjects import (
     member_subjects,
     service_account_subject,
     variable_names,
+    workflow_subjects,
 )
+
+if TYPE_CHECKING:
+    from auditor.workflows.model import Workflow
 
 
 @cache
 def _load_rust_cel() -> ModuleType:
-    """The `cel` extension module without its package `__init__` (which imports a REPL we never use)."""
+    """The `cel` extension module without its package `__init__` (which imports a REPL we never use).
+
+    It is registered as `cel.cel`, the name the package imports it by: a PyO3 module initialised twice in one
+    process panics (its logger is set once), so a later `import cel` elsewhere must find this one, and one loaded
+    earlier by `import cel` is reused.
+    """
+    if "cel.cel" in sys.modules:
+        return sys.modules["cel.cel"]
     spec = importlib.util.find_spec("cel")
     if spec is None or not spec.submodule_search_locations:
         raise PolicyError("the CEL engine is not installed (pip package common-expression-language)")
@@ -64,6 +76,7 @@ def _load_rust_cel() -> ModuleType:
                     loader.exec_module(module)
                 except ImportError:
                     continue
+                sys.modules["cel.cel"] = module
                 return module
     import cel  # the layout changed: pay for the full package rather than fail
 
@@ -89,7 +102,10 @@ def _render_value(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, list):
-        return ", ".join(_render_value(v) for v in value) or "none"
+        items = [_render_value(v) for v in value]
+        # Items that are sentences (a workflow's reasons) hold commas themselves: keep them apart.
+        separator = "; " if any("," in item for item in items) else ", "
+        return separator.join(items) or "none"
     if isinstance(value, dict):
         return ", ".join(f"{k}={_render_value(v)}" for k, v in sorted(value.items())) or "none"
     return str(value)
@@ -133,8 +149,6 @@ def check_policy(policy: Policy) -> None:
                 f"{policy.source}: {policy.id}: message placeholder {{{placeholder}}} is not a variable of a "
                 f"{policy.subject.value} subject (see docs/policy-variables.md)"
             )
-    if policy.subject is SubjectKind.WORKFLOW:
-        return
     try:
         policy.program.execute(sample_activation(policy.subject))
     except KeyError:
@@ -168,8 +182,15 @@ def _reads_permissions(policy: Policy) -> bool:
     return "permissions" in policy.condition or "permissions" in policy.message
 
 
-def subjects(intent: Intent, kind: SubjectKind, roles: RoleLookup, *, with_permissions: bool) -> Iterator[Subject]:
-    """Every subject of `kind` in the intent."""
+def subjects(
+    intent: Intent,
+    kind: SubjectKind,
+    roles: RoleLookup,
+    *,
+    with_permissions: bool,
+    workflows: Sequence[Workflow] = (),
+) -> Iterator[Subject]:
+    """Every subject of `kind` in the intent (workflows: one per workflow, judged against the intent)."""
     match kind:
         case SubjectKind.MEMBER | SubjectKind.BINDING:
             for binding in intent.bindings:
@@ -187,7 +208,9 @@ def subjects(intent: Intent, kind: SubjectKind, roles: RoleLookup, *, with_permi
         case SubjectKind.CONFLICT:
             yield from (conflict_subject(c) for c in intent.conflicts)
         case SubjectKind.WORKFLOW:
-            return  # no source yields workflows yet (issue 6)
+            yield from workflow_subjects(workflows, intent, roles)
+        case _:
+            assert_never(kind)
 
 
 def evaluate(
@@ -196,11 +219,14 @@ def evaluate(
     kind: FindingKind = FindingKind.INTENT,
     custom_roles: Sequence[CustomRole] | Mapping[str, frozenset[str]] | None = None,
     roles: RoleLookup | None = None,
+    workflows: Sequence[Workflow] = (),
 ) -> list[Finding]:
     """Evaluate every policy on every subject of its kind; findings sorted worst first, then by place.
 
     `roles` resolves role names to permissions and facts; by default the role catalog with `custom_roles`
     (declared `CustomRole`s or role name -> permissions; default: the intent's own declared custom roles).
+    `workflows` are the GitHub Actions workflows read beside the Terraform: `workflow` policies see each of them
+    together with this intent (the service account a workflow runs as is looked up in its bindings).
     """
     if roles is None:
         roles = catalog_lookup(intent.custom_roles if custom_roles is None else custom_roles)
@@ -213,7 +239,7 @@ def evaluate(
     context_class = _load_rust_cel().Context
     findings: dict[tuple[str, str, str, str], Finding] = {}
     for (subject_kind, with_permissions), group in groups.items():
-        for subject in subjects(intent, subject_kind, roles, with_permissions=with_permissions):
+        for subject in subjects(intent, subject_kind, roles, with_permissions=with_permissions, workflows=workflows):
             # One context per subject: the engine converts the activation once and reuses it for every policy
             # (measured: ~6x faster than passing the dict to each policy).
             context = context_class(dict(subject.activation))
@@ -229,12 +255,18 @@ def evaluate(
                     kind=kind,
                     resource=subject.resource,
                     message=render_message(policy.message, subject.activation),
-                    location=subject.location if subject.location is not None else Location(subject.resource),
+                    location=_location(subject, policy.id),
                     principal=subject.principal,
                     role=subject.role or None,
                     remediation=policy.remediation,
                 )
     return sorted(findings.values(), key=finding_sort_key)
+
+
+def _location(subject: Subject, policy_id: str) -> Location:
+    if subject.locate is not None:
+        return subject.locate(policy_id)
+    return subject.location if subject.location is not None else Location(subject.resource)
 
 
 def finding_sort_key(finding: Finding) -> tuple[Any, ...]:
