@@ -23,6 +23,8 @@ from auditor.model import (
     Scope,
     ScopeKind,
 )
+from auditor.roles.catalog import permissions_for as catalog_permissions_for
+from auditor.terraform import load_intent
 from auditor.workflows.facts import finding_location, workflow_facts, workflow_subjects
 from auditor.workflows.model import Source, Workflow
 from auditor.workflows.reader import discover, read_workflow, read_workflows, yaml_files
@@ -208,33 +210,28 @@ def test_risky_example_triggers_every_chatops_policy() -> None:
     workflows, errors = read_workflows(discover(root), root)
     assert not errors
     (workflow,) = [w for w in workflows if w.path.endswith("notebook-chatops.yml")]
-    ((activation, _, _),) = workflow_subjects([workflow], INTENT, permissions_for)
+    intent = load_intent([root / "main.tf"])
+    ((activation, _, _),) = workflow_subjects([workflow], intent, catalog_permissions_for)
     for policy_id in POLICY_IDS:
         assert cel.evaluate(_policy(policy_id)["condition"], activation), policy_id
-    sentence = activation["workflow"]["effective_access"]
+    facts = activation["workflow"]
+    sentence = facts["effective_access"]
     assert "repository_dispatch" in sentence and "chatops@risky-project.iam.gserviceaccount.com" in sentence
     assert "notebooks.instances.create" in sentence
+    # The Terraform binding behind the surplus, as the overbroad-identity finding names it.
+    assert [b["address"] for b in facts["identity_bindings"]] == ["google_project_iam_member.chatops_admin"]
+    assert facts["identity_roles"] == ["roles/notebooks.admin"]
 
 
 def test_reference_example_passes_every_chatops_policy() -> None:
     root = REPO / "examples" / "chatops"
     workflows, errors = read_workflows(discover(root), root)
     assert not errors and len(workflows) == 1
-    # Mirrors examples/chatops/main.tf (the HCL loader is wired in at merge).
-    email = "notebook-startstop@data-platform-prod.iam.gserviceaccount.com"
-    role = "projects/data-platform-prod/roles/notebookStartStop"
-    intent = Intent(
-        bindings=(_binding(email, role, "google_project_iam_member.notebook_startstop", 38),),
-        custom_roles=(
-            CustomRole(role, "notebookStartStop", STARTSTOP, "google_project_iam_custom_role.n", Location("x")),
-        ),
-        instances=(
-            _instance("analytics-alice", "data-platform-prod"),
-            _instance("analytics-bob", "data-platform-prod"),
-        ),
-    )
-    ((activation, _, _),) = workflow_subjects(workflows, intent, permissions_for)
+    intent = load_intent([root / "main.tf"])
+    assert not intent.errors, intent.errors
+    ((activation, _, _),) = workflow_subjects(workflows, intent, catalog_permissions_for)
     assert activation["workflow"]["controls_notebooks"]
+    assert activation["workflow"]["identity_roles"] == ["projects/data-platform-prod/roles/notebookStartStop"]
     assert [p for p in POLICY_IDS if cel.evaluate(_policy(p)["condition"], activation)] == []
     assert activation["workflow"]["effective_access"].endswith(
         "nothing beyond start, stop, get and list on notebook instances."

@@ -35,10 +35,11 @@ def _usage(parser: argparse.ArgumentParser) -> int:
 
 
 def run_slack(args: argparse.Namespace) -> int:
+    from auditor.baseline import read_baseline
     from auditor.notify import slack
 
     report = slack.read_report(args.report)
-    baseline = slack.read_baseline(args.baseline) if args.baseline else None
+    baseline = read_baseline(args.baseline) if args.baseline else None
     link = slack.check_link(args.link)
     findings = slack.open_findings(report, baseline)
     if baseline is not None and not findings:

@@ -16,7 +16,6 @@ from urllib.parse import urlsplit
 
 from auditor.notify import NotifyError
 
-BASELINE_SCHEMA = "auditor.baseline/v1"
 SEVERITIES = ("critical", "high", "medium", "low", "info")
 TOP_FINDINGS = 5
 MAX_RATE_LIMIT_RETRIES = 3
@@ -41,26 +40,9 @@ def read_report(path: Path) -> dict[str, Any]:
     return document
 
 
-def read_baseline(path: Path) -> frozenset[str]:
-    """Fingerprints in a baseline file (`{"schema": "auditor.baseline/v1", "findings": [{"fingerprint": ...}]}`)."""
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise NotifyError(f"{path}: cannot read baseline: {error.strerror or error}") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise NotifyError(f"{path}: baseline is not valid JSON: {error}") from None
-    if not isinstance(document, dict) or document.get("schema") != BASELINE_SCHEMA:
-        raise NotifyError(f"{path}: not a baseline (expected schema {BASELINE_SCHEMA!r})")
-    entries = document.get("findings")
-    if not isinstance(entries, list):
-        raise NotifyError(f"{path}: baseline 'findings' must be a list")
-    return frozenset(
-        str(entry["fingerprint"]).lower() for entry in entries if isinstance(entry, dict) and entry.get("fingerprint")
-    )
-
-
 def open_findings(report: Mapping[str, Any], baseline: frozenset[str] | None) -> list[dict[str, Any]]:
-    """Findings that count: not suppressed, not baselined in the report, and not in the given baseline."""
+    """Findings that count: not suppressed, not baselined in the report, and not in the given baseline (the
+    fingerprints `auditor.baseline.read_baseline` returns, the same reader `check --baseline` uses)."""
     counted = []
     for finding in report["findings"]:
         if not isinstance(finding, dict) or finding.get("suppressed") or finding.get("baselined"):

@@ -57,6 +57,19 @@ resource "google_workbench_instance" "analytics_alice" {
     service_accounts {
       email = "nb-analytics-alice@data-platform-prod.iam.gserviceaccount.com"
     }
+    shielded_instance_config {
+      enable_secure_boot          = true
+      enable_vtpm                 = true
+      enable_integrity_monitoring = true
+    }
+    metadata = {
+      notebook-disable-root = "true"
+    }
+  }
+
+  lifecycle {
+    # Users start and stop the instance through the workflow; Terraform must not undo that on the next apply.
+    ignore_changes = [desired_state]
   }
 }
 
@@ -70,5 +83,18 @@ resource "google_workbench_instance" "analytics_bob" {
     service_accounts {
       email = "nb-analytics-bob@data-platform-prod.iam.gserviceaccount.com"
     }
+    shielded_instance_config {
+      enable_secure_boot          = true
+      enable_vtpm                 = true
+      enable_integrity_monitoring = true
+    }
+    metadata = {
+      notebook-disable-root = "true"
+    }
+  }
+
+  lifecycle {
+    # Users start and stop the instance through the workflow; Terraform must not undo that on the next apply.
+    ignore_changes = [desired_state]
   }
 }
