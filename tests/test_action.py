@@ -53,7 +53,7 @@ def test_no_expression_inside_any_run_script_and_every_action_pinned(path: Path)
 
 def test_action_inputs_reach_scripts_only_through_env() -> None:
     action = yaml.safe_load((REPO / "action.yml").read_text())
-    assert {"path", "fail-on", "policies", "config", "comment", "sarif"} <= set(action["inputs"])
+    assert {"path", "fail-on", "policies", "workflows", "config", "comment", "sarif"} <= set(action["inputs"])
     assert action["runs"]["using"] == "composite"
     steps = action["runs"]["steps"]
     used = {
@@ -62,7 +62,7 @@ def test_action_inputs_reach_scripts_only_through_env() -> None:
         for value in (step.get("env") or {}).values()
         for name in re.findall(r"inputs\.([\w-]+)", str(value))
     }
-    assert {"path", "fail-on", "policies", "config", "sarif"} <= used
+    assert {"path", "fail-on", "policies", "workflows", "config", "sarif"} <= used
     install = next(step for step in steps if "pip install" in step.get("run", ""))
     assert '"$GITHUB_ACTION_PATH"' in install["run"]
     audit = next(step for step in steps if step.get("id") == "check")["run"]
@@ -94,9 +94,14 @@ def test_pre_commit_hook() -> None:
         "description": hook["description"],
         "entry": "auditor check",
         "language": "python",
-        "files": r"\.tf$",
+        "files": hook["files"],
         "pass_filenames": False,
     }
+    # The hook runs on a change to what `auditor check` reads: Terraform, and workflows in any .github/workflows.
+    files = re.compile(hook["files"])
+    changed = ("main.tf", "infra/iam.tf", ".github/workflows/chatops.yml", "sub/.github/workflows/a.yaml")
+    assert all(files.search(path) for path in changed)
+    assert not any(files.search(path) for path in ("README.md", "docs/a.yml", ".github/workflows/x/a.yml.txt"))
 
 
 def _zizmor_findings(paths: list[Path]) -> list[dict]:

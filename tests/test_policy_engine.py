@@ -270,3 +270,52 @@ def test_workflow_policies_point_each_finding_at_its_own_step() -> None:
     assert "uses actions/checkout@v4, google-github-actions/auth@v2 by tag" in unpinned.message
     # Without workflows, workflow policies have nothing to evaluate; the Terraform policies are unaffected.
     assert evaluate(intent, [POLICIES[i] for i in CHATOPS_IDS], roles=lookup) == []
+
+
+def test_memoized_verdicts_keep_each_subjects_own_message() -> None:
+    # Same role, kind and scope: one evaluation serves both subjects, yet each message names its own member.
+    intent = Intent(
+        bindings=(
+            binding("roles/owner", "user:a@x.com", address="a"),
+            binding("roles/owner", "user:b@x.com", address="b"),
+            binding("roles/owner", "serviceAccount:ci@p.iam.gserviceaccount.com", address="c"),
+        )
+    )
+    messages = {f.resource: f.message for f in run("basic-role-human", intent)}
+    assert set(messages) == {"a", "b"}
+    assert messages["a"].startswith("user:a@x.com holds") and messages["b"].startswith("user:b@x.com holds")
+
+
+def test_condition_fields_fall_back_to_everything_when_unsure(tmp_path: Path) -> None:
+    from auditor.policy.engine import condition_fields
+
+    assert condition_fields(POLICIES["human-vm-control-of-notebooks"]) == {
+        "principal.human",
+        "binding.scope_kind",
+        "role.vm_control",
+        "role.project_metadata",
+    }
+    # A variable read as a whole (here a macro variable named like a subject) cannot be pruned safely.
+    path = write_policy(tmp_path, "whole", "binding.members.exists(principal, principal == 'allUsers')")
+    policy = load_policy_file(path)
+    assert condition_fields(policy) is None
+    intent = Intent(
+        bindings=(binding("roles/viewer", "allUsers", address="p"), binding("roles/viewer", "user:a@x.com"))
+    )
+    assert {f.resource for f in evaluate(intent, [policy], roles=lookup)} == {"p"}
+
+
+def test_cel_extension_is_shared_with_a_later_import_of_the_package() -> None:
+    import subprocess
+    import sys
+
+    # Loading the extension twice in one process panics inside it; both orders must work.
+    code = (
+        "from auditor.policy.engine import _load_rust_cel; m = _load_rust_cel(); import cel; "
+        "assert cel.compile is m.compile; print(cel.evaluate('1 + 1'))"
+    )
+    run_ = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
+    assert run_.stdout.strip() == "2", run_.stderr
+    code = "import cel; from auditor.policy.engine import _load_rust_cel; print(_load_rust_cel().evaluate('2 + 2'))"
+    run_ = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
+    assert run_.stdout.strip() == "4", run_.stderr

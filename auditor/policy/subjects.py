@@ -493,14 +493,18 @@ def _is_unresolved(value: object) -> bool:
     return isinstance(value, Unresolved)
 
 
+def _user_managed_service_account(principal: Principal) -> bool:
+    return (
+        principal.kind is PrincipalKind.SERVICE_ACCOUNT
+        and not principal.service_agent
+        and bool(_USER_MANAGED_SA.match(principal.email or ""))
+    )
+
+
 def principal_variables(principal: Principal) -> dict[str, Any]:
     email = principal.email or ""
     default_compute = principal.kind is PrincipalKind.SERVICE_ACCOUNT and bool(_DEFAULT_COMPUTE_SA.match(email))
-    user_managed = (
-        principal.kind is PrincipalKind.SERVICE_ACCOUNT
-        and not principal.service_agent
-        and bool(_USER_MANAGED_SA.match(email))
-    )
+    user_managed = _user_managed_service_account(principal)
     return {
         "member": principal.member,
         "kind": principal.kind.value,
@@ -535,9 +539,7 @@ def binding_variables(binding: Binding) -> dict[str, Any]:
         "members_unresolved": members_unresolved,
         "has_human_member": any(p.human for p in binding.members),
         "has_public_member": any(p.public for p in binding.members),
-        "has_user_managed_service_account": any(
-            principal_variables(p)["user_managed_service_account"] for p in binding.members
-        ),
+        "has_user_managed_service_account": any(_user_managed_service_account(p) for p in binding.members),
         "unresolved": bool(unresolved) or members_unresolved,
         "unresolved_expressions": unresolved,
     }
@@ -559,30 +561,45 @@ def role_variables(role: str | Unresolved, grant: RoleGrant | None, *, with_perm
     return variables
 
 
-def binding_subject(binding: Binding, grant: RoleGrant | None, *, with_permissions: bool = True) -> Subject:
-    """The `binding` subject; `grant` is what the catalog knows about `binding.role` (None: unknown/unresolved)."""
+def binding_activation(binding: Binding, grant: RoleGrant | None, *, with_permissions: bool = True) -> dict[str, Any]:
+    """The `binding` and `role` variables, shared by the binding subject and all its member subjects."""
+    return {
+        "binding": binding_variables(binding),
+        "role": role_variables(binding.role, grant, with_permissions=with_permissions),
+    }
+
+
+def binding_subject(
+    binding: Binding,
+    grant: RoleGrant | None,
+    *,
+    with_permissions: bool = True,
+    shared: Mapping[str, Any] | None = None,
+) -> Subject:
+    """The `binding` subject; `grant` is what the catalog knows about `binding.role` (None: unknown/unresolved).
+    `shared` is a precomputed `binding_activation` (then `grant` is not read)."""
     return Subject(
         kind=SubjectKind.BINDING,
-        activation={
-            "binding": binding_variables(binding),
-            "role": role_variables(binding.role, grant, with_permissions=with_permissions),
-        },
+        activation=dict(shared or binding_activation(binding, grant, with_permissions=with_permissions)),
         resource=binding.address,
         location=binding.location,
         role=text(binding.role),
     )
 
 
-def member_subjects(binding: Binding, grant: RoleGrant | None, *, with_permissions: bool = True) -> Iterator[Subject]:
+def member_subjects(
+    binding: Binding,
+    grant: RoleGrant | None,
+    *,
+    with_permissions: bool = True,
+    shared: Mapping[str, Any] | None = None,
+) -> Iterator[Subject]:
     """One `member` subject per principal of the binding, sharing the binding's and role's variables."""
-    shared = {
-        "binding": binding_variables(binding),
-        "role": role_variables(binding.role, grant, with_permissions=with_permissions),
-    }
+    common = shared or binding_activation(binding, grant, with_permissions=with_permissions)
     for principal in binding.members:
         yield Subject(
             kind=SubjectKind.MEMBER,
-            activation={"principal": principal_variables(principal), **shared},
+            activation={"principal": principal_variables(principal), **common},
             resource=binding.address,
             location=binding.location,
             principal=principal.member,
