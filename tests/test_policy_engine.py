@@ -182,13 +182,18 @@ def test_unresolved_sensitive_binding() -> None:
             binding("roles/notebooks.viewer", Unresolved("var.members"), address="viewer-var"),
             binding("projects/p/roles/undeclared", "user:ana@x.com", address="unknown-role"),
             binding(Unresolved("var.role"), "serviceAccount:ci@p.iam.gserviceaccount.com", address="sa-role-var"),
+            binding(
+                Unresolved("var.role"),
+                "serviceAccount:service-1@gcp-sa-notebooks.iam.gserviceaccount.com",
+                address="agent-role-var",
+            ),
             binding("roles/notebooks.viewer", "user:ana@x.com", address="ok"),
         )
     )
     findings = {f.resource: f.message for f in run("unresolved-sensitive-binding", intent)}
-    assert set(findings) == {"role-var", "members-var", "unknown-role"}
+    assert set(findings) == {"role-var", "members-var", "unknown-role", "sa-role-var"}
     assert "unresolved: var.role" in findings["role-var"]
-    assert "granted to ${var.members}" in findings["members-var"]
+    assert "grants roles/notebooks.admin to ${var.members}" in findings["members-var"]
     assert "known to the role catalog: false" in findings["unknown-role"]
 
 
@@ -232,3 +237,85 @@ def test_evaluation_error_is_a_policy_error_not_false(tmp_path: Path) -> None:
 def test_message_template_renders_lists_bools_and_braces() -> None:
     activation = {"a": {"l": ["x", "y"], "e": [], "b": True}}
     assert render_message("{a.l} / {a.e} / {a.b} / {{literal}}", activation) == "x, y / none / true / {literal}"
+    sentences = {"a": {"l": ["one, two", "three"]}}
+    assert render_message("{a.l}", sentences) == "one, two; three"  # items holding commas stay apart
+
+
+CHATOPS_IDS = sorted(i for i, p in POLICIES.items() if p.subject.value == "workflow")
+
+
+def _risky_workflow() -> tuple:
+    from auditor.workflows.reader import read_workflows
+
+    path = Path(__file__).resolve().parent.parent / "examples/workbench-risky/.github/workflows/notebook-chatops.yml"
+    workflows, errors = read_workflows([path], path.parent)
+    assert errors == ()
+    return workflows
+
+
+def test_workflow_policies_point_each_finding_at_its_own_step() -> None:
+    account = "serviceAccount:chatops@risky-project.iam.gserviceaccount.com"
+    intent = Intent(bindings=(binding("roles/notebooks.admin", account, address="google_project_iam_member.c"),))
+    findings = evaluate(intent, [POLICIES[i] for i in CHATOPS_IDS], roles=lookup, workflows=_risky_workflow())
+    assert {f.rule: f.location.line for f in findings} == {
+        "chatops-expression-injection": 21,
+        "chatops-unrestricted-operation": 21,
+        "chatops-overbroad-identity": 17,
+        "chatops-key-credential": 17,
+        "chatops-unpinned-action": 12,
+    }
+    assert {(f.resource, f.location.path) for f in findings} == {("notebook-chatops.yml", "notebook-chatops.yml")}
+    assert findings[0].rule == "chatops-expression-injection" and findings[0].severity is Severity.CRITICAL
+    unpinned = next(f for f in findings if f.rule == "chatops-unpinned-action")
+    assert "uses actions/checkout@v4, google-github-actions/auth@v2 by tag" in unpinned.message
+    # Without workflows, workflow policies have nothing to evaluate; the Terraform policies are unaffected.
+    assert evaluate(intent, [POLICIES[i] for i in CHATOPS_IDS], roles=lookup) == []
+
+
+def test_memoized_verdicts_keep_each_subjects_own_message() -> None:
+    # Same role, kind and scope: one evaluation serves both subjects, yet each message names its own member.
+    intent = Intent(
+        bindings=(
+            binding("roles/owner", "user:a@x.com", address="a"),
+            binding("roles/owner", "user:b@x.com", address="b"),
+            binding("roles/owner", "serviceAccount:ci@p.iam.gserviceaccount.com", address="c"),
+        )
+    )
+    messages = {f.resource: f.message for f in run("basic-role-human", intent)}
+    assert set(messages) == {"a", "b"}
+    assert messages["a"].startswith("user:a@x.com holds") and messages["b"].startswith("user:b@x.com holds")
+
+
+def test_condition_fields_fall_back_to_everything_when_unsure(tmp_path: Path) -> None:
+    from auditor.policy.engine import condition_fields
+
+    assert condition_fields(POLICIES["human-vm-control-of-notebooks"]) == {
+        "principal.human",
+        "binding.scope_kind",
+        "role.vm_control",
+        "role.project_metadata",
+    }
+    # A variable read as a whole (here a macro variable named like a subject) cannot be pruned safely.
+    path = write_policy(tmp_path, "whole", "binding.members.exists(principal, principal == 'allUsers')")
+    policy = load_policy_file(path)
+    assert condition_fields(policy) is None
+    intent = Intent(
+        bindings=(binding("roles/viewer", "allUsers", address="p"), binding("roles/viewer", "user:a@x.com"))
+    )
+    assert {f.resource for f in evaluate(intent, [policy], roles=lookup)} == {"p"}
+
+
+def test_cel_extension_is_shared_with_a_later_import_of_the_package() -> None:
+    import subprocess
+    import sys
+
+    # Loading the extension twice in one process panics inside it; both orders must work.
+    code = (
+        "from auditor.policy.engine import _load_rust_cel; m = _load_rust_cel(); import cel; "
+        "assert cel.compile is m.compile; print(cel.evaluate('1 + 1'))"
+    )
+    run_ = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
+    assert run_.stdout.strip() == "2", run_.stderr
+    code = "import cel; from auditor.policy.engine import _load_rust_cel; print(_load_rust_cel().evaluate('2 + 2'))"
+    run_ = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
+    assert run_.stdout.strip() == "4", run_.stderr

@@ -9,15 +9,17 @@ stay one line. An `Unresolved` value never turns into a safe-looking one: every 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from functools import partial
+from typing import TYPE_CHECKING, Any
 
 from auditor.model import (
     DEFAULT_SERVICE_ACCOUNT,
     Binding,
     Conflict,
     CustomRole,
+    Intent,
     NotebookInstance,
     Principal,
     PrincipalKind,
@@ -27,6 +29,9 @@ from auditor.model import (
     Unresolved,
 )
 from auditor.policy.schema import SubjectKind
+
+if TYPE_CHECKING:
+    from auditor.workflows.model import Workflow
 
 FACT_NAMES = (
     "notebook_admin",
@@ -38,8 +43,12 @@ FACT_NAMES = (
     "notebook_use",
     "act_as",
     "impersonate",
+    "service_account_set_iam",
+    "service_account_key_create",
     "project_set_iam",
     "vm_control",
+    "project_metadata",
+    "role_write",
     "basic_role",
     "admin_role",
 )
@@ -55,8 +64,13 @@ _SENSITIVE_FACTS = (
     "notebook_set_iam",
     "act_as",
     "impersonate",
+    "service_account_set_iam",
+    "service_account_key_create",
     "project_set_iam",
     "vm_control",
+    "project_metadata",
+    "role_write",
+    "basic_role",
     "admin_role",
 )
 BASIC_WRITE_ROLES = ("roles/owner", "roles/editor")
@@ -78,16 +92,23 @@ RoleLookup = Callable[[str], RoleGrant | None]
 """Role name -> what it grants, or None when the catalog does not know the role."""
 
 
-def catalog_lookup(custom_roles: Sequence[CustomRole] = ()) -> RoleLookup:
+def custom_role_permissions(custom_roles: Sequence[CustomRole]) -> dict[str, frozenset[str]]:
+    """Declared custom roles as the catalog takes them: full role name -> permissions (unresolved names skipped:
+    a grant of such a role stays unknown, never empty)."""
+    return {role.role: role.permissions for role in custom_roles if isinstance(role.role, str)}
+
+
+def catalog_lookup(custom_roles: Sequence[CustomRole] | Mapping[str, frozenset[str]] = ()) -> RoleLookup:
     """A `RoleLookup` backed by `auditor.roles.catalog` (predefined roles plus the declared custom roles)."""
     from auditor.roles.catalog import facts_for, permissions_for
 
+    declared = dict(custom_roles) if isinstance(custom_roles, Mapping) else custom_role_permissions(custom_roles)
     cache: dict[str, RoleGrant | None] = {}
 
     def lookup(role: str) -> RoleGrant | None:
         if role not in cache:
-            permissions = permissions_for(role, custom_roles)
-            facts = facts_for(role, custom_roles)
+            permissions = permissions_for(role, declared)
+            facts = facts_for(role, declared)
             if permissions is None and facts is None:
                 cache[role] = None
             else:
@@ -159,6 +180,11 @@ _BINDING = (
     _v("binding.members_unresolved", "bool", "At least one member could not be resolved statically."),
     _v("binding.has_human_member", "bool", "At least one member is human (see `principal.human`)."),
     _v("binding.has_public_member", "bool", "At least one member is `allUsers` or `allAuthenticatedUsers`."),
+    _v(
+        "binding.has_user_managed_service_account",
+        "bool",
+        "At least one member is a user-managed service account (see `principal.user_managed_service_account`).",
+    ),
     _v("binding.unresolved", "bool", "Any part (role, members, scope, condition) could not be resolved."),
     _v("binding.unresolved_expressions", "list(string)", "The expression texts that could not be resolved."),
 )
@@ -167,7 +193,12 @@ _ROLE = (
     _v("role.name", "string", "Same as `binding.role`."),
     _v("role.known", "bool", "The role catalog knows the role (predefined, or a custom role declared in the inputs)."),
     _v("role.unresolved", "bool", "The role name itself could not be resolved statically."),
-    _v("role.permissions", "list(string)", "Every permission the role grants (empty when not known)."),
+    _v(
+        "role.permissions",
+        "list(string)",
+        "The permissions the catalog tracks: for a predefined role the security-relevant families (notebooks, "
+        "service accounts, IAM, compute instances); for a declared custom role all of them. Empty when unknown.",
+    ),
     _v("role.notebook_admin", "bool", "Catalog fact: the role administers notebook instances."),
     _v("role.notebook_create", "bool", "Catalog fact: can create notebook instances."),
     _v("role.notebook_delete", "bool", "Catalog fact: can delete notebook instances."),
@@ -176,16 +207,33 @@ _ROLE = (
     _v("role.notebook_start_stop", "bool", "Catalog fact: can start and stop instances."),
     _v("role.notebook_use", "bool", "Catalog fact: can open instances (`notebooks.instances.use`)."),
     _v("role.act_as", "bool", "Catalog fact: grants `iam.serviceAccounts.actAs`."),
-    _v("role.impersonate", "bool", "Catalog fact: grants an impersonation permission (getAccessToken, ...)."),
-    _v("role.project_set_iam", "bool", "Catalog fact: can set the project's (folder's, org's) IAM policy."),
+    _v(
+        "role.impersonate",
+        "bool",
+        "Catalog fact: getAccessToken, signBlob, signJwt, implicitDelegation or getOpenIdToken.",
+    ),
+    _v("role.service_account_set_iam", "bool", "Catalog fact: `iam.serviceAccounts.setIamPolicy`."),
+    _v("role.service_account_key_create", "bool", "Catalog fact: `iam.serviceAccountKeys.create`."),
+    _v("role.project_set_iam", "bool", "Catalog fact: setIamPolicy on a project, folder or organization."),
     _v("role.vm_control", "bool", "Catalog fact: `compute.instances.setMetadata/setServiceAccount/setMachineType`."),
-    _v("role.basic_role", "bool", "Catalog fact: a basic role (owner, editor, viewer)."),
-    _v("role.admin_role", "bool", "Catalog fact: an administrator role."),
+    _v(
+        "role.project_metadata",
+        "bool",
+        "Catalog fact: `compute.projects.setCommonInstanceMetadata` (project-wide startup-script, ssh-keys).",
+    ),
+    _v("role.role_write", "bool", "Catalog fact: `iam.roles.create` or `iam.roles.update`."),
+    _v("role.basic_role", "bool", "Catalog fact: `roles/owner` or `roles/editor`."),
+    _v(
+        "role.admin_role",
+        "bool",
+        "Catalog fact: owner, editor, or a role whose id ends in `admin`/`Admin` (CIS GCP 1.5).",
+    ),
     _v(
         "role.sensitive",
         "bool",
-        "Any fact a built-in policy checks (notebook create/delete/reconfigure/set IAM, actAs, impersonation, "
-        "IAM admin, VM control, admin role) or owner/editor: what makes an unresolved member worth reporting.",
+        "Any fact a built-in policy checks or that escalates privilege (notebook create/delete/reconfigure/set IAM, "
+        "actAs, impersonation, service-account IAM or keys, IAM admin, VM control, project metadata, role writes, "
+        "basic or admin role): what makes an unresolved member worth reporting.",
     ),
 )
 
@@ -275,6 +323,116 @@ _CONFLICT = (
     _v("conflict.description", "string", "What overwrites what, as the model describes it."),
 )
 
+_WORKFLOW = (
+    _v("workflow.path", "string", "The workflow file, relative to the scanned directory (the finding's resource)."),
+    _v("workflow.name", "string", "The workflow's `name:`, or its file name."),
+    _v("workflow.line", "int", "First line of the workflow document."),
+    _v("workflow.fragment", "bool", "A bare list of steps (a README snippet) rather than a whole workflow."),
+    _v("workflow.triggers", "list(string)", "The `on:` events; for a fragment, the events its expressions imply."),
+    _v("workflow.triggered_by", "string", "Who can trigger it, in words (derived from the triggers)."),
+    _v(
+        "workflow.controls_notebooks",
+        "bool",
+        "A step controls notebook instances (`gcloud notebooks|workbench instances ...`, the notebooks REST API).",
+    ),
+    _v(
+        "workflow.notebook_controls",
+        "list(map)",
+        "One map per such command: `line`, `job`, `step`, `tool` (`gcloud`/`rest`), `generation`, `verb`, "
+        "`verb_source` (`literal`, `configuration`, `trigger`, `unknown`), `instance`, `instance_source`, "
+        "`allowed_verbs`, `verb_allowlisted`, `allowed_instances`, `instance_allowlisted`, `unrestricted`, "
+        "`reasons`.",
+    ),
+    _v("workflow.notebook_controls_count", "int", "Number of notebook-controlling commands."),
+    _v(
+        "workflow.injections",
+        "list(map)",
+        "One map per attacker-controlled expression expanded into a script: `expression`, `text`, `line`, `job`, "
+        "`step`, `sink` (`run` or `with.script`), `via_env` (the env variable it came through, or empty).",
+    ),
+    _v("workflow.injections_count", "int", "Number of such expansions."),
+    _v(
+        "workflow.injection_expressions",
+        "list(string)",
+        "The distinct attacker-controlled context paths expanded (`github.event.client_payload.command`, ...).",
+    ),
+    _v("workflow.injection_line", "int", "Line of the first injection; 0 when none."),
+    _v(
+        "workflow.unrestricted_operations_count",
+        "int",
+        "Notebook commands whose verb or instance comes from the trigger (or an untraceable value) without an "
+        "allowlist of start/stop and of the declared instances, or that run another verb outright.",
+    ),
+    _v("workflow.unrestricted_reasons", "list(string)", "Why each of those is unrestricted, one sentence each."),
+    _v("workflow.unrestricted_line", "int", "Line of the first unrestricted command; 0 when none."),
+    _v("workflow.authenticates_to_gcp", "bool", "A `google-github-actions/auth` step or a key-file gcloud login."),
+    _v("workflow.holds_cloud_identity", "bool", "Authenticates to Google Cloud or controls notebooks."),
+    _v(
+        "workflow.identity_kind",
+        "string",
+        "`workload_identity`, `key`, `other`, `mixed` (several kinds) or `none`.",
+    ),
+    _v("workflow.identity_line", "int", "Line of the first authentication relevant to the notebook jobs; 0 if none."),
+    _v("workflow.identities", "list(string)", "Each identity in words (account and how it authenticates)."),
+    _v("workflow.service_accounts", "list(string)", "Service account emails written literally in the workflow."),
+    _v(
+        "workflow.service_account",
+        "string",
+        "Those emails comma-separated, or the unresolved expression/secret naming the account.",
+    ),
+    _v("workflow.service_account_resolved", "bool", "Every identity names its service account literally."),
+    _v(
+        "workflow.identity_checked",
+        "bool",
+        "The identity was checked against the Terraform: accounts literal and every role granted to them known.",
+    ),
+    _v("workflow.identity_roles", "list(string)", "Known roles the Terraform grants the workflow's accounts."),
+    _v(
+        "workflow.identity_unresolved_roles",
+        "list(string)",
+        "Roles granted to them whose permissions are unknown (undeclared custom role, unresolved name).",
+    ),
+    _v(
+        "workflow.identity_bindings",
+        "list(map)",
+        "The Terraform bindings granting those accounts: `address`, `role`, `scope`, `location`, `member`.",
+    ),
+    _v(
+        "workflow.identity_binding_locations",
+        "list(string)",
+        "The same bindings as `address (file:line)`, for messages.",
+    ),
+    _v(
+        "workflow.identity_surplus_permissions",
+        "list(string)",
+        "`notebooks.*` and `compute.instances.*` permissions of those roles beyond start, stop, get, list "
+        "(and `notebooks.operations.get`).",
+    ),
+    _v("workflow.identity_surplus_count", "int", "Number of surplus permissions."),
+    _v(
+        "workflow.key_credentials_count",
+        "int",
+        "Authentications with a service-account key (`credentials_json`, "
+        "`gcloud auth activate-service-account --key-file`).",
+    ),
+    _v("workflow.key_secrets", "list(string)", "Where each key comes from (`${{ secrets.NAME }}`, `key file`)."),
+    _v("workflow.key_line", "int", "Line of the first key authentication; 0 when none."),
+    _v(
+        "workflow.unpinned_actions",
+        "list(map)",
+        "Actions not pinned to a full commit SHA: `uses`, `line`, `job`.",
+    ),
+    _v("workflow.unpinned_actions_count", "int", "Number of unpinned action uses."),
+    _v("workflow.unpinned_uses", "list(string)", "The distinct unpinned `uses:` values."),
+    _v("workflow.unpinned_line", "int", "Line of the first unpinned action; 0 when none."),
+    _v(
+        "workflow.effective_access",
+        "string",
+        "One sentence: who can trigger the workflow, as which service account, and which notebook permissions that "
+        "gives them beyond start and stop.",
+    ),
+)
+
 VARIABLES: Mapping[SubjectKind, tuple[Variable, ...]] = {
     SubjectKind.MEMBER: _PRINCIPAL + _BINDING + _ROLE,
     SubjectKind.BINDING: _BINDING + _ROLE,
@@ -282,7 +440,7 @@ VARIABLES: Mapping[SubjectKind, tuple[Variable, ...]] = {
     SubjectKind.SERVICE_ACCOUNT: _SERVICE_ACCOUNT,
     SubjectKind.KEY: _KEY,
     SubjectKind.CONFLICT: _CONFLICT,
-    SubjectKind.WORKFLOW: (),
+    SubjectKind.WORKFLOW: _WORKFLOW,
 }
 
 
@@ -319,6 +477,9 @@ class Subject:
     """`auditor.model.Location` of the model object."""
     principal: str | None = None
     role: str | None = None
+    locate: Callable[[str], Any] | None = None
+    """Policy id -> the finding's `Location`, when it depends on the policy (a workflow points each policy at
+    the line of its own offending step); None: every finding is at `location`."""
 
 
 def text(value: object) -> str:
@@ -332,14 +493,18 @@ def _is_unresolved(value: object) -> bool:
     return isinstance(value, Unresolved)
 
 
+def _user_managed_service_account(principal: Principal) -> bool:
+    return (
+        principal.kind is PrincipalKind.SERVICE_ACCOUNT
+        and not principal.service_agent
+        and bool(_USER_MANAGED_SA.match(principal.email or ""))
+    )
+
+
 def principal_variables(principal: Principal) -> dict[str, Any]:
     email = principal.email or ""
     default_compute = principal.kind is PrincipalKind.SERVICE_ACCOUNT and bool(_DEFAULT_COMPUTE_SA.match(email))
-    user_managed = (
-        principal.kind is PrincipalKind.SERVICE_ACCOUNT
-        and not principal.service_agent
-        and bool(_USER_MANAGED_SA.match(email))
-    )
+    user_managed = _user_managed_service_account(principal)
     return {
         "member": principal.member,
         "kind": principal.kind.value,
@@ -374,6 +539,7 @@ def binding_variables(binding: Binding) -> dict[str, Any]:
         "members_unresolved": members_unresolved,
         "has_human_member": any(p.human for p in binding.members),
         "has_public_member": any(p.public for p in binding.members),
+        "has_user_managed_service_account": any(_user_managed_service_account(p) for p in binding.members),
         "unresolved": bool(unresolved) or members_unresolved,
         "unresolved_expressions": unresolved,
     }
@@ -395,30 +561,45 @@ def role_variables(role: str | Unresolved, grant: RoleGrant | None, *, with_perm
     return variables
 
 
-def binding_subject(binding: Binding, grant: RoleGrant | None, *, with_permissions: bool = True) -> Subject:
-    """The `binding` subject; `grant` is what the catalog knows about `binding.role` (None: unknown/unresolved)."""
+def binding_activation(binding: Binding, grant: RoleGrant | None, *, with_permissions: bool = True) -> dict[str, Any]:
+    """The `binding` and `role` variables, shared by the binding subject and all its member subjects."""
+    return {
+        "binding": binding_variables(binding),
+        "role": role_variables(binding.role, grant, with_permissions=with_permissions),
+    }
+
+
+def binding_subject(
+    binding: Binding,
+    grant: RoleGrant | None,
+    *,
+    with_permissions: bool = True,
+    shared: Mapping[str, Any] | None = None,
+) -> Subject:
+    """The `binding` subject; `grant` is what the catalog knows about `binding.role` (None: unknown/unresolved).
+    `shared` is a precomputed `binding_activation` (then `grant` is not read)."""
     return Subject(
         kind=SubjectKind.BINDING,
-        activation={
-            "binding": binding_variables(binding),
-            "role": role_variables(binding.role, grant, with_permissions=with_permissions),
-        },
+        activation=dict(shared or binding_activation(binding, grant, with_permissions=with_permissions)),
         resource=binding.address,
         location=binding.location,
         role=text(binding.role),
     )
 
 
-def member_subjects(binding: Binding, grant: RoleGrant | None, *, with_permissions: bool = True) -> Iterator[Subject]:
+def member_subjects(
+    binding: Binding,
+    grant: RoleGrant | None,
+    *,
+    with_permissions: bool = True,
+    shared: Mapping[str, Any] | None = None,
+) -> Iterator[Subject]:
     """One `member` subject per principal of the binding, sharing the binding's and role's variables."""
-    shared = {
-        "binding": binding_variables(binding),
-        "role": role_variables(binding.role, grant, with_permissions=with_permissions),
-    }
+    common = shared or binding_activation(binding, grant, with_permissions=with_permissions)
     for principal in binding.members:
         yield Subject(
             kind=SubjectKind.MEMBER,
-            activation={"principal": principal_variables(principal), **shared},
+            activation={"principal": principal_variables(principal), **common},
             resource=binding.address,
             location=binding.location,
             principal=principal.member,
@@ -586,6 +767,29 @@ def conflict_subject(conflict: Conflict) -> Subject:
     )
 
 
+def workflow_subjects(workflows: Iterable[Workflow], intent: Intent, roles: RoleLookup) -> Iterator[Subject]:
+    """One `workflow` subject per workflow, its identity judged against the intent's bindings.
+
+    Roles resolve through the same `RoleLookup` as every other subject (the catalog plus the declared custom
+    roles), so a workflow's service account and a binding's member can never be judged by two role tables.
+    """
+    from auditor.workflows.facts import finding_location
+    from auditor.workflows.facts import workflow_subjects as build
+
+    def permissions_for(role: str, _declared: Mapping[str, frozenset[str]]) -> frozenset[str] | None:
+        grant = roles(role)  # already knows the declared custom roles
+        return None if grant is None else grant.permissions
+
+    for activation, location, resource in build(workflows, intent, permissions_for):
+        yield Subject(
+            kind=SubjectKind.WORKFLOW,
+            activation=activation,
+            resource=resource,
+            location=location,
+            locate=partial(finding_location, activation),
+        )
+
+
 SCOPE_KINDS = tuple(kind.value for kind in ScopeKind)
 
 
@@ -597,7 +801,9 @@ _SUBJECT_INTROS = {
     SubjectKind.SERVICE_ACCOUNT: "One declared service account (`google_service_account`).",
     SubjectKind.KEY: "One user-managed service account key (`google_service_account_key`).",
     SubjectKind.CONFLICT: "Terraform IAM resources that overwrite each other (from the model's conflicts).",
-    SubjectKind.WORKFLOW: "A GitHub Actions workflow (issue 6); no variables yet.",
+    SubjectKind.WORKFLOW: "One GitHub Actions workflow file (`.github/workflows/*.y*ml` of a scanned directory, or "
+    "`--workflows DIR`), joined with the Terraform intent: the service account it authenticates as is looked up in "
+    "the bindings. A finding points at the line of the offending step, which differs per policy.",
 }
 
 
@@ -616,7 +822,8 @@ def variables_markdown() -> str:
         "",
         "A policy's `condition` is one CEL expression over the variables of its `subject`; true means a violation.",
         "Its `message` may use the same variables as `{dotted.name}` placeholders (`{{` and `}}` are literal braces;",
-        "lists render comma-separated, an empty list as `none`).",
+        "lists render comma-separated -- semicolon-separated when an item itself holds a comma -- and an empty list",
+        "as `none`).",
         "",
         "Unknown values are never made to look safe: a value that could not be resolved statically reads",
         "`${expression}` in its text form, and a `*_unresolved` boolean beside it is true. Booleans such as",
