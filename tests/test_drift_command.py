@@ -69,7 +69,7 @@ def test_declared_exception_is_suppressed_live_too(tmp_path: Path, live_state: d
 def test_fault_that_never_clears_is_incomplete_and_exits_2(tmp_path: Path, live_state: dict) -> None:
     state = copy.deepcopy(live_state)
     state["faults"] = [{"call": "projects.getIamPolicy", "code": 503}]
-    code, report = run_drift(tmp_path, state)
+    code, report = run_drift(tmp_path, state, "--retry-deadline", "2")
     assert code == 2
     assert report["complete"] is False
     assert any(e.get("call") == "projects.getIamPolicy" for e in report["errors"])

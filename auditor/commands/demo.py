@@ -37,6 +37,7 @@ def run(args: argparse.Namespace) -> int:
     args.paths = [_short(Path(WORKBENCH))]
     args.project = [p["projectId"] for p in state["projects"]]
     args.concurrency = 16
+    args.retry_deadline = 60.0
     setup = prepare(args)
     simulator = start_simulator(state)
     try:

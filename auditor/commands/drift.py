@@ -42,6 +42,13 @@ def add_live_options(parser: argparse.ArgumentParser, *, project_required: bool 
         "--concurrency", type=int, default=16, metavar="N", help="independent reads in flight at once (default: 16)"
     )
     parser.add_argument(
+        "--retry-deadline",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="give up on a read that keeps failing with 429/503/504 after this long (default: 60)",
+    )
+    parser.add_argument(
         "--api-endpoint",
         metavar="URL",
         help="REST endpoint of a simulator (or AUDITOR_API_ENDPOINT); anonymous credentials",
@@ -57,10 +64,10 @@ def run(args: argparse.Namespace) -> int:
     from auditor.audit import prepare
     from auditor.live.clients import Endpoints
 
-    if args.concurrency < 1:
+    if args.concurrency < 1 or args.retry_deadline <= 0:
         from auditor.errors import UsageError
 
-        raise UsageError("--concurrency must be at least 1")
+        raise UsageError("--concurrency must be at least 1 and --retry-deadline above 0")
     setup = prepare(args)
     endpoints = Endpoints.from_env(args.api_endpoint, args.grpc_endpoint)
     return audit_drift(args, setup, endpoints)
@@ -73,6 +80,7 @@ def audit_drift(args: argparse.Namespace, setup: Any, endpoints: Any) -> int:
     from auditor.live.clients import is_loopback
     from auditor.live.progress import terminal_progress
     from auditor.live.reader import read_project
+    from auditor.live.retry import RetryPolicy
     from auditor.live.unread import unread_scopes
     from auditor.policy.engine import evaluate
     from auditor.terraform import load_intent
@@ -88,7 +96,13 @@ def audit_drift(args: argparse.Namespace, setup: Any, endpoints: Any) -> int:
     live_parts, read_errors, unread = [], [], []
     for project in dict.fromkeys(args.project):
         with terminal_progress(f"reading {project}") as progress:
-            live = read_project(project, endpoints=endpoints, concurrency=args.concurrency, progress=progress)
+            live = read_project(
+                project,
+                endpoints=endpoints,
+                concurrency=args.concurrency,
+                progress=progress,
+                retry=RetryPolicy(deadline=args.retry_deadline, attempt_timeout=min(20.0, args.retry_deadline)),
+            )
         live_parts.append(live.intent)
         read_errors.extend(live.errors)
         unread.extend(unread_scopes(project, live.errors))
