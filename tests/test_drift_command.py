@@ -25,8 +25,19 @@ def run_drift(tmp_path: Path, state: dict, *extra: str) -> tuple[int, dict]:
     try:
         code = main(
             [
-                "drift", str(WORKBENCH), "--project", "acme-ml-platform", "--format", "json", "--output", str(output),
-                "--api-endpoint", simulator.api_endpoint, "--grpc-endpoint", simulator.grpc_endpoint, *extra,
+                "drift",
+                str(WORKBENCH),
+                "--project",
+                "acme-ml-platform",
+                "--format",
+                "json",
+                "--output",
+                str(output),
+                "--api-endpoint",
+                simulator.api_endpoint,
+                "--grpc-endpoint",
+                simulator.grpc_endpoint,
+                *extra,
             ]
         )
         assert simulator.mutations == ()

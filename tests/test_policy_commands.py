@@ -14,8 +14,9 @@ def test_policies_plain_text_lists_every_builtin(capsys: pytest.CaptureFixture[s
     assert main(["policies"]) == 0
     out = capsys.readouterr().out
     lines = out.splitlines()
-    assert len(lines) == 14
+    assert len(lines) == 19  # 14 for Terraform (issue 3), 5 chatops-* for workflows (issue 6)
     assert lines[0].split()[:3] == ["basic-role-human", "medium", "member"]
+    assert any(line.split()[:3] == ["chatops-expression-injection", "critical", "workflow"] for line in lines)
     assert "\x1b[" not in out  # no terminal styling when stdout is not a terminal
 
 

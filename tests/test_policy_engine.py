@@ -237,6 +237,39 @@ def test_evaluation_error_is_a_policy_error_not_false(tmp_path: Path) -> None:
 def test_message_template_renders_lists_bools_and_braces() -> None:
     activation = {"a": {"l": ["x", "y"], "e": [], "b": True}}
     assert render_message("{a.l} / {a.e} / {a.b} / {{literal}}", activation) == "x, y / none / true / {literal}"
+    sentences = {"a": {"l": ["one, two", "three"]}}
+    assert render_message("{a.l}", sentences) == "one, two; three"  # items holding commas stay apart
+
+
+CHATOPS_IDS = sorted(i for i, p in POLICIES.items() if p.subject.value == "workflow")
+
+
+def _risky_workflow() -> tuple:
+    from auditor.workflows.reader import read_workflows
+
+    path = Path(__file__).resolve().parent.parent / "examples/workbench-risky/.github/workflows/notebook-chatops.yml"
+    workflows, errors = read_workflows([path], path.parent)
+    assert errors == ()
+    return workflows
+
+
+def test_workflow_policies_point_each_finding_at_its_own_step() -> None:
+    account = "serviceAccount:chatops@risky-project.iam.gserviceaccount.com"
+    intent = Intent(bindings=(binding("roles/notebooks.admin", account, address="google_project_iam_member.c"),))
+    findings = evaluate(intent, [POLICIES[i] for i in CHATOPS_IDS], roles=lookup, workflows=_risky_workflow())
+    assert {f.rule: f.location.line for f in findings} == {
+        "chatops-expression-injection": 21,
+        "chatops-unrestricted-operation": 21,
+        "chatops-overbroad-identity": 17,
+        "chatops-key-credential": 17,
+        "chatops-unpinned-action": 12,
+    }
+    assert {(f.resource, f.location.path) for f in findings} == {("notebook-chatops.yml", "notebook-chatops.yml")}
+    assert findings[0].rule == "chatops-expression-injection" and findings[0].severity is Severity.CRITICAL
+    unpinned = next(f for f in findings if f.rule == "chatops-unpinned-action")
+    assert "uses actions/checkout@v4, google-github-actions/auth@v2 by tag" in unpinned.message
+    # Without workflows, workflow policies have nothing to evaluate; the Terraform policies are unaffected.
+    assert evaluate(intent, [POLICIES[i] for i in CHATOPS_IDS], roles=lookup) == []
 
 
 def test_memoized_verdicts_keep_each_subjects_own_message() -> None:

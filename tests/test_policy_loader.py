@@ -27,6 +27,12 @@ BUILTIN_IDS = {
     "deprecated-notebooks-api": Severity.MEDIUM,
     "unresolved-sensitive-binding": Severity.MEDIUM,
     "iam-resource-conflict": Severity.HIGH,
+    # issue 6: the ChatOps workflow path
+    "chatops-expression-injection": Severity.CRITICAL,
+    "chatops-unrestricted-operation": Severity.HIGH,
+    "chatops-overbroad-identity": Severity.HIGH,
+    "chatops-key-credential": Severity.MEDIUM,
+    "chatops-unpinned-action": Severity.MEDIUM,
 }
 
 VALID = {

@@ -29,17 +29,32 @@ from auditor.policy.subjects import (
     sample_activation,
     service_account_subject,
     variables_markdown,
+    workflow_subjects,
 )
 from tests.policy_helpers import binding, instance, lookup
+
+RISKY_WORKFLOW = (
+    Path(__file__).resolve().parent.parent / "examples/workbench-risky/.github/workflows/notebook-chatops.yml"
+)
 
 
 def flatten(activation: dict) -> set[str]:
     return {f"{top}.{name}" for top, fields in activation.items() for name in fields}
 
 
+def _workflow_subjects() -> list[Subject]:
+    from auditor.model import Intent
+    from auditor.workflows.reader import read_workflow
+
+    workflow = read_workflow(RISKY_WORKFLOW.read_text(), "notebook-chatops.yml")
+    admin = binding("roles/notebooks.admin", "serviceAccount:chatops@risky-project.iam.gserviceaccount.com", line=7)
+    return list(workflow_subjects([workflow], Intent(bindings=(admin,)), lookup))
+
+
 def all_subjects() -> list[Subject]:
     b = binding("roles/notebooks.admin", "user:a@x.com")
     return [
+        *_workflow_subjects(),
         *member_subjects(b, lookup("roles/notebooks.admin")),
         binding_subject(b, lookup("roles/notebooks.admin")),
         instance_subject(instance()),
@@ -53,7 +68,7 @@ def all_subjects() -> list[Subject]:
 
 def test_activations_expose_exactly_the_documented_variables() -> None:
     subjects = all_subjects()
-    assert {s.kind for s in subjects} == set(SubjectKind) - {SubjectKind.WORKFLOW}
+    assert {s.kind for s in subjects} == set(SubjectKind)
     for subject in subjects:
         assert flatten(dict(subject.activation)) == {v.name for v in VARIABLES[subject.kind]}, subject.kind
         assert flatten(sample_activation(subject.kind)) == {v.name for v in VARIABLES[subject.kind]}
@@ -63,6 +78,20 @@ def test_docs_are_generated_from_the_variables(repo_root: Path) -> None:
     doc = (repo_root / "docs" / "policy-variables.md").read_text()
     assert doc == variables_markdown(), "regenerate docs/policy-variables.md (command at the top of the file)"
     assert "| `principal.default_compute_service_account` | bool |" in doc
+
+
+def test_workflow_subject_is_judged_by_the_engine_role_lookup_and_locates_per_policy() -> None:
+    (subject,) = _workflow_subjects()
+    facts = subject.activation["workflow"]
+    # The test lookup knows no notebooks.admin permissions, only facts: so no surplus from it, and the identity
+    # counts as checked only where every account is literal (the key step names none).
+    assert facts["identity_roles"] == ["roles/notebooks.admin"] and facts["identity_surplus_permissions"] == []
+    assert facts["identity_checked"] is False
+    assert subject.resource == "notebook-chatops.yml"
+    assert subject.locate is not None
+    assert subject.locate("chatops-expression-injection") == Location("notebook-chatops.yml", 21)
+    assert subject.locate("chatops-unpinned-action") == Location("notebook-chatops.yml", 12)
+    assert subject.locate("a-team-policy") == Location("notebook-chatops.yml", facts["line"])
 
 
 def test_principal_facts() -> None:

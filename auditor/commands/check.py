@@ -1,9 +1,17 @@
-"""`auditor check [PATH...]`: the CI gate. Terraform intent -> policies -> report -> exit code."""
+"""`auditor check [PATH...]`: the CI gate. Terraform intent (+ GitHub Actions workflows) -> policies -> report.
+
+Workflows are read beside the Terraform so the `chatops-*` policies can judge a start/stop workflow by the IAM its
+service account holds in that same Terraform. Nothing here imports the Google client libraries.
+"""
 
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
+
+from auditor.model import InputError
 
 
 def register(subparsers: Any) -> None:
@@ -11,12 +19,21 @@ def register(subparsers: Any) -> None:
 
     parser = subparsers.add_parser(
         "check",
-        help="audit Terraform against the policies (the CI gate)",
-        description="Read Terraform (directories and plan JSON files), derive the intended IAM and notebook "
-        "instances, evaluate the policies and report. Exit 0: clean; 1: findings at or above --fail-on; "
-        "2: input, policy or usage error, or an incomplete audit.",
+        help="audit Terraform and GitHub Actions workflows against the policies (the CI gate)",
+        description="Read Terraform (directories and plan JSON files) and the GitHub Actions workflows beside it, "
+        "derive the intended IAM and notebook instances, evaluate the policies and report. Exit 0: clean; "
+        "1: findings at or above --fail-on; 2: input, policy or usage error, or an incomplete audit.",
     )
     add_report_options(parser)
+    parser.add_argument(
+        "--workflows",
+        action="append",
+        type=Path,
+        default=[],
+        metavar="DIR",
+        help="read the GitHub Actions workflows (*.yml, *.yaml) in this directory or file, instead of "
+        "discovering .github/workflows/ under each scanned directory (repeatable)",
+    )
     parser.set_defaults(run=run)
 
 
@@ -24,8 +41,40 @@ def run(args: argparse.Namespace) -> int:
     from auditor.audit import finish, prepare
     from auditor.policy.engine import evaluate
     from auditor.terraform import load_intent
+    from auditor.workflows.reader import read_workflows
 
     setup = prepare(args)
     intent = load_intent(args.paths, var_files=args.var_files)
-    findings = evaluate(intent, setup.policies)
-    return finish(args, setup, findings, intent.errors, [str(p) for p in args.paths])
+    workflow_paths, missing = workflow_files(args.paths, args.workflows)
+    workflows, workflow_errors = read_workflows(workflow_paths)
+    findings = evaluate(intent, setup.policies, workflows=workflows)
+    scanned = [*map(str, args.paths), *map(str, args.workflows)]
+    return finish(args, setup, findings, [*intent.errors, *missing, *workflow_errors], scanned)
+
+
+def workflow_files(paths: Sequence[Path], workflow_dirs: Sequence[Path]) -> tuple[list[Path], list[InputError]]:
+    """The workflow files to read: every YAML file of `--workflows`, else `.github/workflows/*.y*ml` under each
+    scanned directory.
+
+    Discovery looks down, never up: scanning `infra/` does not read the repository root's `.github/workflows`.
+    A report then covers exactly the files named on the command line, an example directory inside a larger
+    repository is audited on its own, and a monorepo with Terraform in a subdirectory says
+    `--workflows .github/workflows` once (the GitHub Action passes it) instead of the auditor guessing which
+    repository root is meant.
+    """
+    from auditor.workflows.reader import discover, yaml_files
+
+    found: list[Path] = []
+    errors: list[InputError] = []
+    if workflow_dirs:
+        for directory in workflow_dirs:
+            if not directory.exists():
+                errors.append(InputError(str(directory), "--workflows: no such file or directory"))
+                continue
+            found.extend(yaml_files(directory))
+    else:
+        # Plan JSON files are inputs too; only directories can hold a repository's workflows.
+        for path in paths:
+            if path.is_dir():
+                found.extend(discover(path))
+    return list(dict.fromkeys(found)), errors

@@ -34,7 +34,7 @@ from collections.abc import Hashable, Iterator, Mapping, Sequence
 from functools import cache
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any, assert_never
 
 from auditor.errors import PolicyError
 from auditor.model import CustomRole, Finding, FindingKind, Intent, Location
@@ -52,7 +52,11 @@ from auditor.policy.subjects import (
     member_subjects,
     service_account_subject,
     variable_names,
+    workflow_subjects,
 )
+
+if TYPE_CHECKING:
+    from auditor.workflows.model import Workflow
 
 
 @cache
@@ -105,7 +109,10 @@ def _render_value(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, list):
-        return ", ".join(_render_value(v) for v in value) or "none"
+        items = [_render_value(v) for v in value]
+        # Items that are sentences (a workflow's reasons) hold commas themselves: keep them apart.
+        separator = "; " if any("," in item for item in items) else ", "
+        return separator.join(items) or "none"
     if isinstance(value, dict):
         return ", ".join(f"{k}={_render_value(v)}" for k, v in sorted(value.items())) or "none"
     return str(value)
@@ -149,8 +156,6 @@ def check_policy(policy: Policy) -> None:
                 f"{policy.source}: {policy.id}: message placeholder {{{placeholder}}} is not a variable of a "
                 f"{policy.subject.value} subject (see docs/policy-variables.md)"
             )
-    if policy.subject is SubjectKind.WORKFLOW:
-        return
     try:
         policy.program.execute(sample_activation(policy.subject))
     except KeyError:
@@ -235,9 +240,10 @@ def subjects(
     *,
     with_permissions: bool,
     shared: dict[tuple[int, bool], dict[str, Any]] | None = None,
+    workflows: Sequence[Workflow] = (),
 ) -> Iterator[Subject]:
     """Every subject of `kind` in the intent; `shared` memoizes each binding's `binding`/`role` variables across
-    the member and binding subject kinds."""
+    the member and binding subject kinds; `workflows` become one subject each, judged against the intent."""
     match kind:
         case SubjectKind.MEMBER | SubjectKind.BINDING:
             cache = {} if shared is None else shared
@@ -259,7 +265,9 @@ def subjects(
         case SubjectKind.CONFLICT:
             yield from (conflict_subject(c) for c in intent.conflicts)
         case SubjectKind.WORKFLOW:
-            return  # no source yields workflows yet (issue 6)
+            yield from workflow_subjects(workflows, intent, roles)
+        case _:
+            assert_never(kind)
 
 
 def evaluate(
@@ -268,11 +276,14 @@ def evaluate(
     kind: FindingKind = FindingKind.INTENT,
     custom_roles: Sequence[CustomRole] | Mapping[str, frozenset[str]] | None = None,
     roles: RoleLookup | None = None,
+    workflows: Sequence[Workflow] = (),
 ) -> list[Finding]:
     """Evaluate every policy on every subject of its kind; findings sorted worst first, then by place.
 
     `roles` resolves role names to permissions and facts; by default the role catalog with `custom_roles`
     (declared `CustomRole`s or role name -> permissions; default: the intent's own declared custom roles).
+    `workflows` are the GitHub Actions workflows read beside the Terraform: `workflow` policies see each of them
+    together with this intent (the service account a workflow runs as is looked up in its bindings).
     """
     if roles is None:
         roles = catalog_lookup(intent.custom_roles if custom_roles is None else custom_roles)
@@ -294,7 +305,9 @@ def evaluate(
         # Conditions are pure functions of the variables they read, and those repeat across subjects (the same
         # role, principal kind and scope kind): evaluate each distinct pruned activation once.
         verdicts: dict[Hashable, tuple[bool, ...]] = {}
-        for subject in subjects(intent, subject_kind, roles, with_permissions=with_permissions, shared=shared):
+        for subject in subjects(
+            intent, subject_kind, roles, with_permissions=with_permissions, shared=shared, workflows=workflows
+        ):
             memo_key = _memo_key(subject.activation, fields)
             if memo_key not in verdicts:
                 # One context shared by the group's policies: the engine converts the variables once.
@@ -312,12 +325,18 @@ def evaluate(
                     kind=kind,
                     resource=subject.resource,
                     message=render_message(policy.message, subject.activation),
-                    location=subject.location if subject.location is not None else Location(subject.resource),
+                    location=_location(subject, policy.id),
                     principal=subject.principal,
                     role=subject.role or None,
                     remediation=policy.remediation,
                 )
     return sorted(findings.values(), key=finding_sort_key)
+
+
+def _location(subject: Subject, policy_id: str) -> Location:
+    if subject.locate is not None:
+        return subject.locate(policy_id)
+    return subject.location if subject.location is not None else Location(subject.resource)
 
 
 def finding_sort_key(finding: Finding) -> tuple[Any, ...]:

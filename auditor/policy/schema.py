@@ -33,7 +33,7 @@ class SubjectKind(enum.Enum):
     KEY = "key"
     CONFLICT = "conflict"
     WORKFLOW = "workflow"
-    """A GitHub Actions workflow (issue 6); no source produces these yet."""
+    """A GitHub Actions workflow file joined with the Terraform intent (the `chatops-*` policies)."""
 
 
 @dataclass(frozen=True, slots=True)

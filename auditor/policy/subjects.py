@@ -9,15 +9,17 @@ stay one line. An `Unresolved` value never turns into a safe-looking one: every 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from functools import partial
+from typing import TYPE_CHECKING, Any
 
 from auditor.model import (
     DEFAULT_SERVICE_ACCOUNT,
     Binding,
     Conflict,
     CustomRole,
+    Intent,
     NotebookInstance,
     Principal,
     PrincipalKind,
@@ -27,6 +29,9 @@ from auditor.model import (
     Unresolved,
 )
 from auditor.policy.schema import SubjectKind
+
+if TYPE_CHECKING:
+    from auditor.workflows.model import Workflow
 
 FACT_NAMES = (
     "notebook_admin",
@@ -318,6 +323,116 @@ _CONFLICT = (
     _v("conflict.description", "string", "What overwrites what, as the model describes it."),
 )
 
+_WORKFLOW = (
+    _v("workflow.path", "string", "The workflow file, relative to the scanned directory (the finding's resource)."),
+    _v("workflow.name", "string", "The workflow's `name:`, or its file name."),
+    _v("workflow.line", "int", "First line of the workflow document."),
+    _v("workflow.fragment", "bool", "A bare list of steps (a README snippet) rather than a whole workflow."),
+    _v("workflow.triggers", "list(string)", "The `on:` events; for a fragment, the events its expressions imply."),
+    _v("workflow.triggered_by", "string", "Who can trigger it, in words (derived from the triggers)."),
+    _v(
+        "workflow.controls_notebooks",
+        "bool",
+        "A step controls notebook instances (`gcloud notebooks|workbench instances ...`, the notebooks REST API).",
+    ),
+    _v(
+        "workflow.notebook_controls",
+        "list(map)",
+        "One map per such command: `line`, `job`, `step`, `tool` (`gcloud`/`rest`), `generation`, `verb`, "
+        "`verb_source` (`literal`, `configuration`, `trigger`, `unknown`), `instance`, `instance_source`, "
+        "`allowed_verbs`, `verb_allowlisted`, `allowed_instances`, `instance_allowlisted`, `unrestricted`, "
+        "`reasons`.",
+    ),
+    _v("workflow.notebook_controls_count", "int", "Number of notebook-controlling commands."),
+    _v(
+        "workflow.injections",
+        "list(map)",
+        "One map per attacker-controlled expression expanded into a script: `expression`, `text`, `line`, `job`, "
+        "`step`, `sink` (`run` or `with.script`), `via_env` (the env variable it came through, or empty).",
+    ),
+    _v("workflow.injections_count", "int", "Number of such expansions."),
+    _v(
+        "workflow.injection_expressions",
+        "list(string)",
+        "The distinct attacker-controlled context paths expanded (`github.event.client_payload.command`, ...).",
+    ),
+    _v("workflow.injection_line", "int", "Line of the first injection; 0 when none."),
+    _v(
+        "workflow.unrestricted_operations_count",
+        "int",
+        "Notebook commands whose verb or instance comes from the trigger (or an untraceable value) without an "
+        "allowlist of start/stop and of the declared instances, or that run another verb outright.",
+    ),
+    _v("workflow.unrestricted_reasons", "list(string)", "Why each of those is unrestricted, one sentence each."),
+    _v("workflow.unrestricted_line", "int", "Line of the first unrestricted command; 0 when none."),
+    _v("workflow.authenticates_to_gcp", "bool", "A `google-github-actions/auth` step or a key-file gcloud login."),
+    _v("workflow.holds_cloud_identity", "bool", "Authenticates to Google Cloud or controls notebooks."),
+    _v(
+        "workflow.identity_kind",
+        "string",
+        "`workload_identity`, `key`, `other`, `mixed` (several kinds) or `none`.",
+    ),
+    _v("workflow.identity_line", "int", "Line of the first authentication relevant to the notebook jobs; 0 if none."),
+    _v("workflow.identities", "list(string)", "Each identity in words (account and how it authenticates)."),
+    _v("workflow.service_accounts", "list(string)", "Service account emails written literally in the workflow."),
+    _v(
+        "workflow.service_account",
+        "string",
+        "Those emails comma-separated, or the unresolved expression/secret naming the account.",
+    ),
+    _v("workflow.service_account_resolved", "bool", "Every identity names its service account literally."),
+    _v(
+        "workflow.identity_checked",
+        "bool",
+        "The identity was checked against the Terraform: accounts literal and every role granted to them known.",
+    ),
+    _v("workflow.identity_roles", "list(string)", "Known roles the Terraform grants the workflow's accounts."),
+    _v(
+        "workflow.identity_unresolved_roles",
+        "list(string)",
+        "Roles granted to them whose permissions are unknown (undeclared custom role, unresolved name).",
+    ),
+    _v(
+        "workflow.identity_bindings",
+        "list(map)",
+        "The Terraform bindings granting those accounts: `address`, `role`, `scope`, `location`, `member`.",
+    ),
+    _v(
+        "workflow.identity_binding_locations",
+        "list(string)",
+        "The same bindings as `address (file:line)`, for messages.",
+    ),
+    _v(
+        "workflow.identity_surplus_permissions",
+        "list(string)",
+        "`notebooks.*` and `compute.instances.*` permissions of those roles beyond start, stop, get, list "
+        "(and `notebooks.operations.get`).",
+    ),
+    _v("workflow.identity_surplus_count", "int", "Number of surplus permissions."),
+    _v(
+        "workflow.key_credentials_count",
+        "int",
+        "Authentications with a service-account key (`credentials_json`, "
+        "`gcloud auth activate-service-account --key-file`).",
+    ),
+    _v("workflow.key_secrets", "list(string)", "Where each key comes from (`${{ secrets.NAME }}`, `key file`)."),
+    _v("workflow.key_line", "int", "Line of the first key authentication; 0 when none."),
+    _v(
+        "workflow.unpinned_actions",
+        "list(map)",
+        "Actions not pinned to a full commit SHA: `uses`, `line`, `job`.",
+    ),
+    _v("workflow.unpinned_actions_count", "int", "Number of unpinned action uses."),
+    _v("workflow.unpinned_uses", "list(string)", "The distinct unpinned `uses:` values."),
+    _v("workflow.unpinned_line", "int", "Line of the first unpinned action; 0 when none."),
+    _v(
+        "workflow.effective_access",
+        "string",
+        "One sentence: who can trigger the workflow, as which service account, and which notebook permissions that "
+        "gives them beyond start and stop.",
+    ),
+)
+
 VARIABLES: Mapping[SubjectKind, tuple[Variable, ...]] = {
     SubjectKind.MEMBER: _PRINCIPAL + _BINDING + _ROLE,
     SubjectKind.BINDING: _BINDING + _ROLE,
@@ -325,7 +440,7 @@ VARIABLES: Mapping[SubjectKind, tuple[Variable, ...]] = {
     SubjectKind.SERVICE_ACCOUNT: _SERVICE_ACCOUNT,
     SubjectKind.KEY: _KEY,
     SubjectKind.CONFLICT: _CONFLICT,
-    SubjectKind.WORKFLOW: (),
+    SubjectKind.WORKFLOW: _WORKFLOW,
 }
 
 
@@ -362,6 +477,9 @@ class Subject:
     """`auditor.model.Location` of the model object."""
     principal: str | None = None
     role: str | None = None
+    locate: Callable[[str], Any] | None = None
+    """Policy id -> the finding's `Location`, when it depends on the policy (a workflow points each policy at
+    the line of its own offending step); None: every finding is at `location`."""
 
 
 def text(value: object) -> str:
@@ -649,6 +767,29 @@ def conflict_subject(conflict: Conflict) -> Subject:
     )
 
 
+def workflow_subjects(workflows: Iterable[Workflow], intent: Intent, roles: RoleLookup) -> Iterator[Subject]:
+    """One `workflow` subject per workflow, its identity judged against the intent's bindings.
+
+    Roles resolve through the same `RoleLookup` as every other subject (the catalog plus the declared custom
+    roles), so a workflow's service account and a binding's member can never be judged by two role tables.
+    """
+    from auditor.workflows.facts import finding_location
+    from auditor.workflows.facts import workflow_subjects as build
+
+    def permissions_for(role: str, _declared: Mapping[str, frozenset[str]]) -> frozenset[str] | None:
+        grant = roles(role)  # already knows the declared custom roles
+        return None if grant is None else grant.permissions
+
+    for activation, location, resource in build(workflows, intent, permissions_for):
+        yield Subject(
+            kind=SubjectKind.WORKFLOW,
+            activation=activation,
+            resource=resource,
+            location=location,
+            locate=partial(finding_location, activation),
+        )
+
+
 SCOPE_KINDS = tuple(kind.value for kind in ScopeKind)
 
 
@@ -660,7 +801,9 @@ _SUBJECT_INTROS = {
     SubjectKind.SERVICE_ACCOUNT: "One declared service account (`google_service_account`).",
     SubjectKind.KEY: "One user-managed service account key (`google_service_account_key`).",
     SubjectKind.CONFLICT: "Terraform IAM resources that overwrite each other (from the model's conflicts).",
-    SubjectKind.WORKFLOW: "A GitHub Actions workflow (issue 6); no variables yet.",
+    SubjectKind.WORKFLOW: "One GitHub Actions workflow file (`.github/workflows/*.y*ml` of a scanned directory, or "
+    "`--workflows DIR`), joined with the Terraform intent: the service account it authenticates as is looked up in "
+    "the bindings. A finding points at the line of the offending step, which differs per policy.",
 }
 
 
@@ -679,7 +822,8 @@ def variables_markdown() -> str:
         "",
         "A policy's `condition` is one CEL expression over the variables of its `subject`; true means a violation.",
         "Its `message` may use the same variables as `{dotted.name}` placeholders (`{{` and `}}` are literal braces;",
-        "lists render comma-separated, an empty list as `none`).",
+        "lists render comma-separated -- semicolon-separated when an item itself holds a comma -- and an empty list",
+        "as `none`).",
         "",
         "Unknown values are never made to look safe: a value that could not be resolved statically reads",
         "`${expression}` in its text form, and a `*_unresolved` boolean beside it is true. Booleans such as",

@@ -15,9 +15,9 @@ provider "google" {
   region  = "europe-west4"
 }
 
-variable "extra_admins" {
+variable "extra_admin" {
   description = "Set by another pipeline; unknown to a static audit (unresolved-sensitive-binding)."
-  type        = list(string)
+  type        = string
 }
 
 resource "google_service_account" "notebook" {
@@ -101,11 +101,12 @@ resource "google_project_iam_member" "team_owner" {
   member  = "group:data-platform@example.com"
 }
 
-# unresolved-sensitive-binding: the notebooks admin role for members nobody can see here
-resource "google_project_iam_binding" "extra_admins" {
+# unresolved-sensitive-binding: the notebooks admin role for a member nobody can see here
+# (a member grant, not an authoritative binding: that would also fight with chatops_admin below)
+resource "google_project_iam_member" "extra_admin" {
   project = "risky-project"
   role    = "roles/notebooks.admin"
-  members = var.extra_admins
+  member  = var.extra_admin
 }
 
 # iam-resource-conflict: an authoritative binding and a member grant of the same role fight on every apply
@@ -119,4 +120,13 @@ resource "google_project_iam_member" "viewer_extra" {
   project = "risky-project"
   role    = "roles/viewer"
   member  = "user:contractor@example.com"
+}
+
+# chatops-overbroad-identity: the chat bot's start/stop workflow (.github/workflows/notebook-chatops.yml) runs as
+# this account, which can also create, delete and reconfigure every instance and change its IAM
+# (also service-account-admin-privileges: notebooks.admin is an admin role on the project)
+resource "google_project_iam_member" "chatops_admin" {
+  project = "risky-project"
+  role    = "roles/notebooks.admin"
+  member  = "serviceAccount:chatops@risky-project.iam.gserviceaccount.com"
 }

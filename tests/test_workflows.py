@@ -1,0 +1,290 @@
+"""The workflow reader and the chatops-* policies: per-policy fixtures marked `# OK` / `# NOT OK`, the shipped
+examples, and the shared ChatOps corpus."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from pathlib import Path
+
+import cel
+import pytest
+import yaml
+
+from auditor.model import (
+    Authority,
+    Binding,
+    CustomRole,
+    InputError,
+    Intent,
+    Location,
+    NotebookInstance,
+    Principal,
+    Scope,
+    ScopeKind,
+)
+from auditor.roles.catalog import permissions_for as catalog_permissions_for
+from auditor.terraform import load_intent
+from auditor.workflows.facts import finding_location, workflow_facts, workflow_subjects
+from auditor.workflows.model import Source, Workflow
+from auditor.workflows.reader import discover, read_workflow, read_workflows, yaml_files
+
+FIXTURES = Path(__file__).parent / "fixtures" / "workflows"
+REPO = Path(__file__).resolve().parent.parent
+POLICY_IDS = (
+    "chatops-expression-injection",
+    "chatops-unrestricted-operation",
+    "chatops-overbroad-identity",
+    "chatops-key-credential",
+    "chatops-unpinned-action",
+)
+ADMIN = {
+    "notebooks.instances.create",
+    "notebooks.instances.delete",
+    "notebooks.instances.get",
+    "notebooks.instances.list",
+    "notebooks.instances.setIamPolicy",
+    "notebooks.instances.start",
+    "notebooks.instances.stop",
+    "notebooks.instances.update",
+    "compute.instances.setMetadata",
+    "storage.buckets.list",
+}
+STARTSTOP = frozenset(
+    {
+        "notebooks.instances.get",
+        "notebooks.instances.list",
+        "notebooks.instances.start",
+        "notebooks.instances.stop",
+        "notebooks.operations.get",
+    }
+)
+
+
+def permissions_for(role: str, custom_roles: Mapping[str, frozenset[str]]) -> frozenset[str] | None:
+    """A two-role catalogue standing in for auditor.roles.catalog."""
+    if role in custom_roles:
+        return custom_roles[role]
+    return {"roles/notebooks.admin": frozenset(ADMIN), "roles/viewer": frozenset({"storage.buckets.list"})}.get(role)
+
+
+def _binding(email: str, role: str, address: str, line: int) -> Binding:
+    return Binding(
+        scope=Scope(ScopeKind.PROJECT, "p"),
+        role=role,
+        members=(Principal.parse(f"serviceAccount:{email}"),),
+        authority=Authority.MEMBER,
+        address=address,
+        location=Location("main.tf", line),
+    )
+
+
+def _instance(name: str, project: str) -> NotebookInstance:
+    return NotebookInstance(name, project, "europe-west4-a", "v2", f"google_workbench_instance.{name}", Location("x"))
+
+
+INTENT = Intent(
+    bindings=(
+        _binding("admin@p.iam.gserviceaccount.com", "roles/notebooks.admin", "google_project_iam_member.admin", 10),
+        _binding(
+            "startstop@p.iam.gserviceaccount.com", "projects/p/roles/startStop", "google_project_iam_member.s", 20
+        ),
+        _binding("startstop@p.iam.gserviceaccount.com", "roles/viewer", "google_project_iam_member.v", 25),
+        _binding("mystery@p.iam.gserviceaccount.com", "roles/mystery", "google_project_iam_member.m", 30),
+        _binding(
+            "chatops@risky-project.iam.gserviceaccount.com",
+            "roles/notebooks.admin",
+            "google_project_iam_member.chatops_admin",
+            40,
+        ),
+    ),
+    custom_roles=(
+        CustomRole(
+            "projects/p/roles/startStop", "startStop", STARTSTOP, "google_project_iam_custom_role.s", Location("x")
+        ),
+    ),
+    instances=(_instance("nb-alice", "p"), _instance("nb-bob", "p")),
+)
+
+
+def _policy(policy_id: str) -> dict:
+    return yaml.safe_load((REPO / "policies" / f"{policy_id}.yaml").read_text())
+
+
+def _read(path: Path) -> Workflow:
+    result = read_workflow(path.read_text(), path.name)
+    assert isinstance(result, Workflow), result
+    return result
+
+
+def _violates(policy_id: str, workflow: Workflow, intent: Intent = INTENT) -> bool:
+    ((activation, _, _),) = workflow_subjects([workflow], intent, permissions_for)
+    return bool(cel.evaluate(_policy(policy_id)["condition"], activation))
+
+
+@pytest.mark.parametrize("policy_id", POLICY_IDS)
+def test_policy_fixtures_fail_exactly_the_not_ok_files(policy_id: str) -> None:
+    files = sorted((FIXTURES / policy_id).glob("*.yml"))
+    assert len(files) >= 3
+    expected = {f.name for f in files if f.read_text().startswith("# NOT OK")}
+    assert expected and expected != {f.name for f in files}
+    failing = {f.name for f in files if _violates(policy_id, _read(f))}
+    assert failing == expected
+
+
+def test_on_key_stays_a_string_and_triggers_are_read() -> None:
+    workflow = _read(FIXTURES / "chatops-unrestricted-operation" / "choice-input.yml")
+    assert [t.event for t in workflow.triggers] == ["workflow_dispatch"]
+    assert _read(FIXTURES / "chatops-expression-injection" / "env-only.yml").triggers[0].event == "repository_dispatch"
+
+
+def test_injection_in_multiline_run_points_at_its_line() -> None:
+    workflow = _read(FIXTURES / "chatops-expression-injection" / "multiline-run.yml")
+    assert [(i.expression, i.line, i.sink) for i in workflow.injections] == [
+        ("github.event.client_payload.notebook", 13, "run")
+    ]
+
+
+def test_script_input_and_env_indirection_are_injections() -> None:
+    script = _read(FIXTURES / "chatops-expression-injection" / "github-script.yml")
+    assert [(i.expression, i.sink, i.line) for i in script.injections] == [
+        ("github.event.comment.body", "with.script", 12)
+    ]
+    via_env = _read(FIXTURES / "chatops-expression-injection" / "env-expression.yml").injections
+    assert [(i.expression, i.via_env) for i in via_env] == [("github.event.client_payload.notebook", "NOTEBOOK")]
+
+
+def test_allowlists_are_recognised_in_each_form() -> None:
+    cases = {
+        "case-allowlist.yml": (("start", "stop"), ("nb-alice", "nb-bob")),
+        "regex-allowlist.yml": (("start", "stop"), ("nb-alice", "nb-bob")),
+        "comparison-allowlist.yml": (("start", "stop"), None),
+        "if-allowlist.yml": (("start", "stop"), ("nb-alice", "nb-bob")),
+        "choice-input.yml": (("start", "stop"), ("nb-alice", "nb-bob")),
+        "case-with-delete.yml": (("start", "stop", "delete"), None),
+        "regex-unanchored.yml": (None, None),
+    }
+    for name, (verbs, instances) in cases.items():
+        (control,) = _read(FIXTURES / "chatops-unrestricted-operation" / name).notebook_controls
+        assert control.allowed_verbs == verbs, name
+        assert control.allowed_instances == instances, name
+        assert control.verb.source is Source.TRIGGER, name
+
+
+def test_rest_and_untraced_verbs_are_not_trusted() -> None:
+    (rest,) = _read(FIXTURES / "chatops-unrestricted-operation" / "rest-unchecked.yml").notebook_controls
+    assert (rest.tool, rest.generation, rest.verb.text, rest.verb.source) == ("rest", "v2", "${VERB}", Source.TRIGGER)
+    (output,) = _read(FIXTURES / "chatops-unrestricted-operation" / "untraced-output.yml").notebook_controls
+    assert output.verb.source is Source.UNKNOWN
+
+
+def test_instance_allowlist_must_name_declared_instances() -> None:
+    workflow = _read(FIXTURES / "chatops-unrestricted-operation" / "case-allowlist.yml")
+    only_alice = Intent(instances=(_instance("nb-alice", "p"),))
+    facts = workflow_facts(workflow, only_alice, permissions_for, declared_instances={"nb-alice"})
+    assert facts["unrestricted_operations_count"] == 1
+    assert "nb-bob" in facts["unrestricted_reasons"][0]
+
+
+def test_overbroad_identity_lists_surplus_and_points_at_the_binding() -> None:
+    workflow = _read(FIXTURES / "chatops-overbroad-identity" / "admin.yml")
+    ((activation, location, resource),) = workflow_subjects([workflow], INTENT, permissions_for)
+    facts = activation["workflow"]
+    assert facts["identity_surplus_permissions"] == [
+        "notebooks.instances.create",
+        "notebooks.instances.delete",
+        "notebooks.instances.setIamPolicy",
+        "notebooks.instances.update",
+        "compute.instances.setMetadata",
+    ]
+    assert facts["identity_binding_locations"] == ["google_project_iam_member.admin (main.tf:10)"]
+    assert facts["identity_line"] == 12
+    assert finding_location(activation, "chatops-overbroad-identity") == Location("admin.yml", 12)
+    assert resource == "admin.yml" and location.path == "admin.yml"
+    assert "admin@p.iam.gserviceaccount.com" in facts["effective_access"]
+    assert "notebooks.instances.delete" in facts["effective_access"]
+
+
+def test_risky_example_triggers_every_chatops_policy() -> None:
+    root = REPO / "examples" / "workbench-risky"
+    workflows, errors = read_workflows(discover(root), root)
+    assert not errors
+    (workflow,) = [w for w in workflows if w.path.endswith("notebook-chatops.yml")]
+    intent = load_intent([root / "main.tf"])
+    ((activation, _, _),) = workflow_subjects([workflow], intent, catalog_permissions_for)
+    for policy_id in POLICY_IDS:
+        assert cel.evaluate(_policy(policy_id)["condition"], activation), policy_id
+    facts = activation["workflow"]
+    sentence = facts["effective_access"]
+    assert "repository_dispatch" in sentence and "chatops@risky-project.iam.gserviceaccount.com" in sentence
+    assert "notebooks.instances.create" in sentence
+    # The Terraform binding behind the surplus, as the overbroad-identity finding names it.
+    assert [b["address"] for b in facts["identity_bindings"]] == ["google_project_iam_member.chatops_admin"]
+    assert facts["identity_roles"] == ["roles/notebooks.admin"]
+
+
+def test_reference_example_passes_every_chatops_policy() -> None:
+    root = REPO / "examples" / "chatops"
+    workflows, errors = read_workflows(discover(root), root)
+    assert not errors and len(workflows) == 1
+    intent = load_intent([root / "main.tf"])
+    assert not intent.errors, intent.errors
+    ((activation, _, _),) = workflow_subjects(workflows, intent, catalog_permissions_for)
+    assert activation["workflow"]["controls_notebooks"]
+    assert activation["workflow"]["identity_roles"] == ["projects/data-platform-prod/roles/notebookStartStop"]
+    assert [p for p in POLICY_IDS if cel.evaluate(_policy(p)["condition"], activation)] == []
+    assert activation["workflow"]["effective_access"].endswith(
+        "nothing beyond start, stop, get and list on notebook instances."
+    )
+
+
+def test_reference_terraform_grants_start_stop_get_list_only() -> None:
+    text = (REPO / "examples" / "chatops" / "main.tf").read_text()
+    block = text.split('resource "google_project_iam_custom_role"')[1].split("}")[0]
+    assert set(re.findall(r'"(notebooks\.[\w.]+)"', block)) == STARTSTOP
+
+
+def test_invalid_yaml_is_an_input_error_with_a_line() -> None:
+    result = read_workflow("on: push\njobs:\n  a: [\n", "broken.yml")
+    assert isinstance(result, InputError) and result.path == "broken.yml" and result.line is not None
+    assert read_workflow("name: x\nruns:\n  using: composite\n", "action.yml") is None
+
+
+def test_policy_files_are_complete_and_messages_name_existing_facts() -> None:
+    workflow = _read(FIXTURES / "chatops-overbroad-identity" / "admin.yml")
+    facts = workflow_facts(workflow, INTENT, permissions_for)
+    severities = {
+        "chatops-expression-injection": "critical",
+        "chatops-unrestricted-operation": "high",
+        "chatops-overbroad-identity": "high",
+        "chatops-key-credential": "medium",
+        "chatops-unpinned-action": "medium",
+    }
+    for policy_id, severity in severities.items():
+        policy = _policy(policy_id)
+        assert policy["id"] == policy_id and policy["severity"] == severity and policy["subject"] == "workflow"
+        assert all(policy[field] for field in ("title", "message", "rationale", "remediation", "references"))
+        assert "\n" not in policy["condition"]
+        for placeholder in re.findall(r"\{workflow\.(\w+)\}", policy["message"]):
+            assert placeholder in facts, (policy_id, placeholder)
+
+
+def test_shared_chatops_corpus_parses_and_its_injections_are_reported(shared: Path) -> None:
+    root = shared / "corpus" / "github-actions-chatops"
+    workflows, errors = read_workflows(yaml_files(root), root)
+    assert errors == ()
+    assert len(workflows) == 13  # 3 dot-github + 10 extracted; action.yml is action metadata, skipped
+    subjects = workflow_subjects(workflows, Intent(), permissions_for)
+    condition = _policy("chatops-expression-injection")["condition"]
+    injected = {Path(resource).name for activation, _, resource in subjects if cel.evaluate(condition, activation)}
+    assert injected == {
+        "README__slash_command_context.yml",
+        "examples__pytest.yml",
+        "examples__rebase.yml",
+        "examples__use_case_execute_command_using_a_specific_reposito.yml",
+    }
+    # They control no notebooks, so nothing else applies.
+    for policy_id in POLICY_IDS[1:]:
+        assert not any(cel.evaluate(_policy(policy_id)["condition"], a) for a, _, _ in subjects), policy_id
+    env_only = next(a for a, _, r in subjects if r.endswith("README__github_and_pull_request_contexts.yml"))
+    assert env_only["workflow"]["injections_count"] == 0
