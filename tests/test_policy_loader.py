@@ -141,3 +141,31 @@ def test_policies_dir_must_exist_and_hold_policies(tmp_path: Path) -> None:
         load_policies([tmp_path / "missing"])
     with pytest.raises(PolicyError, match="no \\*.yaml policy files"):
         load_policies([tmp_path])
+
+
+def test_warm_run_skips_the_schema_import_but_never_a_changed_file(tmp_path: Path, repo_root: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    team = tmp_path / "team"
+    write(team, VALID)
+    code = (
+        "import sys; from pathlib import Path; from auditor.policy import load_policies; "
+        f"load_policies([Path({str(team)!r})]); print('jsonschema' in sys.modules)"
+    )
+    env = {**os.environ, "AUDITOR_CACHE_DIR": str(tmp_path / "cache")}
+    env.pop("AUDITOR_NO_CACHE", None)
+
+    def imports_jsonschema() -> bool:
+        done = subprocess.run(
+            [sys.executable, "-c", code], cwd=repo_root, env=env, capture_output=True, text=True, check=False
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout.strip() == "True"
+
+    assert imports_jsonschema() is True  # cold: every file checked against the schema
+    assert imports_jsonschema() is False  # warm: the same bytes passed the same schema before
+    write(team, {**VALID, "severity": "urgent"})
+    with pytest.raises(AssertionError, match="severity: 'urgent' is not one of"):
+        imports_jsonschema()

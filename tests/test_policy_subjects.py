@@ -161,3 +161,29 @@ def test_instance_defaults() -> None:
     assert variables["uses_default_service_account"] is True
     assert variables["root_access"] is True and variables["disable_root_text"] == "not set"
     assert variables["public_ip"] is True and variables["public_ip_text"] == "true"
+
+
+def test_documented_example_policy_loads_and_works(repo_root: Path, tmp_path: Path) -> None:
+    import re
+
+    from auditor.policy import load_policy_file
+    from auditor.policy.engine import evaluate
+    from auditor.policy.subjects import RoleGrant
+
+    doc = (repo_root / "docs" / "policy-variables.md").read_text()
+    example = re.search(r"```yaml\n(.*?)```", doc, re.S)
+    assert example is not None
+    path = tmp_path / "no-domain-wide-notebook-users.yaml"
+    path.write_text(example.group(1))
+    policy = load_policy_file(path)
+
+    from auditor.model import Intent
+
+    def roles(role: str) -> RoleGrant:
+        return RoleGrant(frozenset({"notebooks.instances.use"}), {"notebook_use": True})
+
+    intent = Intent(bindings=(binding("roles/notebooks.runner", "domain:x.com", "user:a@x.com", address="d"),))
+    (finding,) = evaluate(intent, [policy], roles=roles)
+    assert finding.message == (
+        "Everyone in domain:x.com can open notebook instances through roles/notebooks.runner on project p."
+    )
