@@ -95,7 +95,8 @@ def test_fixture_is_valid_hcl_and_every_block_is_marked(policy_id: str) -> None:
 
 
 def test_risky_example_breaks_every_builtin_policy(repo_root: Path) -> None:
-    from auditor.workflows.reader import discover, read_workflows
+    from auditor.workflows.files import discover
+    from auditor.workflows.reader import read_workflows
 
     root = repo_root / "examples" / "workbench-risky"
     intent = load([root])

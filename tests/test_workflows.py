@@ -26,8 +26,9 @@ from auditor.model import (
 from auditor.roles.catalog import permissions_for as catalog_permissions_for
 from auditor.terraform import load_intent
 from auditor.workflows.facts import finding_location, workflow_facts, workflow_subjects
+from auditor.workflows.files import discover, yaml_files
 from auditor.workflows.model import Source, Workflow
-from auditor.workflows.reader import discover, read_workflow, read_workflows, yaml_files
+from auditor.workflows.reader import read_workflow, read_workflows
 
 FIXTURES = Path(__file__).parent / "fixtures" / "workflows"
 REPO = Path(__file__).resolve().parent.parent

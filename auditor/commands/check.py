@@ -41,12 +41,15 @@ def run(args: argparse.Namespace) -> int:
     from auditor.audit import finish, prepare
     from auditor.policy.engine import evaluate
     from auditor.terraform import load_intent
-    from auditor.workflows.reader import read_workflows
 
     setup = prepare(args)
     intent = load_intent(args.paths, var_files=args.var_files)
     workflow_paths, missing = workflow_files(args.paths, args.workflows)
-    workflows, workflow_errors = read_workflows(workflow_paths)
+    workflows, workflow_errors = (), ()
+    if workflow_paths:
+        from auditor.workflows.reader import read_workflows
+
+        workflows, workflow_errors = read_workflows(workflow_paths)
     findings = evaluate(intent, setup.policies, workflows=workflows)
     scanned = [*map(str, args.paths), *map(str, args.workflows)]
     return finish(args, setup, findings, [*intent.errors, *missing, *workflow_errors], scanned)
@@ -62,7 +65,7 @@ def workflow_files(paths: Sequence[Path], workflow_dirs: Sequence[Path]) -> tupl
     `--workflows .github/workflows` once (the GitHub Action passes it) instead of the auditor guessing which
     repository root is meant.
     """
-    from auditor.workflows.reader import discover, yaml_files
+    from auditor.workflows.files import discover, yaml_files
 
     found: list[Path] = []
     errors: list[InputError] = []

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-
-import yaml
+from typing import Any
 
 from auditor.errors import PolicyError
 from auditor.model import Severity
@@ -32,15 +31,29 @@ def builtin_policies_dir() -> Path:
     raise PolicyError(f"built-in policies not found (looked in {installed} and {checkout})")
 
 
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: the same documents, faster
-
-
 def load_policy_file(path: Path, *, builtin: bool = False) -> Policy:
     try:
         content = path.read_bytes()
-        document = yaml.load(content.decode("utf-8"), Loader=_YAML_LOADER)  # noqa: S506 - a safe loader
     except OSError as error:
         raise PolicyError(f"{path}: cannot read: {error.strerror or error}") from None
+    cached = known_valid(content)
+    document = cached if cached is not None else _parse_yaml(path, content)
+    policy_id = document.get("id") if isinstance(document, dict) and isinstance(document.get("id"), str) else "-"
+    if cached is None:
+        problems = schema_errors(document)
+        if problems:
+            raise PolicyError(f"{path}: {policy_id}: " + "; ".join(problems))
+    if policy_id != path.stem:
+        raise PolicyError(f"{path}: {policy_id}: the id must equal the file name ({path.stem})")
+    return _compile(path, document, policy_id, builtin, content)
+
+
+def _parse_yaml(path: Path, content: bytes) -> Any:
+    import yaml  # only when the file is new or changed: a warm run reads the validated copy instead
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: the same documents, faster
+    try:
+        return yaml.load(content.decode("utf-8"), Loader=loader)  # noqa: S506 - a safe loader
     except UnicodeDecodeError as error:
         raise PolicyError(f"{path}: -: not UTF-8 text ({error.reason} at byte {error.start})") from None
     except yaml.YAMLError as error:
@@ -49,14 +62,8 @@ def load_policy_file(path: Path, *, builtin: bool = False) -> Policy:
         problem = getattr(error, "problem", None) or str(error)
         raise PolicyError(f"{where}: -: not valid YAML: {problem}") from None
 
-    policy_id = document.get("id") if isinstance(document, dict) and isinstance(document.get("id"), str) else "-"
-    if not known_valid(content):
-        problems = schema_errors(document)
-        if problems:
-            raise PolicyError(f"{path}: {policy_id}: " + "; ".join(problems))
-    if policy_id != path.stem:
-        raise PolicyError(f"{path}: {policy_id}: the id must equal the file name ({path.stem})")
 
+def _compile(path: Path, document: dict[str, Any], policy_id: str, builtin: bool, content: bytes) -> Policy:
     try:
         program = compile_condition(document["condition"])
     except (ValueError, RuntimeError) as error:
@@ -77,7 +84,7 @@ def load_policy_file(path: Path, *, builtin: bool = False) -> Policy:
         program=program,
     )
     check_policy(policy)
-    remember_valid(content)  # only once every check passed
+    remember_valid(content, document)  # only once every check passed
     return policy
 
 

@@ -95,18 +95,29 @@ def _validation_key(content: bytes) -> str:
     return hashlib.sha256(_schema_digest() + b"\0" + content).hexdigest()
 
 
-def known_valid(content: bytes) -> bool:
-    """True when these exact bytes passed this exact schema before (in this user's cache)."""
+def known_valid(content: bytes) -> dict[str, Any] | None:
+    """The parsed document, when these exact bytes passed this exact schema before (in this user's cache).
+
+    Keeping the document (as JSON) lets a warm run skip both the YAML parser and the jsonschema import."""
     directory = _validated_dir()
-    return directory is not None and (directory / _validation_key(content)).is_file()
+    if directory is None:
+        return None
+    try:
+        document = json.loads((directory / _validation_key(content)).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return document if isinstance(document, dict) else None
 
 
-def remember_valid(content: bytes) -> None:
+def remember_valid(content: bytes, document: dict[str, Any]) -> None:
     directory = _validated_dir()
     if directory is None:
         return
     try:
         directory.mkdir(parents=True, exist_ok=True)
-        (directory / _validation_key(content)).touch()
-    except OSError:
-        pass  # a read-only home only costs the next run the schema import
+        target = directory / _validation_key(content)
+        temporary = target.with_suffix(f".{os.getpid()}.tmp")
+        temporary.write_text(json.dumps(document), encoding="utf-8")
+        os.replace(temporary, target)
+    except (OSError, TypeError, ValueError):
+        pass  # a read-only home (or a document JSON cannot hold) only costs the next run the schema import

@@ -34,26 +34,6 @@ from auditor.workflows.shell import Script, expression_allowlists, find_commands
 _SHA = re.compile(r"^[0-9a-f]{40}$")
 _AUTH_ACTION = "google-github-actions/auth"
 _SCRIPT_ACTIONS = ("actions/github-script",)
-_SKIP_DIRS = frozenset({".git", ".terraform", "node_modules", ".venv", "venv", "__pycache__"})
-
-
-def discover(root: Path) -> list[Path]:
-    """Workflow files of every repository under `root`: `.github/workflows/*.yml|yaml`, sorted."""
-    if root.is_file():
-        return [root]
-    found = []
-    for directory in sorted(root.rglob("workflows")):
-        if directory.parent.name != ".github" or _SKIP_DIRS.intersection(directory.parts):
-            continue
-        found.extend(sorted(p for p in directory.iterdir() if p.suffix in (".yml", ".yaml") and p.is_file()))
-    return found
-
-
-def yaml_files(directory: Path) -> list[Path]:
-    """Every `*.yml|yaml` under a directory given explicitly (`--workflows DIR`)."""
-    if directory.is_file():
-        return [directory]
-    return sorted(p for p in directory.rglob("*.y*ml") if p.suffix in (".yml", ".yaml") and p.is_file())
 
 
 def read_workflows(
