@@ -10,7 +10,7 @@ import argparse
 import datetime as dt
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -108,9 +108,11 @@ def finish(
     findings: Sequence[Finding],
     errors: Sequence[InputError | ReadError],
     scanned: Sequence[str],
+    extra_rules: Mapping[str, Any] | None = None,
 ) -> int:
     """Apply suppressions, render the report, write it, and return the exit code."""
     from auditor.baseline import read_baseline, write_baseline
+    from auditor.policy.docs import help_uri
     from auditor.report import RuleInfo, exit_code, render_report
     from auditor.suppressions import apply_suppressions
 
@@ -118,7 +120,7 @@ def finish(
     result = AuditResult(tuple(outcome.findings), (*errors, *outcome.errors), tuple(scanned))
     baseline = read_baseline(args.baseline) if args.baseline else None
     rules = {
-        p.id: RuleInfo(p.id, p.title, p.severity, p.rationale, p.remediation, _help_uri(p.id)) for p in setup.policies
+        p.id: RuleInfo(p.id, p.title, p.severity, p.rationale, p.remediation, help_uri(p.id)) for p in setup.policies
     }
     options: dict[str, Any] = {
         "rules": rules,
@@ -137,10 +139,6 @@ def finish(
     if args.write_baseline:
         write_baseline(args.write_baseline, result.findings)
     return exit_code(result, setup.fail_on, baseline)
-
-
-def _help_uri(policy_id: str) -> str:
-    return f"https://github.com/auditor-project/auditor/blob/main/docs/policies/{policy_id}.md"
 
 
 def repository_root() -> Path:

@@ -85,3 +85,17 @@ def test_denied_read_names_the_permission(tmp_path: Path, live_state: dict) -> N
     (error,) = [e for e in report["errors"] if e.get("call") == "serviceAccounts.list"]
     assert error["permission"] == "iam.serviceAccounts.list"
     assert not [f for f in report["findings"] if f["rule"] == "drift-missing-member"]
+
+
+def test_demo_sarif_validates_and_describes_drift_rules(tmp_path: Path, shared: Path) -> None:
+    import jsonschema
+
+    output = tmp_path / "demo.sarif"
+    main(["demo", "--format", "sarif", "--output", str(output)])
+    sarif = json.loads(output.read_text())
+    schema = json.loads((shared / "schemas" / "sarif-schema-2.1.0.json").read_text())
+    jsonschema.validate(sarif, schema)
+    rule_ids = {rule["id"] for rule in sarif["runs"][0]["tool"]["driver"]["rules"]}
+    result_ids = {result["ruleId"] for result in sarif["runs"][0]["results"]}
+    assert {"unmanaged-grant", "drift-instance-config", "unmanaged-instance"} <= rule_ids
+    assert result_ids <= rule_ids

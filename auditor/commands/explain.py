@@ -56,5 +56,9 @@ def run(args: argparse.Namespace) -> int:
     ]
     if policy.references:
         lines += ["", "references:", *(f"  {url}" for url in policy.references)]
+    if policy.builtin:
+        from auditor.policy.docs import help_uri
+
+        lines += ["", f"documentation: {help_uri(policy.id)}"]
     print("\n".join(lines))
     return 0
