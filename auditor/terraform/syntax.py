@@ -61,10 +61,73 @@ class ParsedFile:
 # Lark tree -> nodes
 
 
+@functools.cache
 def _parser() -> Any:
-    from hcl2.parser import parser
+    """python-hcl2's grammar, built straight with Lark: importing the `hcl2` package itself (its transformer,
+    reconstructor and deserializer, none of which we use) costs another ~25 ms on every cold run.
 
-    return parser()
+    The grammar analysis (~4 s) is cached by Lark in the file python-hcl2 itself uses, with the same options in
+    the same order so that both produce and accept one cache: it belongs to the installed grammar, not to the
+    parse cache of file contents, and survives `AUDITOR_CACHE_DIR` being emptied."""
+    import importlib.util
+
+    from lark import Lark
+
+    spec = importlib.util.find_spec("hcl2")
+    if spec is None or not spec.origin:
+        raise ImportError("python-hcl2 is not installed")
+    package = Path(spec.origin).parent
+    grammar = (package / "hcl2.lark").read_text(encoding="utf-8")
+    shared_cache = package / ".lark_cache.bin"
+    if os.access(package, os.W_OK) or shared_cache.is_file():
+        cache: str | bool = str(shared_cache)
+    else:
+        cache = True  # Lark's own per-user file in the temporary directory
+    return Lark(grammar, parser="lalr", cache=cache, propagate_positions=True, postlex=_PostLexer())
+
+
+class _PostLexer:
+    """Folds a newline into a following binary operator so an expression may continue on the next line.
+
+    The same pass python-hcl2 runs (hcl2/postlexer.py); kept here so that parsing needs Lark but not the hcl2
+    package. MINUS is left out on purpose: it is also unary negation, and `a = 1\nb = -2` must stay two lines."""
+
+    _OPERATORS = frozenset(
+        {
+            "DOUBLE_EQ",
+            "NEQ",
+            "LT",
+            "GT",
+            "LEQ",
+            "GEQ",
+            "ASTERISK",
+            "SLASH",
+            "PERCENT",
+            "DOUBLE_AMP",
+            "DOUBLE_PIPE",
+            "PLUS",
+            "QMARK",
+        }
+    )
+    always_accept: tuple[str, ...] = ()
+
+    def process(self, stream: Any) -> Any:
+        pending = None
+        for token in stream:
+            if token.type == "NL_OR_COMMENT":
+                if pending is not None:
+                    yield pending
+                pending = token
+                continue
+            if pending is not None:
+                if token.type in self._OPERATORS:
+                    token = token.update(value=str(pending) + str(token))
+                else:
+                    yield pending
+                pending = None
+            yield token
+        if pending is not None:
+            yield pending
 
 
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\"}
@@ -352,7 +415,7 @@ def _cache_dir() -> Path | None:
         return None
     explicit = os.environ.get("AUDITOR_CACHE_DIR")
     if explicit:
-        return Path(explicit)
+        return Path(explicit) / "hcl"
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return Path(base) / "auditor" / "hcl"
 
