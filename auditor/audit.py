@@ -19,7 +19,8 @@ from auditor.config import Config, load_config
 from auditor.model import AuditResult, Finding, InputError, ReadError, Severity
 
 
-def add_report_options(parser: argparse.ArgumentParser) -> None:
+def add_input_options(parser: argparse.ArgumentParser) -> None:
+    """The Terraform inputs every command that reads Terraform takes."""
     parser.add_argument(
         "paths",
         nargs="*",
@@ -28,6 +29,19 @@ def add_report_options(parser: argparse.ArgumentParser) -> None:
         metavar="PATH",
         help="Terraform directories or `terraform show -json` plan files (default: .)",
     )
+    parser.add_argument(
+        "--var-file",
+        action="append",
+        type=Path,
+        default=[],
+        dest="var_files",
+        metavar="FILE",
+        help="a .tfvars file, as for terraform (repeatable)",
+    )
+
+
+def add_report_options(parser: argparse.ArgumentParser) -> None:
+    add_input_options(parser)
     parser.add_argument(
         "--format",
         choices=("table", "json", "sarif", "markdown"),
@@ -56,15 +70,6 @@ def add_report_options(parser: argparse.ArgumentParser) -> None:
         type=Path,
         help="config file (default: auditor.toml or pyproject.toml "
         "[tool.auditor] found by walking up from the scanned path)",
-    )
-    parser.add_argument(
-        "--var-file",
-        action="append",
-        type=Path,
-        default=[],
-        dest="var_files",
-        metavar="FILE",
-        help="a .tfvars file, as for terraform (repeatable)",
     )
     parser.add_argument(
         "--baseline",

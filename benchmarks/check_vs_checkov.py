@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _process import compile_bytecode, measure  # noqa: E402
 from generate import generate  # noqa: E402
 
 CHECKOV_VERSION = "3.3.30"
@@ -32,17 +33,6 @@ def ensure_checkov(venv: Path) -> Path:
     return checkov
 
 
-def measure(command: list[str], env: dict[str, str]) -> tuple[float, float]:
-    start = time.perf_counter()
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, status, usage = os.wait4(process.pid, 0)
-    wall = time.perf_counter() - start
-    code = os.waitstatus_to_exitcode(status)
-    if code not in (0, 1):
-        raise SystemExit(f"{command[:3]} exited {code}")
-    return wall, usage.ru_maxrss / 1024
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="10,2000,8000")
@@ -50,11 +40,7 @@ def main() -> None:
     parser.add_argument("--checkov-venv", type=Path, default=Path(tempfile.gettempdir()) / "checkov-venv")
     parser.add_argument("--output", type=Path, default=Path(__file__).parent / "results" / "check-vs-checkov.txt")
     args = parser.parse_args()
-    # An installed package has its bytecode compiled by pip; a checkout under PYTHONDONTWRITEBYTECODE would
-    # recompile every module on each run and measure the compiler, not the auditor.
-    subprocess.run(
-        [sys.executable, "-m", "compileall", "-q", str(Path(__file__).resolve().parent.parent / "auditor")], check=True
-    )
+    compile_bytecode()
 
     checkov = ensure_checkov(args.checkov_venv)
     work = Path(tempfile.mkdtemp(prefix="auditor-vs-checkov-"))

@@ -11,13 +11,13 @@ import argparse
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _process import compile_bytecode, measure  # noqa: E402
 from generate import generate  # noqa: E402
 
 PLAIN_PARSE = """
@@ -29,30 +29,13 @@ for path in sorted(Path(sys.argv[1]).glob("*.tf")):
 """
 
 
-def measure(command: list[str], env: dict[str, str]) -> tuple[float, float]:
-    """(wall seconds, peak RSS in MB) of one child process."""
-    start = time.perf_counter()
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(process.pid, 0)
-    wall = time.perf_counter() - start
-    if os.waitstatus_to_exitcode(status) not in (0, 1):
-        raise SystemExit(f"{command} failed: {process.stderr.read().decode() if process.stderr else ''}")
-    # Linux reports the largest single process of the child's tree here (the parse workers included), not
-    # their sum: with two workers the machine-wide peak can be up to the parent's plus one worker's.
-    return wall, usage.ru_maxrss / 1024
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="10,500,2000,8000")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--output", type=Path, default=Path(__file__).parent / "results" / "inventory.txt")
     args = parser.parse_args()
-    # An installed package has its bytecode compiled by pip; a checkout under PYTHONDONTWRITEBYTECODE would
-    # recompile every module on each run and measure the compiler, not the auditor.
-    subprocess.run(
-        [sys.executable, "-m", "compileall", "-q", str(Path(__file__).resolve().parent.parent / "auditor")], check=True
-    )
+    compile_bytecode()
 
     python = sys.executable
     work = Path(tempfile.mkdtemp(prefix="auditor-bench-"))

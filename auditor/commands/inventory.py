@@ -14,32 +14,19 @@ SCHEMA = "auditor.inventory/v1"
 
 
 def register(subparsers: Any) -> None:
+    from auditor.audit import add_input_options
+
     parser = subparsers.add_parser(
         "inventory",
         help="print who may do what, as the Terraform declares it",
         description="Derive the intended IAM, service accounts and notebook instances from Terraform and print them.",
     )
-    parser.add_argument(
-        "paths",
-        nargs="*",
-        type=Path,
-        default=[Path(".")],
-        metavar="PATH",
-        help="Terraform directories or `terraform show -json` plan files (default: .)",
-    )
+    add_input_options(parser)
     parser.add_argument(
         "--format",
         choices=("json", "table"),
         default=None,
         help="output format (default: table on a terminal, json otherwise)",
-    )
-    parser.add_argument(
-        "--var-file",
-        action="append",
-        type=Path,
-        default=[],
-        dest="var_files",
-        help="a .tfvars file, as for terraform (repeatable)",
     )
     parser.add_argument("--output", type=Path, help="write to this file instead of standard output")
     parser.set_defaults(run=run)

@@ -1,0 +1,31 @@
+"""What every benchmark here shares: bytecode compiled first, and one child process measured at a time."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+
+def compile_bytecode() -> None:
+    """An installed package has its bytecode compiled by pip; a checkout under PYTHONDONTWRITEBYTECODE would
+    recompile every module on each run and measure the compiler, not the auditor."""
+    package = Path(__file__).resolve().parent.parent / "auditor"
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(package)], check=True)
+
+
+def measure(command: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """(wall seconds, peak RSS in MB) of one child process; exit codes 0 and 1 (findings) are both success.
+
+    Linux reports the largest single process of the child's tree (parse workers included), not their sum."""
+    start = time.perf_counter()
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - start
+    code = os.waitstatus_to_exitcode(status)
+    if code not in (0, 1):
+        detail = process.stderr.read().decode(errors="replace") if process.stderr else ""
+        raise SystemExit(f"{command[:4]} exited {code}: {detail}")
+    return wall, usage.ru_maxrss / 1024
