@@ -13,10 +13,7 @@ from collections.abc import Sequence
 
 from auditor import __version__
 from auditor.errors import AuditorError
-
-EXIT_OK = 0
-EXIT_FINDINGS = 1
-EXIT_ERROR = 2
+from auditor.report import EXIT_ERROR
 
 COMMANDS = ("inventory", "check", "policies", "explain", "drift", "simulate", "demo", "notify")
 

@@ -10,7 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from auditor.model import DEFAULT_SERVICE_ACCOUNT, Authority, Location, ScopeKind, Unresolved
-from auditor.terraform.plan import policy_data_json, read_plan
+from auditor.terraform.plan import read_plan
+from auditor.terraform.resources import policy_data_json
 from auditor.terraform.semantics import build_intent
 
 FIXTURE = Path(__file__).parent / "fixtures/plan/modules"

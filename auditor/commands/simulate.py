@@ -12,8 +12,8 @@ import signal
 import sys
 from typing import Any
 
-from auditor.cli import EXIT_OK
 from auditor.errors import UsageError
+from auditor.report import EXIT_OK
 
 
 def register(subparsers: Any) -> None:

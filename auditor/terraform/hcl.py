@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from auditor.model import InputError, Location, Unresolved
-from auditor.terraform.expressions import EvaluationError, Evaluator, expression_text
-from auditor.terraform.resources import ResourceInstance
+from auditor.terraform.expressions import EvaluationError, Evaluator, expression_text, first_unresolved
+from auditor.terraform.resources import ResourceInstance, policy_data_json
 from auditor.terraform.syntax import Attribute, Block, ParsedFile, parse_files
 
 META_ARGUMENTS = frozenset({"count", "for_each", "provider", "depends_on", "lifecycle", "provisioner", "connection"})
@@ -453,10 +453,6 @@ def _with_keys(instances: list[tuple[str, dict[str, Any], Block, str]]) -> Itera
         yield address, values, key
 
 
-def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) else None
-
-
 def _computed(
     mode: str, type_name: str, values: Mapping[str, Any], provider: _Provider, address: str
 ) -> dict[str, Any]:
@@ -492,7 +488,7 @@ def _computed(
         if type_name.startswith("google_project"):
             out["project"] = project
     elif mode == "data" and type_name == "google_iam_policy":
-        out = {"policy_data": _policy_data(values, address)}
+        out = {"policy_data": _policy_data(values)}
     elif mode == "data" and type_name == "google_project":
         out = {"project_id": values.get("project_id") or project, "number": Unresolved(f"{address}.number")}
     elif mode == "data" and type_name == "google_compute_default_service_account":
@@ -507,33 +503,14 @@ def _computed(
     return {k: v for k, v in out.items() if k not in values or values[k] is None}
 
 
-def _policy_data(values: Mapping[str, Any], address: str) -> Any:
-    """`data.google_iam_policy.X.policy_data`: the JSON the provider renders from its `binding` blocks."""
+def _policy_data(values: Mapping[str, Any]) -> Any:
+    """`data.google_iam_policy.X.policy_data`: the provider's rendering of its `binding` blocks, or the first
+    unknown among them (one unknown member makes the whole policy unknown)."""
     bindings = values.get("binding", [])
-    if isinstance(bindings, Unresolved):
-        return bindings
-    rendered = []
-    for binding in bindings if isinstance(bindings, list) else []:
-        role, members = binding.get("role"), binding.get("members")
-        for value in (role, members):
-            if isinstance(value, Unresolved):
-                return value
-        if isinstance(members, list):
-            for member in members:
-                if isinstance(member, Unresolved):
-                    return member
-        entry: dict[str, Any] = {"role": role, "members": sorted(set(members or []))}
-        conditions = binding.get("condition")
-        if isinstance(conditions, Unresolved):
-            return conditions
-        if conditions:
-            condition = conditions[0]
-            if any(isinstance(v, Unresolved) for v in condition.values()):
-                return next(v for v in condition.values() if isinstance(v, Unresolved))
-            entry["condition"] = {k: v for k, v in condition.items() if v not in (None, "")}
-        rendered.append(entry)
-    rendered.sort(key=lambda b: (b["role"], json.dumps(b.get("condition", {}), sort_keys=True)))
-    return json.dumps({"bindings": rendered}, sort_keys=True)
+    unknown = first_unresolved(bindings)
+    if unknown is not None:
+        return unknown
+    return policy_data_json(bindings if isinstance(bindings, list) else [])
 
 
 # ------------------------------------------------------------------------------------------------

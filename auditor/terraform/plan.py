@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from auditor.model import InputError, Location, Unresolved
-from auditor.terraform.resources import ResourceInstance, Value, is_unresolved
+from auditor.terraform.resources import ResourceInstance, Value, is_unresolved, policy_data_json
 
 SUPPORTED_MAJOR_VERSIONS = ("0", "1")
 """Terraform keeps the JSON format backward compatible within a major version; 2.x would break it."""
@@ -500,17 +500,3 @@ def _with_policy_data(instance: ResourceInstance) -> ResourceInstance:
         provider_region=instance.provider_region,
         provider_zone=instance.provider_zone,
     )
-
-
-def policy_data_json(bindings: list[dict[str, Value]]) -> str:
-    """`policy_data` as the google provider renders it: bindings sorted by role, members sorted, compact JSON."""
-    rendered = []
-    for binding in sorted(bindings, key=lambda b: str(b.get("role"))):
-        entry: dict[str, Any] = {}
-        condition = binding.get("condition")
-        if isinstance(condition, list) and condition and isinstance(condition[0], dict):
-            entry["condition"] = {k: v for k, v in sorted(condition[0].items()) if v not in (None, "")}
-        entry["members"] = sorted(m for m in _list(binding.get("members")) if isinstance(m, str))
-        entry["role"] = binding.get("role")
-        rendered.append(entry)
-    return json.dumps({"bindings": rendered}, separators=(",", ":"))

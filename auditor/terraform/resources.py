@@ -7,6 +7,7 @@ are lists of dicts under the block's name, as in plan JSON. `semantics.build_int
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -62,3 +63,17 @@ def is_unresolved(value: Value) -> bool:
     if isinstance(value, dict):
         return any(is_unresolved(v) for v in value.values())
     return False
+
+
+def policy_data_json(bindings: list[dict[str, Value]]) -> str:
+    """`policy_data` as the google provider renders it: bindings sorted by role, members sorted, compact JSON."""
+    rendered = []
+    for binding in sorted(bindings, key=lambda b: str(b.get("role"))):
+        entry: dict[str, Any] = {}
+        condition = binding.get("condition")
+        if isinstance(condition, list) and condition and isinstance(condition[0], dict):
+            entry["condition"] = {k: v for k, v in sorted(condition[0].items()) if v not in (None, "")}
+        entry["members"] = sorted(m for m in (binding.get("members") or []) if isinstance(m, str))
+        entry["role"] = binding.get("role")
+        rendered.append(entry)
+    return json.dumps({"bindings": rendered}, separators=(",", ":"))
