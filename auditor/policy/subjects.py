@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -29,30 +29,14 @@ from auditor.model import (
     Unresolved,
 )
 from auditor.policy.schema import SubjectKind
+from auditor.roles.catalog import RoleFacts
 
 if TYPE_CHECKING:
     from auditor.workflows.model import Workflow
 
-FACT_NAMES = (
-    "notebook_admin",
-    "notebook_create",
-    "notebook_delete",
-    "notebook_reconfigure",
-    "notebook_set_iam",
-    "notebook_start_stop",
-    "notebook_use",
-    "act_as",
-    "impersonate",
-    "service_account_set_iam",
-    "service_account_key_create",
-    "project_set_iam",
-    "vm_control",
-    "project_metadata",
-    "role_write",
-    "basic_role",
-    "admin_role",
-)
-"""The boolean facts of `auditor.roles.catalog.RoleFacts`, exposed as `role.<name>`."""
+FACT_NAMES = tuple(f.name for f in fields(RoleFacts) if f.type in ("bool", bool))
+"""The boolean facts of `auditor.roles.catalog.RoleFacts`, exposed as `role.<name>`: derived, so a fact added
+to the catalog reaches the policies without a second list to keep in step."""
 
 # Facts any of which makes a role worth a finding somewhere in the built-in set: an unresolved member holding
 # such a role, or a human holding an unresolved role, could fail another policy.
@@ -114,7 +98,7 @@ def catalog_lookup(custom_roles: Sequence[CustomRole] | Mapping[str, frozenset[s
             else:
                 cache[role] = RoleGrant(
                     permissions=frozenset(permissions or ()),
-                    facts={name: bool(getattr(facts, name, False)) for name in FACT_NAMES},
+                    facts={name: bool(getattr(facts, name)) for name in FACT_NAMES},
                 )
         return cache[role]
 
