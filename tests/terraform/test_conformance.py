@@ -21,7 +21,7 @@ from auditor.terraform.plan import read_plan
 from auditor.terraform.semantics import build_intent
 
 RENDERED = (
-    Path(os.environ.get("AUDITOR_SHARED", Path(__file__).resolve().parent.parent.parent / "shared"))
+    Path(os.environ.get("AUDITOR_SHARED", Path(__file__).resolve().parent.parent.parent.parent / "shared"))
     / "corpus/terraform-validator/rendered"
 )
 

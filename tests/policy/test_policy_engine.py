@@ -247,7 +247,8 @@ CHATOPS_IDS = sorted(i for i, p in POLICIES.items() if p.subject.value == "workf
 def _risky_workflow() -> tuple:
     from auditor.workflows.reader import read_workflows
 
-    path = Path(__file__).resolve().parent.parent / "examples/workbench-risky/.github/workflows/notebook-chatops.yml"
+    root = Path(__file__).resolve().parent.parent.parent
+    path = root / "examples/workbench-risky/.github/workflows/notebook-chatops.yml"
     workflows, errors = read_workflows([path], path.parent)
     assert errors == ()
     return workflows

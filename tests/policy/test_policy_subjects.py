@@ -34,7 +34,7 @@ from auditor.policy.subjects import (
 from tests.policy_helpers import binding, instance, lookup
 
 RISKY_WORKFLOW = (
-    Path(__file__).resolve().parent.parent / "examples/workbench-risky/.github/workflows/notebook-chatops.yml"
+    Path(__file__).resolve().parent.parent.parent / "examples/workbench-risky/.github/workflows/notebook-chatops.yml"
 )
 
 

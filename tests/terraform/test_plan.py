@@ -14,7 +14,7 @@ from auditor.terraform.plan import read_plan
 from auditor.terraform.resources import policy_data_json
 from auditor.terraform.semantics import build_intent
 
-FIXTURE = Path(__file__).parent / "fixtures/plan/modules"
+FIXTURE = Path(__file__).parent.parent / "fixtures/plan/modules"
 
 
 def rendered(shared: Path) -> Path:

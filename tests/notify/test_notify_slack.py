@@ -16,7 +16,7 @@ from auditor.baseline import read_baseline
 from auditor.cli import main
 from auditor.notify.slack import build_payload, escape, open_findings, read_report
 
-FIXTURES = Path(__file__).parent / "fixtures" / "notify"
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "notify"
 SECRET_PATH = "/services/T0000/B0000/s3cr3tT0kenXYZ"
 
 

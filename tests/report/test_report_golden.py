@@ -1,6 +1,6 @@
 """All four formats rendered from the one shared findings fixture, compared with `tests/golden/report.*`.
 
-Regenerate after an intended change with `UPDATE_GOLDEN=1 python -m pytest tests/test_report_golden.py` and review
+Regenerate after an intended change with `UPDATE_GOLDEN=1 python -m pytest tests/report/test_report_golden.py` and review
 the diff.
 """
 
@@ -14,7 +14,7 @@ import pytest
 from auditor.report import render_report
 from tests.findings_fixture import load
 
-GOLDEN = Path(__file__).parent / "golden"
+GOLDEN = Path(__file__).parent.parent / "golden"
 EXTENSIONS = {"json": "json", "sarif": "sarif", "markdown": "md", "table": "txt"}
 
 

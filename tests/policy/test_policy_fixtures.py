@@ -15,7 +15,7 @@ from auditor.model import Intent
 from auditor.policy import SubjectKind, evaluate, load_policies
 from tests.policy_fixtures import MarkerError, read_markers
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 ALL_POLICIES = {p.id: p for p in load_policies()}
 POLICIES = {i: p for i, p in ALL_POLICIES.items() if p.subject is not SubjectKind.WORKFLOW}
 QUOTE = '"'

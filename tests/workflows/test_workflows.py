@@ -30,8 +30,8 @@ from auditor.workflows.files import discover, yaml_files
 from auditor.workflows.model import Source, Workflow
 from auditor.workflows.reader import read_workflow, read_workflows
 
-FIXTURES = Path(__file__).parent / "fixtures" / "workflows"
-REPO = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "workflows"
+REPO = Path(__file__).resolve().parent.parent.parent
 POLICY_IDS = (
     "chatops-expression-injection",
     "chatops-unrestricted-operation",
