@@ -128,26 +128,7 @@ def audit_drift(args: argparse.Namespace, setup: Any, endpoints: Any) -> int:
         findings,
         [*declared.errors, *read_errors],
         [*map(str, args.paths), *args.project],
-        extra_rules=_drift_rules(),
     )
-
-
-def _drift_rules() -> dict[str, Any]:
-    """Rule metadata for the drift ids (SARIF needs it); the severity is each rule's usual one."""
-    from auditor import drift
-    from auditor.report import RuleInfo
-
-    usual = {
-        drift.UNEXPECTED_MEMBER: Severity.HIGH,
-        drift.PRIVILEGE_EXPANSION: Severity.HIGH,
-        drift.INSTANCE_CONFIG: Severity.HIGH,
-        drift.UNRESOLVED: Severity.INFO,
-        drift.UNMANAGED_GRANT: Severity.INFO,
-    }
-    return {
-        rule: RuleInfo(rule, title, usual.get(rule, Severity.MEDIUM), title, remediation)
-        for rule, (title, remediation) in drift.DRIFT_RULES.items()
-    }
 
 
 def _carry_suppressions(
