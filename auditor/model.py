@@ -290,6 +290,32 @@ class CustomRole:
     unresolved: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class Folder:
+    """A resource-manager folder: the IAM granted on it applies to every folder and project below it."""
+
+    name: str
+    """`folders/N`."""
+    parent: str | None
+    """`folders/N` or `organizations/N`; None when unknown."""
+    display_name: str = ""
+    address: str = ""
+    """Live resource name or Terraform address."""
+
+
+@dataclass(frozen=True, slots=True)
+class Project:
+    """A project and where it sits in the resource hierarchy (ancestry: project -> folders -> organization)."""
+
+    id: str | Unresolved
+    """Project id (`my-project`)."""
+    number: str | None = None
+    parent: str | None = None
+    """`folders/N` or `organizations/N`; None when unknown (or a project without organization)."""
+    address: str = ""
+    display_name: str = ""
+
+
 class ConflictKind(enum.Enum):
     POLICY_WITH_BINDING_OR_MEMBER = "policy_with_binding_or_member"
     BINDING_WITH_MEMBER = "binding_with_member"
@@ -335,6 +361,11 @@ class Intent:
     custom_roles: tuple[CustomRole, ...] = ()
     conflicts: tuple[Conflict, ...] = ()
     errors: tuple[InputError, ...] = ()
+    projects: tuple[Project, ...] = ()
+    """Projects with their parents, for ancestry (see auditor/hierarchy.py)."""
+    folders: tuple[Folder, ...] = ()
+    organization: str | None = None
+    """`organizations/N` when the source knows the organization (Cloud Asset Inventory, the simulator state)."""
 
 
 class FindingKind(enum.Enum):
@@ -370,6 +401,8 @@ class Finding:
     declared: str | None = None
     live: str | None = None
     suppression: Suppression | None = None
+    project: str | None = None
+    """The project the resource lives in; None for folder/organization scopes and when unknown. Reports group by it."""
 
     def __post_init__(self) -> None:
         if not self.location.path:

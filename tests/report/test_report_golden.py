@@ -1,7 +1,7 @@
 """All four formats rendered from the one shared findings fixture, compared with `tests/golden/report.*`.
 
-Regenerate after an intended change with `UPDATE_GOLDEN=1 python -m pytest tests/report/test_report_golden.py` and review
-the diff.
+Regenerate after an intended change with
+`UPDATE_GOLDEN=1 python -m pytest tests/report/test_report_golden.py` and review the diff.
 """
 
 from __future__ import annotations
