@@ -6,10 +6,11 @@ this module which scopes sit above a project (its ancestry) and which projects s
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from auditor.model import Folder, Intent, Project, Scope, ScopeKind, Unresolved
+from auditor.model import Finding, Folder, Intent, Project, Scope, ScopeKind, Unresolved
 
 
 def node_name(scope: Scope) -> str | None:
@@ -109,3 +110,25 @@ class Hierarchy:
                 if node.startswith("projects/") and not node[9:].isdigit() and self.contains(ancestor, node)
             )
         )
+
+
+def project_of_resource(name: str) -> str | None:
+    """The project id in a live resource name (`projects/P/...`, `//service/projects/P/...`, an account email)."""
+    path = name.split("//", 1)[1].partition("/")[2] if name.startswith("//") else name
+    if path.startswith("projects/"):
+        return path.split("/")[1] or None
+    if "@" in path and path.endswith(".iam.gserviceaccount.com"):
+        return path.partition("@")[2].removesuffix(".iam.gserviceaccount.com") or None
+    return None
+
+
+def with_projects(findings: Iterable[Finding]) -> list[Finding]:
+    """Findings with `project` filled in from their live resource name where the producer did not set it."""
+    out = []
+    for finding in findings:
+        if finding.project is None:
+            project = project_of_resource(finding.resource) or project_of_resource(finding.location.path)
+            if project is not None:
+                finding = dataclasses.replace(finding, project=project)
+        out.append(finding)
+    return out

@@ -12,6 +12,12 @@ PERMISSIONS: dict[str, str] = {
     "v2.instances.list": "notebooks.instances.list",
     "v2.instances.getIamPolicy": "notebooks.instances.getIamPolicy",
     "locations.list": "notebooks.locations.list",
+    "assets.list": "cloudasset.assets.listResource",
+    "roles.list": "iam.roles.list",
+    "organizations.getIamPolicy": "resourcemanager.organizations.getIamPolicy",
+    "folders.list": "resourcemanager.folders.list",
+    "folders.getIamPolicy": "resourcemanager.folders.getIamPolicy",
+    "projects.list": "resourcemanager.projects.list",
 }
 """Each read call and the IAM permission it needs, so a denied read can say what to grant."""
 
