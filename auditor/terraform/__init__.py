@@ -22,12 +22,12 @@ def load_intent(paths: Sequence[Path], *, var_files: Sequence[Path] = ()) -> Int
 
     resources: list[ResourceInstance] = []
     errors: list[InputError] = []
-    plans = [p for p in paths if p.is_file() and p.suffix == ".json"]
+    plans = [p for p in paths if p.is_file() and p.suffix == ".json" and not _is_configuration(p)]
     directories = [p for p in paths if p.is_dir()]
     for path in paths:
         if not path.exists():
             errors.append(InputError(str(path), "no such file or directory"))
-        elif path.is_file() and path.suffix not in (".json", ".tf"):
+        elif path.is_file() and path.suffix != ".json" and not _is_configuration(path):
             errors.append(InputError(str(path), "not a Terraform directory, .tf file or plan JSON file"))
     for plan in plans:
         found, plan_errors = read_plan(plan, directories[0] if directories else None)
@@ -37,8 +37,15 @@ def load_intent(paths: Sequence[Path], *, var_files: Sequence[Path] = ()) -> Int
         roots: list[Path] = []
         for path in paths:
             if path.is_dir():
-                roots.extend(find_root_modules(path))
-            elif path.is_file() and path.suffix == ".tf":
+                found = find_root_modules(path, errors)
+                if not found:
+                    errors.append(
+                        InputError(
+                            str(path), "no Terraform configuration here (no .tf or .tf.json files): check the path"
+                        )
+                    )
+                roots.extend(found)
+            elif path.is_file() and _is_configuration(path):
                 roots.append(path.parent)
         unique = {root.resolve(): root for root in reversed(roots)}
         for root in reversed(unique.values()):
@@ -46,6 +53,10 @@ def load_intent(paths: Sequence[Path], *, var_files: Sequence[Path] = ()) -> Int
             resources.extend(found)
             errors.extend(module_errors)
     return build_intent(resources, errors)
+
+
+def _is_configuration(path: Path) -> bool:
+    return path.name.endswith((".tf", ".tf.json"))
 
 
 def _display(path: Path) -> Path:
