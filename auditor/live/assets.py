@@ -183,7 +183,7 @@ class AssetCollector:
                 if target is not None:
                     scope, address = target
                     bindings.extend(bindings_from_json(policy, scope, address))
-            bindings.sort(key=lambda b: (b.scope.kind.value, str(b.scope.name), *b.identity))
+            bindings.sort(key=lambda b: (b.scope.kind.value, str(b.scope.name), *b.key))
             return Intent(
                 bindings=tuple(bindings),
                 service_accounts=tuple(sorted(self._accounts.values(), key=lambda a: str(a.email))),

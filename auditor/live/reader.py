@@ -171,7 +171,7 @@ class _ProjectRead:
         self._fanout.submit(self._custom_roles)
 
     def result(self) -> LiveProject:
-        bindings = sorted(self._bindings, key=lambda b: (b.scope.kind.value, str(b.scope.name), *b.identity))
+        bindings = sorted(self._bindings, key=lambda b: (b.scope.kind.value, str(b.scope.name), *b.key))
         return LiveProject(
             project_id=self.project_id,
             project_number=self._number,
