@@ -114,15 +114,18 @@ def finish(
     errors: Sequence[InputError | ReadError],
     scanned: Sequence[str],
     extra_rules: Mapping[str, Any] | None = None,
+    projects: Sequence[str] = (),
 ) -> int:
-    """Apply suppressions, render the report, write it, and return the exit code."""
+    """Apply suppressions, render the report, write it, and return the exit code.
+
+    `projects`: the projects read live (drift, access); reports group findings by project when given."""
     from auditor.baseline import read_baseline, write_baseline
     from auditor.policy.docs import help_uri
     from auditor.report import RuleInfo, exit_code, render_report
     from auditor.suppressions import apply_suppressions
 
     outcome = apply_suppressions(findings, setup.config.ignore, dt.date.today())
-    result = AuditResult(tuple(outcome.findings), (*errors, *outcome.errors), tuple(scanned))
+    result = AuditResult(tuple(outcome.findings), (*errors, *outcome.errors), tuple(scanned), tuple(projects))
     baseline = read_baseline(args.baseline) if args.baseline else None
     rules = {
         p.id: RuleInfo(p.id, p.title, p.severity, p.rationale, p.remediation, help_uri(p.id)) for p in setup.policies

@@ -474,6 +474,8 @@ class AuditResult:
     errors: tuple[InputError | ReadError, ...] = ()
     scanned: tuple[str, ...] = ()
     """The paths (or projects) audited, for the report header."""
+    projects: tuple[str, ...] = ()
+    """Projects read live; reports then group findings by project with a summary row per project."""
 
     @property
     def complete(self) -> bool:

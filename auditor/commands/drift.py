@@ -158,6 +158,7 @@ def audit_drift(args: argparse.Namespace, setup: Any, endpoints: Any) -> int:
         [*declared.errors, *read_errors],
         [*map(str, args.paths), *state.labels],
         extra_rules=_drift_rules(),
+        projects=state.projects,
     )
 
 

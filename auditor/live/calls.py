@@ -23,5 +23,5 @@ PERMISSIONS: dict[str, str] = {
 
 CALLS: tuple[str, ...] = tuple(PERMISSIONS)
 
-READ_ONLY_ROLES = ("roles/iam.securityReviewer", "roles/notebooks.viewer", "roles/browser")
+READ_ONLY_ROLES = ("roles/iam.securityReviewer", "roles/notebooks.viewer", "roles/browser", "roles/cloudasset.viewer")
 """Predefined roles that together hold every permission above and nothing that writes."""
