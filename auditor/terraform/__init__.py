@@ -15,7 +15,10 @@ from auditor.model import InputError, Intent
 from auditor.terraform.resources import ResourceInstance
 
 
-def load_intent(paths: Sequence[Path], *, var_files: Sequence[Path] = ()) -> Intent:
+def load_intent(paths: Sequence[Path], *, var_files: Sequence[Path] = (), allow_empty: Sequence[Path] = ()) -> Intent:
+    """The intent of Terraform directories, files and plans. A directory with no configuration in it is an input
+    error (an empty or mistyped path must never pass as clean), unless it is in `allow_empty` (it holds something
+    else the caller audits, such as workflows)."""
     from auditor.terraform.hcl import find_root_modules, load_module
     from auditor.terraform.plan import read_plan
     from auditor.terraform.semantics import build_intent
@@ -38,7 +41,7 @@ def load_intent(paths: Sequence[Path], *, var_files: Sequence[Path] = ()) -> Int
         for path in paths:
             if path.is_dir():
                 found = find_root_modules(path, errors)
-                if not found:
+                if not found and path not in allow_empty:
                     errors.append(
                         InputError(
                             str(path), "no Terraform configuration here (no .tf or .tf.json files): check the path"
