@@ -115,11 +115,13 @@ def finish(
     findings: Sequence[Finding],
     errors: Sequence[InputError | ReadError],
     scanned: Sequence[str],
+    projects: Sequence[str] = (),
 ) -> int:
     """Apply suppressions, render the report, write it, and return the exit code.
 
     Every rule's metadata (policies and drift rules alike) comes from the one registry the setup loaded; a
-    finding of a disabled rule (a drift rule turned off in the config) is dropped here."""
+    finding of a disabled rule (a drift rule turned off in the config) is dropped here. `projects`: the projects
+    read live (drift, access); reports group findings by project when given."""
     from auditor.baseline import read_baseline, write_baseline
     from auditor.policy.docs import help_uri
     from auditor.report import RuleInfo, exit_code, render_report
@@ -128,7 +130,7 @@ def finish(
     disabled = set(setup.config.disable)
     findings = [finding for finding in findings if finding.rule not in disabled]
     outcome = apply_suppressions(findings, setup.config.ignore, dt.date.today())
-    result = AuditResult(tuple(outcome.findings), (*errors, *outcome.errors), tuple(scanned))
+    result = AuditResult(tuple(outcome.findings), (*errors, *outcome.errors), tuple(scanned), tuple(projects))
     baseline = read_baseline(args.baseline) if args.baseline else None
     rules = {
         p.id: RuleInfo(p.id, p.title, p.severity, p.rationale, p.remediation, help_uri(p.id)) for p in setup.policies

@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
 
+from auditor.hierarchy import project_of
 from auditor.model import (
     DEFAULT_SERVICE_ACCOUNT,
     Accelerator,
@@ -493,7 +494,7 @@ class _Comparison:
                 f"({parts}).{names}",
             )
 
-        for key, live in sorted(live_by_key.items()):
+        for key, live in sorted(live_by_key.items(), key=lambda item: (item[0][0].value, item[0][1])):
             if key in matched or key in possibly_declared or not self.audited(key, listing=True):
                 continue
             runs_as = (
@@ -533,6 +534,7 @@ def _grant_finding(
         remediation=DRIFT_RULES[rule][1],
         declared=declared,
         live=live,
+        project=project_of(grant.binding.scope),
     )
 
 
@@ -545,6 +547,7 @@ def _instance_finding(rule: str, severity: Severity, instance: NotebookInstance,
         message=message,
         location=instance.location,
         remediation=DRIFT_RULES[rule][1],
+        project=instance.project if isinstance(instance.project, str) else None,
         **fields,
     )
 

@@ -13,13 +13,35 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True, slots=True)
 class Unresolved:
-    """A value that cannot be known statically: an unset variable, a computed attribute, a remote module."""
+    """A value that cannot be known statically: an unset variable, a computed attribute, a remote module.
 
-    expression: str
+    An unknown keeps what is known about it: its `origin` (what it hangs on) and, where the expression gives one,
+    its `shape` (a template with holes). Two unknowns with the same origin are equal, whatever their texts.
+    """
+
+    expression: str = field(compare=False)
     """The source text (or plan path) that produced the value, shown to the user."""
+    origin: str = ""
+    """What the value hangs on: `var.project_id`, `google_service_account.runtime.email`, `provider.google.project`.
+    Defaults to `expression`."""
+    shape: str | None = field(default=None, compare=False)
+    """The value as a template with `{origin}` holes (`wb-runtime@{var.project_id}.iam.gserviceaccount.com`), or
+    None when nothing of it is known."""
+    declared_by: str | None = field(default=None, compare=False)
+    """The address of the declared resource (a `google_service_account`, a custom role) whose attribute this is, or
+    that the value names (`"serviceAccount:${google_service_account.runtime.email}"`): its symbolic identity."""
+
+    def __post_init__(self) -> None:
+        if not self.origin:
+            object.__setattr__(self, "origin", self.expression)
 
     def __str__(self) -> str:
         return f"${{{self.expression}}}"
+
+    @property
+    def hole(self) -> str:
+        """The unknown as a hole in a shape: its own shape, or `{origin}`."""
+        return self.shape if self.shape is not None else "{" + self.origin + "}"
 
 
 class Severity(enum.Enum):
@@ -89,18 +111,30 @@ HUMAN_KINDS = frozenset(
     }
 )
 PUBLIC_KINDS = frozenset({PrincipalKind.ALL_USERS, PrincipalKind.ALL_AUTHENTICATED_USERS})
+_SHAPED_KINDS = frozenset({"user", "group", "domain", "serviceAccount"})
+"""Member prefixes that tell an unresolved member's kind from its shape (`serviceAccount:{...email}`)."""
 
 
 @dataclass(frozen=True, slots=True)
 class Principal:
     member: str
-    """The IAM member string exactly as written (`user:a@b.c`), or the expression text when unresolved."""
+    """The IAM member string exactly as written (`user:a@b.c`), the shape of an unresolved member whose kind is
+    known (`serviceAccount:wb-runtime@{var.project_id}.iam.gserviceaccount.com`), or the expression text."""
     kind: PrincipalKind
+    identity: str | None = None
+    """The declaring address of the `google_service_account` the member is (`google_service_account.runtime`),
+    whether or not its email resolves; None when it is not a declared account."""
+    value: Unresolved | None = field(default=None, compare=False)
+    """The unknown the member came from, when it is unresolved (its origin names what to pass in)."""
 
     @classmethod
     def parse(cls, member: str | Unresolved) -> Principal:
         if isinstance(member, Unresolved):
-            return cls(str(member), PrincipalKind.UNRESOLVED)
+            shape = member.shape or ""
+            prefix, sep, _ = shape.partition(":")
+            if sep and "{" not in prefix and prefix in _SHAPED_KINDS:
+                return cls(shape, PrincipalKind(prefix), member.declared_by, member)
+            return cls(member.origin, PrincipalKind.UNRESOLVED, member.declared_by, member)
         if member in ("allUsers", "allAuthenticatedUsers"):
             return cls(member, PrincipalKind(member))
         prefix, sep, _ = member.partition(":")
@@ -137,13 +171,9 @@ class Principal:
     @property
     def service_agent(self) -> bool:
         """Google-managed service agents (`service-N@gcp-sa-*.iam.gserviceaccount.com` and the like)."""
-        email = self.email or ""
-        return self.kind is PrincipalKind.SERVICE_ACCOUNT and (
-            "@gcp-sa-" in email
-            or email.endswith("@cloudservices.gserviceaccount.com")
-            or email.endswith("@cloudbuild.gserviceaccount.com")
-            or (email.startswith("service-") and email.endswith(".iam.gserviceaccount.com") and "@" in email)
-        )
+        from auditor.identities import PrincipalClass, classify
+
+        return classify(self) is PrincipalClass.SERVICE_AGENT
 
 
 class ScopeKind(enum.Enum):
@@ -200,10 +230,13 @@ class Binding:
     condition: Condition | None = None
     unresolved: tuple[str, ...] = ()
     """Expression texts of the parts that could not be resolved (role, members, scope, condition)."""
+    identity: str | None = None
+    """For a binding on a service account: the declaring address of that account (`google_service_account.runtime`),
+    whether or not its email resolves; None otherwise or when it is not declared."""
 
     @property
-    def identity(self) -> tuple[str, str]:
-        """Binding identity is (role, condition expression); titles are cosmetic."""
+    def key(self) -> tuple[str, str]:
+        """What makes two bindings on one scope the same binding: (role, condition expression); titles are cosmetic."""
         expression = self.condition.expression if self.condition else ""
         return (str(self.role), str(expression))
 
@@ -217,6 +250,8 @@ class ServiceAccount:
     account_id: str | Unresolved = ""
     display_name: str | Unresolved = ""
     disabled: bool = False
+    identity: str | None = None
+    """Its symbolic identity: the declaring address (`module.m.google_service_account.runtime`) for Terraform."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -266,6 +301,8 @@ class NotebookInstance:
     shielded_vm: ShieldedVm = field(default_factory=ShieldedVm)
     metadata: Mapping[str, str | Unresolved] = field(default_factory=dict)
     labels: Mapping[str, str | Unresolved] = field(default_factory=dict)
+    identity: str | None = None
+    """The declaring address of the `google_service_account` it runs as, when it runs as a declared account."""
 
     @property
     def full_name(self) -> str:
@@ -288,6 +325,32 @@ class CustomRole:
     address: str
     location: Location
     unresolved: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Folder:
+    """A resource-manager folder: the IAM granted on it applies to every folder and project below it."""
+
+    name: str
+    """`folders/N`."""
+    parent: str | None
+    """`folders/N` or `organizations/N`; None when unknown."""
+    display_name: str = ""
+    address: str = ""
+    """Live resource name or Terraform address."""
+
+
+@dataclass(frozen=True, slots=True)
+class Project:
+    """A project and where it sits in the resource hierarchy (ancestry: project -> folders -> organization)."""
+
+    id: str | Unresolved
+    """Project id (`my-project`)."""
+    number: str | None = None
+    parent: str | None = None
+    """`folders/N` or `organizations/N`; None when unknown (or a project without organization)."""
+    address: str = ""
+    display_name: str = ""
 
 
 class ConflictKind(enum.Enum):
@@ -335,6 +398,11 @@ class Intent:
     custom_roles: tuple[CustomRole, ...] = ()
     conflicts: tuple[Conflict, ...] = ()
     errors: tuple[InputError, ...] = ()
+    projects: tuple[Project, ...] = ()
+    """Projects with their parents, for ancestry (see auditor/hierarchy.py)."""
+    folders: tuple[Folder, ...] = ()
+    organization: str | None = None
+    """`organizations/N` when the source knows the organization (Cloud Asset Inventory, the simulator state)."""
 
 
 class FindingKind(enum.Enum):
@@ -370,6 +438,8 @@ class Finding:
     declared: str | None = None
     live: str | None = None
     suppression: Suppression | None = None
+    project: str | None = None
+    """The project the resource lives in; None for folder/organization scopes and when unknown. Reports group by it."""
 
     def __post_init__(self) -> None:
         if not self.location.path:
@@ -404,6 +474,8 @@ class AuditResult:
     errors: tuple[InputError | ReadError, ...] = ()
     scanned: tuple[str, ...] = ()
     """The paths (or projects) audited, for the report header."""
+    projects: tuple[str, ...] = ()
+    """Projects read live; reports then group findings by project with a summary row per project."""
 
     @property
     def complete(self) -> bool:

@@ -33,7 +33,7 @@ def test_principal_kinds(member: str, kind: PrincipalKind, human: bool) -> None:
 def test_unresolved_member_is_kept_with_its_expression() -> None:
     principal = Principal.parse(Unresolved("var.member"))
     assert principal.kind is PrincipalKind.UNRESOLVED
-    assert principal.member == "${var.member}"
+    assert principal.member == "var.member"
 
 
 def test_service_agents_are_recognised() -> None:

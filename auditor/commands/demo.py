@@ -36,6 +36,8 @@ def run(args: argparse.Namespace) -> int:
     state = json.loads(Path(WORKBENCH_LIVE_STATE).read_text(encoding="utf-8"))
     args.paths = [_short(Path(WORKBENCH))]
     args.project = [p["projectId"] for p in state["projects"]]
+    args.organization, args.folder, args.from_export = [], [], []
+    args.source, args.max_rpm = "apis", 100
     args.concurrency = 16
     args.retry_deadline = 60.0
     setup = prepare(args)

@@ -1,8 +1,12 @@
-"""`auditor drift [PATH...] --project ID`: the live project against the Terraform intent.
+"""`auditor drift [PATH...] --organization ORG_ID | --folder FOLDER_ID | --project ID`: live state against Terraform.
 
-Reads the live project through the official Google clients (or the local simulator), runs every policy on the live
-state (findings of kind `live`), and compares it with the Terraform (findings of kind `drift`). A read that failed
-makes the report incomplete: exit 2, never a clean result.
+Reads the live organization, folders or projects through the official Google clients (or the local simulator) --
+per-service APIs or Cloud Asset Inventory (`--source`), or Cloud Asset Inventory export files (`--from-export`) --,
+runs every policy on the live state (findings of kind `live`), and compares it with the Terraform (findings of kind
+`drift`). A read that failed makes the report incomplete: exit 2, never a clean result.
+
+`--source auto` (the default) reads a few projects (up to 5, no folder or organization) through the per-service
+APIs and everything else through Cloud Asset Inventory.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from auditor.model import Binding, Finding, FindingKind, Intent, Principal, Severity
+from auditor.model import Binding, Finding, FindingKind, Principal, Severity
 
 
 def register(subparsers: Any) -> None:
@@ -29,14 +33,38 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(run=run)
 
 
-def add_live_options(parser: argparse.ArgumentParser, *, project_required: bool = True) -> None:
+def add_live_options(parser: argparse.ArgumentParser) -> None:
+    """The live scopes and sources, shared by `drift` and `access`."""
+    from auditor.live.quota import LIST_ASSETS_QUOTA_RPM
+
     parser.add_argument(
-        "--project",
+        "--organization", action="append", default=[], metavar="ORG_ID", help="organization to read (repeatable)"
+    )
+    parser.add_argument(
+        "--folder", action="append", default=[], metavar="FOLDER_ID", help="folder to read (repeatable)"
+    )
+    parser.add_argument("--project", action="append", default=[], metavar="ID", help="project id to read (repeatable)")
+    parser.add_argument(
+        "--source",
+        choices=["auto", "apis", "asset-inventory"],
+        default="auto",
+        help="per-service APIs, Cloud Asset Inventory, or auto: the APIs for up to 5 projects, "
+        "Cloud Asset Inventory for folders, organizations and more projects (default: auto)",
+    )
+    parser.add_argument(
+        "--max-rpm",
+        type=int,
+        default=LIST_ASSETS_QUOTA_RPM,
+        metavar="N",
+        help=f"at most N ListAssets requests per minute (default: {LIST_ASSETS_QUOTA_RPM}, the per-project quota)",
+    )
+    parser.add_argument(
+        "--from-export",
         action="append",
         default=[],
-        required=project_required,
-        metavar="ID",
-        help="project id to read (repeatable)",
+        metavar="FILE",
+        help="read a Cloud Asset Inventory export (newline-delimited Asset JSON; a path or gs://bucket/object) "
+        "instead of the live cloud (repeatable)",
     )
     parser.add_argument(
         "--concurrency", type=int, default=16, metavar="N", help="independent reads in flight at once (default: 16)"
@@ -64,10 +92,10 @@ def run(args: argparse.Namespace) -> int:
     from auditor.audit import prepare
     from auditor.live.clients import Endpoints
 
-    if args.concurrency < 1 or args.retry_deadline <= 0:
+    if args.concurrency < 1 or args.retry_deadline <= 0 or args.max_rpm < 1:
         from auditor.errors import UsageError
 
-        raise UsageError("--concurrency must be at least 1 and --retry-deadline above 0")
+        raise UsageError("--concurrency and --max-rpm must be at least 1 and --retry-deadline above 0")
     setup = prepare(args)
     endpoints = Endpoints.from_env(args.api_endpoint, args.grpc_endpoint)
     return audit_drift(args, setup, endpoints)
@@ -77,12 +105,13 @@ def audit_drift(args: argparse.Namespace, setup: Any, endpoints: Any) -> int:
     """The shared body of `drift` and `demo`."""
     from auditor.audit import finish
     from auditor.drift import compare
+    from auditor.hierarchy import with_projects
     from auditor.live.clients import is_loopback
     from auditor.live.progress import terminal_progress
-    from auditor.live.reader import read_project
     from auditor.live.retry import RetryPolicy
-    from auditor.live.unread import unread_scopes
+    from auditor.live.sources import Scopes, Source, read_live
     from auditor.policy.engine import evaluate
+    from auditor.role_drift import compare_custom_roles
     from auditor.terraform import load_intent
 
     for endpoint in (endpoints.api_endpoint, endpoints.grpc_endpoint):
@@ -92,21 +121,20 @@ def audit_drift(args: argparse.Namespace, setup: Any, endpoints: Any) -> int:
                 "credentials and no TLS",
                 file=sys.stderr,
             )
+    scopes = Scopes.parse(args.organization, args.folder, args.project)
     declared = load_intent(args.paths, var_files=args.var_files)
-    live_parts, read_errors, unread = [], [], []
-    for project in dict.fromkeys(args.project):
-        with terminal_progress(f"reading {project}") as progress:
-            live = read_project(
-                project,
-                endpoints=endpoints,
-                concurrency=args.concurrency,
-                progress=progress,
-                retry=RetryPolicy(deadline=args.retry_deadline, attempt_timeout=min(20.0, args.retry_deadline)),
-            )
-        live_parts.append(live.intent)
-        read_errors.extend(live.errors)
-        unread.extend(unread_scopes(project, live.errors))
-    live_intent = _merge(live_parts)
+    state = read_live(
+        scopes,
+        Source(args.source),
+        endpoints=endpoints,
+        retry=RetryPolicy(deadline=args.retry_deadline, attempt_timeout=min(20.0, args.retry_deadline)),
+        concurrency=args.concurrency,
+        max_rpm=args.max_rpm,
+        exports=args.from_export,
+        progress=terminal_progress,
+    )
+    live_intent = state.intent
+    read_errors = list(state.errors)
     live_findings = evaluate(
         live_intent,
         setup.policies,
@@ -117,17 +145,19 @@ def audit_drift(args: argparse.Namespace, setup: Any, endpoints: Any) -> int:
         declared,
         live_intent,
         live_violations=_worst_policy(live_findings),
-        projects=list(dict.fromkeys(args.project)),
-        unread=unread,
+        projects=list(state.projects),
+        unread=state.unread,
     )
+    drift_findings += compare_custom_roles(declared, live_intent, projects=state.projects)
     live_findings = _carry_suppressions(evaluate(declared, setup.policies), live_findings, setup)
-    findings: list[Finding] = [*drift_findings, *live_findings]
+    findings = with_projects([*drift_findings, *live_findings])
     return finish(
         args,
         setup,
         findings,
         [*declared.errors, *read_errors],
-        [*map(str, args.paths), *args.project],
+        [*map(str, args.paths), *state.labels],
+        projects=state.projects,
     )
 
 
@@ -153,16 +183,6 @@ def _carry_suppressions(
             finding = dataclasses.replace(finding, suppression=suppression)
         out.append(finding)
     return out
-
-
-def _merge(parts: Sequence[Intent]) -> Intent:
-    return Intent(
-        bindings=tuple(b for p in parts for b in p.bindings),
-        service_accounts=tuple(a for p in parts for a in p.service_accounts),
-        keys=tuple(k for p in parts for k in p.keys),
-        instances=tuple(i for p in parts for i in p.instances),
-        custom_roles=tuple(r for p in parts for r in p.custom_roles),
-    )
 
 
 def _worst_policy(findings: Sequence[Finding]) -> Any:

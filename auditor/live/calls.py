@@ -12,10 +12,16 @@ PERMISSIONS: dict[str, str] = {
     "v2.instances.list": "notebooks.instances.list",
     "v2.instances.getIamPolicy": "notebooks.instances.getIamPolicy",
     "locations.list": "notebooks.locations.list",
+    "assets.list": "cloudasset.assets.listResource",
+    "roles.list": "iam.roles.list",
+    "organizations.getIamPolicy": "resourcemanager.organizations.getIamPolicy",
+    "folders.list": "resourcemanager.folders.list",
+    "folders.getIamPolicy": "resourcemanager.folders.getIamPolicy",
+    "projects.list": "resourcemanager.projects.list",
 }
 """Each read call and the IAM permission it needs, so a denied read can say what to grant."""
 
 CALLS: tuple[str, ...] = tuple(PERMISSIONS)
 
-READ_ONLY_ROLES = ("roles/iam.securityReviewer", "roles/notebooks.viewer", "roles/browser")
+READ_ONLY_ROLES = ("roles/iam.securityReviewer", "roles/notebooks.viewer", "roles/browser", "roles/cloudasset.viewer")
 """Predefined roles that together hold every permission above and nothing that writes."""

@@ -64,29 +64,13 @@ def make_clients(endpoints: Endpoints, *, pool_size: int = 16) -> Clients:
                 f"auditor: warning: sending unauthenticated, unencrypted requests to {endpoint} (not a loopback host)",
                 file=sys.stderr,
             )
-    adc = None if endpoints.api_endpoint and endpoints.grpc_endpoint else _default_credentials()
+    adc = default_credentials(endpoints)
 
     def rest(client_type: Any) -> Any:
-        if endpoints.api_endpoint:
-            from google.auth.credentials import AnonymousCredentials
-
-            client = client_type(
-                credentials=AnonymousCredentials(),
-                transport="rest",
-                client_options={"api_endpoint": endpoints.api_endpoint},
-            )
-        else:
-            client = client_type(credentials=adc, transport="rest")
-        _widen_connection_pool(client, pool_size)
-        return client
+        return make_rest_client(client_type, endpoints, adc, pool_size)
 
     def grpc_client(client_type: Any, transport_type: Any) -> Any:
-        if endpoints.grpc_endpoint:
-            import grpc
-
-            channel = grpc.insecure_channel(endpoints.grpc_endpoint)
-            return client_type(transport=transport_type(channel=channel))
-        return client_type(credentials=adc)
+        return make_grpc_client(client_type, transport_type, endpoints, adc)
 
     return Clients(
         projects=rest(resourcemanager_v3.ProjectsClient),
@@ -94,6 +78,38 @@ def make_clients(endpoints: Endpoints, *, pool_size: int = 16) -> Clients:
         notebooks_v1=grpc_client(notebooks_v1.NotebookServiceClient, NotebookServiceGrpcTransport),
         notebooks_v2=rest(notebooks_v2.NotebookServiceClient),
     )
+
+
+def make_rest_client(client_type: Any, endpoints: Endpoints, credentials: Any, pool_size: int) -> Any:
+    """A client on the REST transport: the simulator's endpoint with anonymous credentials, else Google's with
+    `credentials` (ADC)."""
+    if endpoints.api_endpoint:
+        from google.auth.credentials import AnonymousCredentials
+
+        client = client_type(
+            credentials=AnonymousCredentials(),
+            transport="rest",
+            client_options={"api_endpoint": endpoints.api_endpoint},
+        )
+    else:
+        client = client_type(credentials=credentials, transport="rest")
+    _widen_connection_pool(client, pool_size)
+    return client
+
+
+def make_grpc_client(client_type: Any, transport_type: Any, endpoints: Endpoints, credentials: Any) -> Any:
+    """A client on the gRPC transport: a plain channel to the simulator, else Google's with `credentials`."""
+    if endpoints.grpc_endpoint:
+        import grpc
+
+        channel = grpc.insecure_channel(endpoints.grpc_endpoint)
+        return client_type(transport=transport_type(channel=channel))
+    return client_type(credentials=credentials)
+
+
+def default_credentials(endpoints: Endpoints) -> Any:
+    """ADC, unless both endpoints point at a simulator (then None: nothing is looked up)."""
+    return None if endpoints.api_endpoint and endpoints.grpc_endpoint else _default_credentials()
 
 
 def is_loopback(endpoint: str) -> bool:

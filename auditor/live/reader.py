@@ -17,7 +17,18 @@ from typing import Any, TypeVar
 from auditor.live.clients import Clients, Endpoints, make_clients
 from auditor.live.normalise import bindings_from_policy, instance_v1, instance_v2, project_scope, service_account
 from auditor.live.retry import RetryPolicy, make_retry, read_error
-from auditor.model import Binding, Intent, NotebookInstance, ReadError, Scope, ScopeKind, ServiceAccount
+from auditor.model import (
+    Binding,
+    CustomRole,
+    Intent,
+    Location,
+    NotebookInstance,
+    Project,
+    ReadError,
+    Scope,
+    ScopeKind,
+    ServiceAccount,
+)
 
 Progress = Callable[[int, int], None]
 """Called with (calls finished, calls started so far) after each call; the total grows as lists return pages."""
@@ -119,6 +130,8 @@ class _ProjectRead:
         self._fanout = fanout
         self._lock = threading.Lock()
         self._number: str | None = None
+        self._parent: str | None = None
+        self._roles: list[CustomRole] = []
         self._bindings: list[Binding] = []
         self._accounts: list[ServiceAccount] = []
         self._instances: list[NotebookInstance] = []
@@ -155,9 +168,10 @@ class _ProjectRead:
         self._fanout.submit(self._service_accounts)
         self._fanout.submit(self._v1_locations)
         self._fanout.submit(self._v2_instances)
+        self._fanout.submit(self._custom_roles)
 
     def result(self) -> LiveProject:
-        bindings = sorted(self._bindings, key=lambda b: (b.scope.kind.value, str(b.scope.name), *b.identity))
+        bindings = sorted(self._bindings, key=lambda b: (b.scope.kind.value, str(b.scope.name), *b.key))
         return LiveProject(
             project_id=self.project_id,
             project_number=self._number,
@@ -165,6 +179,8 @@ class _ProjectRead:
                 bindings=tuple(bindings),
                 service_accounts=tuple(sorted(self._accounts, key=lambda a: str(a.email))),
                 instances=tuple(sorted(self._instances, key=lambda i: i.address)),
+                custom_roles=tuple(sorted(self._roles, key=lambda r: str(r.role))),
+                projects=(Project(self.project_id, self._number, self._parent or None, f"projects/{self.project_id}"),),
             ),
             errors=tuple(sorted(self._errors, key=lambda e: (e.call, e.resource, e.message))),
         )
@@ -176,6 +192,7 @@ class _ProjectRead:
         project = self._call("projects.get", name, self._clients.projects.get_project, request={"name": name})
         if project is not None:
             self._number = project.name.rpartition("/")[2] or None
+            self._parent = project.parent or None
 
     def _project_iam(self) -> None:
         name = f"projects/{self.project_id}"
@@ -187,6 +204,19 @@ class _ProjectRead:
             found = bindings_from_policy(policy, scope, address)
             with self._lock:
                 self._bindings.extend(found)
+
+    def _custom_roles(self) -> None:
+        """The project's custom roles with their permissions: live grants are judged by them."""
+        parent = f"projects/{self.project_id}"
+
+        def pages() -> None:
+            found = read_custom_roles(
+                parent, lambda request: self._call("roles.list", parent, self._clients.iam.list_roles, request=request)
+            )
+            with self._lock:
+                self._roles.extend(found)
+
+        self._guarded("roles.list", parent, pages)
 
     def _service_accounts(self) -> None:
         parent = f"projects/{self.project_id}"
@@ -270,3 +300,27 @@ class _ProjectRead:
                     )
 
         self._guarded(call, parent, pages)
+
+
+def read_custom_roles(parent: str, call: Callable[[dict[str, Any]], Any]) -> list[CustomRole]:
+    """Custom roles of `parent` (`projects/P` or `organizations/O`) through `call(request)` (None when it failed).
+
+    `view=FULL`: the default BASIC view leaves out `includedPermissions`, which is all that matters here.
+    """
+    from google.cloud import iam_admin_v1
+
+    roles = []
+    pager = call({"parent": parent, "view": iam_admin_v1.RoleView.FULL, "page_size": PAGE_SIZE})
+    for role in pager if pager is not None else ():
+        if role.deleted:
+            continue
+        roles.append(
+            CustomRole(
+                role=role.name,
+                role_id=role.name.rpartition("/")[2],
+                permissions=frozenset(role.included_permissions),
+                address=role.name,
+                location=Location(role.name),
+            )
+        )
+    return roles

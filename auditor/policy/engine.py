@@ -50,6 +50,7 @@ from auditor.policy.subjects import (
     instance_subject,
     key_subject,
     member_subjects,
+    role_key,
     service_account_subject,
     variable_names,
     workflow_subjects,
@@ -259,7 +260,8 @@ def subjects(
             for index, binding in enumerate(intent.bindings):
                 key = (index, with_permissions)
                 if key not in cache:
-                    grant: RoleGrant | None = roles(binding.role) if isinstance(binding.role, str) else None
+                    name = role_key(binding.role)
+                    grant: RoleGrant | None = roles(name) if name is not None else None
                     cache[key] = binding_activation(binding, grant, with_permissions=with_permissions)
                 if kind is SubjectKind.MEMBER:
                     yield from member_subjects(binding, None, shared=cache[key])

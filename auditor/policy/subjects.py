@@ -8,11 +8,11 @@ stay one line. An `Unresolved` value never turns into a safe-looking one: every 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any
 
+from auditor.identities import PrincipalClass, classify, classify_account, unknown_account_text
 from auditor.model import (
     DEFAULT_SERVICE_ACCOUNT,
     Binding,
@@ -21,7 +21,6 @@ from auditor.model import (
     Intent,
     NotebookInstance,
     Principal,
-    PrincipalKind,
     ScopeKind,
     ServiceAccount,
     ServiceAccountKey,
@@ -58,9 +57,6 @@ _SENSITIVE_FACTS = (
 )
 BASIC_WRITE_ROLES = ("roles/owner", "roles/editor")
 
-_DEFAULT_COMPUTE_SA = re.compile(r"^[0-9]+-compute@developer\.gserviceaccount\.com$")
-_USER_MANAGED_SA = re.compile(r"^[^@\s]+@[a-z0-9-]+(\.[a-z0-9-]+)*\.iam\.gserviceaccount\.com$")
-
 
 @dataclass(frozen=True, slots=True)
 class RoleGrant:
@@ -76,9 +72,20 @@ RoleLookup = Callable[[str], RoleGrant | None]
 
 
 def custom_role_permissions(custom_roles: Sequence[CustomRole]) -> dict[str, frozenset[str]]:
-    """Declared custom roles as the catalog takes them: full role name -> permissions (unresolved names skipped:
-    a grant of such a role stays unknown, never empty)."""
-    return {role.role: role.permissions for role in custom_roles if isinstance(role.role, str)}
+    """Declared custom roles as the catalog takes them: full role name -> permissions. A role whose name is
+    unresolved (a module's `projects/${var.project_id}/roles/x`) is known by its declaring address instead: a
+    grant of `google_project_iam_custom_role.x.id` has its permissions whatever the project resolves to."""
+    by_name = {role.role: role.permissions for role in custom_roles if isinstance(role.role, str)}
+    by_address = {role.address: role.permissions for role in custom_roles if isinstance(role.role, Unresolved)}
+    return {**by_address, **by_name}
+
+
+def role_key(role: str | Unresolved) -> str | None:
+    """The name a role is looked up by: its name, or the declaring address of a custom role whose name is
+    unresolved; None when nothing identifies it."""
+    if isinstance(role, str):
+        return role
+    return role.declared_by
 
 
 def catalog_lookup(custom_roles: Sequence[CustomRole] | Mapping[str, frozenset[str]] = ()) -> RoleLookup:
@@ -132,16 +139,35 @@ _PRINCIPAL = (
     _v("principal.human", "bool", "A person or group of people, including the public (user, group, domain, all*)."),
     _v("principal.public", "bool", "`allUsers` or `allAuthenticatedUsers`."),
     _v("principal.service_agent", "bool", "A Google-managed service agent (`service-N@gcp-sa-*...`)."),
-    _v("principal.unresolved", "bool", "The member could not be resolved statically."),
+    _v(
+        "principal.unresolved",
+        "bool",
+        "Nothing tells what the member is (an unset variable, an unknown outside value). A member whose kind is "
+        "known from its shape (`user:{var.who}`) or that is a declared service account is not unresolved.",
+    ),
+    _v(
+        "principal.classification",
+        "string",
+        "`human`, `public`, `user_managed_service_account`, `default_compute_service_account`, `service_agent`, "
+        "`unknown` or `other` (auditor/identities.py).",
+    ),
+    _v(
+        "principal.identity",
+        "string",
+        "The declaring address of the `google_service_account` the member is (`google_service_account.runtime`), "
+        "whether or not its email resolves; empty otherwise.",
+    ),
     _v(
         "principal.user_managed_service_account",
         "bool",
-        "A service account a team created (`name@PROJECT.iam.gserviceaccount.com`), not a service agent.",
+        "A service account a team created: declared by a `google_service_account`, or "
+        "`name@PROJECT.iam.gserviceaccount.com` that is not a service agent.",
     ),
     _v(
         "principal.default_compute_service_account",
         "bool",
-        "`PROJECT_NUMBER-compute@developer.gserviceaccount.com`, which carries roles/editor by default.",
+        "`PROJECT_NUMBER-compute@developer.gserviceaccount.com` (or `data.google_compute_default_service_account`), "
+        "which carries roles/editor by default.",
     ),
 )
 
@@ -156,6 +182,11 @@ _BINDING = (
     ),
     _v("binding.scope", "string", "The resource the policy is attached to (project id, SA email, instance name)."),
     _v("binding.scope_unresolved", "bool", "The scope's name could not be resolved statically."),
+    _v(
+        "binding.identity",
+        "string",
+        "For a binding on a service account declared in Terraform: its declaring address; empty otherwise.",
+    ),
     _v("binding.authority", "string", "`policy`, `binding`, `member`, `remove` or `live` (see GCP-NOTES.md)."),
     _v("binding.conditional", "bool", "The binding carries an IAM condition."),
     _v("binding.condition", "string", "The IAM condition's CEL expression; empty when unconditional."),
@@ -175,7 +206,12 @@ _BINDING = (
 _ROLE = (
     _v("role.name", "string", "Same as `binding.role`."),
     _v("role.known", "bool", "The role catalog knows the role (predefined, or a custom role declared in the inputs)."),
-    _v("role.unresolved", "bool", "The role name itself could not be resolved statically."),
+    _v(
+        "role.unresolved",
+        "bool",
+        "The role could not be identified statically (a custom role declared in the inputs is identified by its "
+        "address even when its name is unresolved).",
+    ),
     _v(
         "role.permissions",
         "list(string)",
@@ -237,11 +273,33 @@ _INSTANCE = (
         "The service account in words, for messages: the email, `the Compute Engine default service account (none "
         "set)`, or `${expr} (unresolved)`.",
     ),
-    _v("instance.service_account_unresolved", "bool", "The service account could not be resolved statically."),
+    _v(
+        "instance.service_account_unresolved",
+        "bool",
+        "The service account's email could not be resolved statically (it may still be a known identity).",
+    ),
+    _v(
+        "instance.service_account_unknown",
+        "bool",
+        "Nothing tells which account it is: an unset variable or an unknown outside value (not a declared "
+        "`google_service_account`, whose email may be unresolved but whose identity is known).",
+    ),
+    _v(
+        "instance.service_account_class",
+        "string",
+        "The account's classification, as `principal.classification`; no account set is "
+        "`default_compute_service_account`.",
+    ),
+    _v(
+        "instance.service_account_identity",
+        "string",
+        "The declaring address of the `google_service_account` it runs as; empty when not a declared account.",
+    ),
     _v(
         "instance.uses_default_service_account",
         "bool",
-        "No service account set, or any `NNN-compute@developer.gserviceaccount.com`.",
+        "No service account set, any `NNN-compute@developer.gserviceaccount.com`, or the "
+        "`google_compute_default_service_account` data source.",
     ),
     _v("instance.machine_type", "string", "Machine type; empty when not set, `${expr}` if unresolved."),
     _v("instance.machine_type_unresolved", "bool", "The machine type could not be resolved statically."),
@@ -284,6 +342,7 @@ _SERVICE_ACCOUNT = (
     _v("service_account.display_name", "string", "Display name."),
     _v("service_account.disabled", "bool", "The account is disabled."),
     _v("service_account.default_compute", "bool", "The Compute Engine default service account."),
+    _v("service_account.identity", "string", "Its declaring address (its symbolic identity)."),
 )
 
 _KEY = (
@@ -463,9 +522,12 @@ class Subject:
 
 
 def text(value: object) -> str:
-    """A model value as CEL sees it: unresolved values read `${expression}`, None reads empty."""
+    """A model value as CEL sees it: unresolved values read as their shape (`wb@{var.project_id}.iam...`) or
+    their origin (`var.project_id`), never as `${...}` internals; None reads empty."""
     if value is None:
         return ""
+    if isinstance(value, Unresolved):
+        return value.shape if value.shape is not None else value.origin
     return str(value)
 
 
@@ -473,34 +535,27 @@ def _is_unresolved(value: object) -> bool:
     return isinstance(value, Unresolved)
 
 
-def _user_managed_service_account(principal: Principal) -> bool:
-    return (
-        principal.kind is PrincipalKind.SERVICE_ACCOUNT
-        and not principal.service_agent
-        and bool(_USER_MANAGED_SA.match(principal.email or ""))
-    )
-
-
 def principal_variables(principal: Principal) -> dict[str, Any]:
-    email = principal.email or ""
-    default_compute = principal.kind is PrincipalKind.SERVICE_ACCOUNT and bool(_DEFAULT_COMPUTE_SA.match(email))
-    user_managed = _user_managed_service_account(principal)
+    classification = classify(principal)
     return {
         "member": principal.member,
         "kind": principal.kind.value,
-        "email": email,
+        "email": principal.email or "",
         "human": principal.human,
         "public": principal.public,
-        "service_agent": principal.service_agent,
-        "unresolved": principal.kind is PrincipalKind.UNRESOLVED,
-        "user_managed_service_account": user_managed,
-        "default_compute_service_account": default_compute,
+        "service_agent": classification is PrincipalClass.SERVICE_AGENT,
+        "unresolved": classification is PrincipalClass.UNKNOWN,
+        "classification": classification.value,
+        "identity": principal.identity or "",
+        "user_managed_service_account": classification is PrincipalClass.USER_MANAGED_SERVICE_ACCOUNT,
+        "default_compute_service_account": classification is PrincipalClass.DEFAULT_COMPUTE_SERVICE_ACCOUNT,
     }
 
 
 def binding_variables(binding: Binding) -> dict[str, Any]:
     condition = binding.condition.expression if binding.condition else ""
-    members_unresolved = any(p.kind is PrincipalKind.UNRESOLVED for p in binding.members)
+    classes = [classify(p) for p in binding.members]
+    members_unresolved = PrincipalClass.UNKNOWN in classes
     unresolved = list(binding.unresolved)
     for part in (binding.role, binding.scope.name, condition, *(m.member for m in binding.members)):
         if isinstance(part, Unresolved) and part.expression not in unresolved:
@@ -512,6 +567,7 @@ def binding_variables(binding: Binding) -> dict[str, Any]:
         "scope_kind": binding.scope.kind.value,
         "scope": text(binding.scope.name),
         "scope_unresolved": _is_unresolved(binding.scope.name),
+        "identity": binding.identity or "",
         "authority": binding.authority.value,
         "conditional": binding.condition is not None,
         "condition": text(condition),
@@ -519,7 +575,7 @@ def binding_variables(binding: Binding) -> dict[str, Any]:
         "members_unresolved": members_unresolved,
         "has_human_member": any(p.human for p in binding.members),
         "has_public_member": any(p.public for p in binding.members),
-        "has_user_managed_service_account": any(_user_managed_service_account(p) for p in binding.members),
+        "has_user_managed_service_account": PrincipalClass.USER_MANAGED_SERVICE_ACCOUNT in classes,
         "unresolved": bool(unresolved) or members_unresolved,
         "unresolved_expressions": unresolved,
     }
@@ -532,7 +588,7 @@ def role_variables(role: str | Unresolved, grant: RoleGrant | None, *, with_perm
     variables: dict[str, Any] = {
         "name": text(role),
         "known": grant is not None,
-        "unresolved": _is_unresolved(role),
+        "unresolved": _is_unresolved(role) and grant is None,
         "permissions": sorted(grant.permissions) if grant and with_permissions else [],
     }
     for name in FACT_NAMES:
@@ -634,14 +690,17 @@ def instance_variables(instance: NotebookInstance) -> dict[str, Any]:
         if not effective:
             shielded_disabled.append(label)
 
-    if isinstance(service_account, Unresolved):
-        service_account_text = f"{service_account} (unresolved)"
-    elif service_account in ("", DEFAULT_SERVICE_ACCOUNT):
+    account_class = classify_account(service_account, instance.identity)  # type: ignore[arg-type]
+    if service_account in ("", DEFAULT_SERVICE_ACCOUNT):
         service_account_text = "the Compute Engine default service account (none set)"
-    elif instance.uses_default_service_account:
-        service_account_text = f"{service_account} (the Compute Engine default service account)"
+    elif account_class is PrincipalClass.DEFAULT_COMPUTE_SERVICE_ACCOUNT:
+        service_account_text = f"{text(service_account)} (the Compute Engine default service account)"
+    elif isinstance(service_account, Unresolved) and account_class is PrincipalClass.UNKNOWN:
+        service_account_text = unknown_account_text(service_account)
+    elif isinstance(service_account, Unresolved) and instance.identity:
+        service_account_text = f"{instance.identity} ({text(service_account)})"
     else:
-        service_account_text = str(service_account)
+        service_account_text = text(service_account)
     if isinstance(public_ip, Unresolved):
         public_ip_text = f"{public_ip} (unresolved)"
     else:
@@ -660,8 +719,10 @@ def instance_variables(instance: NotebookInstance) -> dict[str, Any]:
         "service_account": text(service_account),
         "service_account_text": service_account_text,
         "service_account_unresolved": isinstance(service_account, Unresolved),
-        "uses_default_service_account": instance.uses_default_service_account
-        or (isinstance(service_account, str) and service_account in ("", DEFAULT_SERVICE_ACCOUNT)),
+        "service_account_unknown": account_class is PrincipalClass.UNKNOWN,
+        "service_account_class": account_class.value,
+        "service_account_identity": instance.identity or "",
+        "uses_default_service_account": account_class is PrincipalClass.DEFAULT_COMPUTE_SERVICE_ACCOUNT,
         "machine_type": text(instance.machine_type),
         "machine_type_unresolved": isinstance(instance.machine_type, Unresolved),
         "image": text(instance.image),
@@ -703,7 +764,8 @@ def service_account_subject(account: ServiceAccount) -> Subject:
                 "account_id": text(account.account_id),
                 "display_name": text(account.display_name),
                 "disabled": account.disabled,
-                "default_compute": bool(_DEFAULT_COMPUTE_SA.match(email)),
+                "default_compute": classify_account(account.email) is PrincipalClass.DEFAULT_COMPUTE_SERVICE_ACCOUNT,
+                "identity": account.identity or "",
             }
         },
         resource=account.address,

@@ -123,6 +123,40 @@ def summarize(
     )
 
 
+NO_PROJECT = "(no project)"
+"""The group of findings on organizations, folders and Terraform-only resources."""
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectGroup:
+    project: str
+    """A project id, or NO_PROJECT."""
+    findings: tuple[Finding, ...]
+    """Worst first (`ordered_findings`)."""
+    open_by_severity: Mapping[Severity, int]
+
+
+def grouped_by_project(result: AuditResult, baseline: AbstractSet[str] | None = None) -> list[ProjectGroup] | None:
+    """Findings per project (projects read with no finding included, NO_PROJECT last); None when the audit read no
+    project and no finding names one: reports then keep their flat layout."""
+    if not result.projects and all(finding.project is None for finding in result.findings):
+        return None
+    groups: dict[str, list[Finding]] = {project: [] for project in sorted(set(result.projects))}
+    for finding in result.findings:
+        groups.setdefault(finding.project or NO_PROJECT, []).append(finding)
+    order = sorted(groups, key=lambda project: (project == NO_PROJECT, project))
+    out = []
+    for project in order:
+        if project == NO_PROJECT and not groups[project]:
+            continue
+        counts = {severity: 0 for severity in SEVERITIES_WORST_FIRST}
+        for finding in groups[project]:
+            if status(finding, baseline) is Status.OPEN:
+                counts[finding.severity] += 1
+        out.append(ProjectGroup(project, tuple(ordered_findings(groups[project])), counts))
+    return out
+
+
 def ordered_findings(findings: Iterable[Finding]) -> list[Finding]:
     """Worst first, then by rule and place: the same input always renders byte-for-byte the same."""
     return sorted(findings, key=_finding_order)

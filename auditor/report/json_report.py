@@ -71,6 +71,7 @@ def _finding(
         "severity": finding.severity.value,
         "kind": finding.kind.value,
         "resource": finding.resource,
+        "project": finding.project,
         "principal": finding.principal,
         "role": finding.role,
         "message": finding.message,

@@ -16,10 +16,14 @@ from urllib.parse import quote
 
 from auditor.model import AuditResult, Finding, FindingKind, Severity
 from auditor.report import (
+    NO_PROJECT,
+    SEVERITIES_WORST_FIRST,
+    ProjectGroup,
     RuleInfo,
     Status,
     Summary,
     display_location,
+    grouped_by_project,
     ordered_errors,
     ordered_findings,
     remediation_for,
@@ -77,11 +81,17 @@ def render(
     if result.scanned:
         head += ["Scanned: " + ", ".join(escape(path) for path in result.scanned), ""]
     head += _counts(summary)
+    projects = grouped_by_project(result, baseline)
+    if projects is not None:
+        head += _project_counts(projects)
+        # Grouped by project: each project's findings together, worst first within it.
+        findings = [finding for group in projects for finding in group.findings]
     head += _errors(result)
 
-    rows = [_row(finding, rules, repo_root, baseline, fail_on) for finding in findings]
+    grouped = projects is not None
+    rows = [_row(finding, rules, repo_root, baseline, fail_on, with_project=grouped) for finding in findings]
     details = [_details(finding, rules, repo_root, baseline) for finding in findings]
-    body = _fit(head, rows, details)
+    body = _fit(head, rows, details, with_project=grouped)
     return "\n".join(body).rstrip("\n") + "\n"
 
 
@@ -108,6 +118,21 @@ def _counts(summary: Summary) -> list[str]:
         "|---|---:|",
     ]
     lines += [f"| {severity.value} | {count} |" for severity, count in summary.open_by_severity.items()]
+    return [*lines, ""]
+
+
+def _project_counts(groups: list[ProjectGroup]) -> list[str]:
+    """Projects read and open findings per severity per project."""
+    severities = [severity.value for severity in SEVERITIES_WORST_FIRST]
+    lines = [
+        f"Open findings in {len(groups)} project{'' if len(groups) == 1 else 's'}:",
+        "",
+        "| Project | " + " | ".join(severities) + " |",
+        "|---|" + "---:|" * len(severities),
+    ]
+    for group in groups:
+        counts = " | ".join(str(group.open_by_severity[severity]) for severity in SEVERITIES_WORST_FIRST)
+        lines.append(f"| {escape(group.project)} | {counts} |")
     return [*lines, ""]
 
 
@@ -138,6 +163,8 @@ def _row(
     repo_root: Path | None,
     baseline: AbstractSet[str] | None,
     fail_on: Severity | None,
+    *,
+    with_project: bool = False,
 ) -> str:
     path, line = display_location(finding, repo_root)
     location = f"{path}:{line}" if line else path
@@ -151,6 +178,8 @@ def _row(
         _cell(location),
         _state_label(finding, baseline, fail_on),
     ]
+    if with_project:
+        cells.insert(0, escape(finding.project or NO_PROJECT))
     return "| " + " | ".join(cells) + " |"
 
 
@@ -191,10 +220,12 @@ def _details(
     return [*lines, "</details>", ""]
 
 
-def _fit(head: list[str], rows: list[str], details: list[list[str]]) -> list[str]:
+def _fit(head: list[str], rows: list[str], details: list[list[str]], *, with_project: bool = False) -> list[str]:
     """As many table rows and then details as fit in a GitHub comment; says how many were left out."""
-    table_head = ["### Findings", "", "| Severity | Rule | Resource | Principal / role | Location | Status |"]
-    table_head.append("|---|---|---|---|---|---|")
+    columns = ["Severity", "Rule", "Resource", "Principal / role", "Location", "Status"]
+    if with_project:
+        columns.insert(0, "Project")
+    table_head = ["### Findings", "", "| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     budget = MAX_LENGTH - sum(len(line) + 1 for line in head) - 400  # room for the notes below
     if not rows:
         return head

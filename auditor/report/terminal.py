@@ -12,17 +12,21 @@ from collections.abc import Mapping
 from collections.abc import Set as AbstractSet
 from pathlib import Path
 
+from rich import box
 from rich.console import Console, Group, RenderableType
 from rich.padding import Padding
+from rich.table import Table
 from rich.text import Text
 
 from auditor.model import AuditResult, Finding, FindingKind, Severity
 from auditor.report import (
     SEVERITIES_WORST_FIRST,
+    ProjectGroup,
     RuleInfo,
     Status,
     Summary,
     display_location,
+    grouped_by_project,
     ordered_errors,
     ordered_findings,
     remediation_for,
@@ -70,15 +74,16 @@ def render(
         console.print(_incomplete_banner(summary))
     if result.scanned:
         console.print(Text("scanned: " + ", ".join(_clean(path) for path in result.scanned), style="dim"))
-    findings = ordered_findings(result.findings)
-    for severity in SEVERITIES_WORST_FIRST:
-        group = [finding for finding in findings if finding.severity is severity]
-        if not group:
-            continue
+    projects = grouped_by_project(result, baseline)
+    if projects is None:
+        _by_severity(console, ordered_findings(result.findings), "", rules or {}, repo_root, baseline, fail_on)
+    else:
         console.print()
-        console.print(Text(f"{severity.value.upper()} ({len(group)})", style=_SEVERITY_STYLE[severity]))
-        for finding in group:
-            console.print(_finding(finding, rules or {}, repo_root, baseline, fail_on))
+        console.print(_project_table(projects))
+        for group in projects:
+            console.print()
+            console.print(Text(f"PROJECT {_clean(group.project)} ({len(group.findings)})", style="bold underline"))
+            _by_severity(console, list(group.findings), "  ", rules or {}, repo_root, baseline, fail_on)
     if result.errors:
         console.print()
         console.print(Text(f"ERRORS ({len(result.errors)})", style="bold red"))
@@ -88,6 +93,39 @@ def render(
     console.print(_summary_line(summary))
     output = console.file.getvalue()  # type: ignore[attr-defined]
     return "\n".join(line.rstrip() for line in output.splitlines()) + "\n"
+
+
+def _by_severity(
+    console: Console,
+    findings: list[Finding],
+    indent: str,
+    rules: Mapping[str, RuleInfo],
+    repo_root: Path | None,
+    baseline: AbstractSet[str] | None,
+    fail_on: Severity | None,
+) -> None:
+    for severity in SEVERITIES_WORST_FIRST:
+        group = [finding for finding in findings if finding.severity is severity]
+        if not group:
+            continue
+        console.print()
+        console.print(Text(f"{indent}{severity.value.upper()} ({len(group)})", style=_SEVERITY_STYLE[severity]))
+        for finding in group:
+            rendered = _finding(finding, rules, repo_root, baseline, fail_on)
+            console.print(Padding(rendered, (0, 0, 0, len(indent)), expand=False) if indent else rendered)
+
+
+def _project_table(groups: list[ProjectGroup]) -> Table:
+    """Projects read, open findings per severity per project."""
+    title = f"open findings in {len(groups)} project{'' if len(groups) == 1 else 's'}"
+    table = Table(title=title, title_justify="left", box=box.SIMPLE, show_edge=False)
+    table.add_column("project")
+    for severity in SEVERITIES_WORST_FIRST:
+        table.add_column(severity.value, justify="right")
+    for group in groups:
+        counts = [str(group.open_by_severity[severity]) for severity in SEVERITIES_WORST_FIRST]
+        table.add_row(Text(_clean(group.project)), *counts)
+    return table
 
 
 def _incomplete_banner(summary: Summary) -> Text:

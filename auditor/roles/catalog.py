@@ -90,6 +90,19 @@ VM_LIFECYCLE = frozenset(
 )
 ROLE_WRITE = frozenset({"iam.roles.create", "iam.roles.update"})
 
+ADMIN_LEVEL: frozenset[str] = (
+    NOTEBOOK_ADMIN
+    | VM_CONTROL
+    | PROJECT_METADATA
+    | HIERARCHY_SET_IAM
+    | SERVICE_ACCOUNT_SET_IAM
+    | ROLE_WRITE
+    | IMPERSONATE
+    | SERVICE_ACCOUNT_KEY_CREATE
+)
+"""Admin-level permissions: notebook admin, VM control, IAM admin, impersonation. A custom role widened with any of
+these is high-severity drift; starting, stopping, using notebooks and actAs are the users' intended access."""
+
 PERMISSION_GROUPS: Mapping[str, frozenset[str]] = MappingProxyType(
     {
         "notebook_admin": NOTEBOOK_ADMIN,

@@ -8,6 +8,9 @@ comes out as an unresolved member that names `var.who`, never as a dropped or "s
 from __future__ import annotations
 
 import base64
+import functools
+import inspect
+import itertools
 import json
 import math
 import re
@@ -59,6 +62,22 @@ def expression_text(node: Node) -> str:
     if kind == "unop":
         return f"{node[1]}{expression_text(node[2])}"
     return "<expression>"
+
+
+def join_shape(pieces: list[str | Unresolved], origin: str) -> str | Unresolved:
+    """Known text and unknowns joined: a string when all are known, else an unknown that keeps the known text
+    around holes (its shape), hangs on the first unknown (its expression) and names the declared resource when
+    exactly one of the unknowns does (`"serviceAccount:${google_service_account.x.email}"`)."""
+    unknowns = [p for p in pieces if isinstance(p, Unresolved)]
+    if not unknowns:
+        return "".join(p for p in pieces if isinstance(p, str))
+    declared = {u.declared_by for u in unknowns}
+    return Unresolved(
+        unknowns[0].expression,
+        origin=origin,
+        shape="".join(p.hole if isinstance(p, Unresolved) else p for p in pieces),
+        declared_by=declared.pop() if len(declared) == 1 else None,
+    )
 
 
 def first_unresolved(value: Any) -> Unresolved | None:
@@ -175,16 +194,22 @@ class Evaluator:
         raise EvaluationError(f"cannot index {type(base).__name__}")
 
     def _template(self, node: Node) -> Any:
-        pieces: list[str] = []
-        for part in node[1]:
+        parts = node[1]
+        if len(parts) == 1 and not isinstance(parts[0], str):
+            return self._eval(parts[0])  # "${x}" is x, whatever its type
+        pieces: list[str | Unresolved] = []
+        for part in parts:
             if isinstance(part, str):
                 pieces.append(part)
                 continue
             value = self._eval(part)
             if isinstance(value, Unresolved):
-                return value
-            pieces.append(_to_string(value))
-        return "".join(pieces)
+                pieces.append(value)
+            elif isinstance(value, list | dict) and first_unresolved(value):
+                return first_unresolved(value)
+            else:
+                pieces.append(_to_string(value))
+        return join_shape(pieces, expression_text(node))
 
     def _object(self, node: Node) -> Any:
         result: dict[str, Any] = {}
@@ -326,19 +351,69 @@ class Evaluator:
             if isinstance(last, Unresolved):
                 return last
             args.extend(last if isinstance(last, list) else list(last.values()))
-        if name not in _UNKNOWN_TOLERANT:
+        if name in _SHAPE_KEEPING:
+            shaped = self._shaped_call(name, args, expression_text(node))
+            if shaped is not None:
+                return shaped
+        if name in _ELEMENT_TOLERANT:
+            for arg in args:
+                if isinstance(arg, Unresolved):
+                    return arg
+        elif name not in _UNKNOWN_TOLERANT:
             for arg in args:
                 found = first_unresolved(arg)
                 if found:
                     return found
+        call_args = [self.module_dir, *args] if name in _NEEDS_MODULE_DIR else args
         try:
-            if name in _NEEDS_MODULE_DIR:
-                return function(self.module_dir, *args)
-            return function(*args)
-        except EvaluationError:
-            raise
-        except (TypeError, ValueError, KeyError, IndexError, AttributeError, OverflowError) as error:
+            _signature(function).bind(*call_args)
+        except TypeError:
+            raise EvaluationError(f"{name}(): wrong number of arguments ({len(args)})") from None
+        try:
+            return function(*call_args)
+        except (ValueError, OverflowError, re.error) as error:
+            # Bad values in the configuration (a malformed number, base64 or regex). Anything else raised in
+            # here (KeyError, AttributeError, TypeError...) is a bug of ours: it propagates as an internal error,
+            # never as a try() fallback or an input error.
             raise EvaluationError(f"{name}(): {error}") from None
+
+    @staticmethod
+    def _shaped_call(name: str, args: list[Any], origin: str) -> Unresolved | None:
+        """`format` and `join` over known text and unknown strings: an unknown with a shape, or None (evaluate as
+        usual) when nothing is unknown or the unknowns are not plain strings."""
+        if not args or isinstance(args[0], Unresolved):
+            return None
+        if name == "format":
+            unknown = [a for a in args[1:] if isinstance(a, Unresolved)]
+            if not unknown or any(isinstance(a, list | dict) for a in args[1:]):
+                return None
+            spec = _to_string(args[0])
+            verbs = re.findall(r"%[-+ #0-9.]*([sdqvtfFeg%])", spec)
+            values = [v for v in verbs if v != "%"]
+            if len(values) != len(args) - 1 or any(
+                isinstance(a, Unresolved) and v not in "sv" for v, a in zip(values, args[1:], strict=True)
+            ):
+                return None
+            pieces: list[str | Unresolved] = []
+            rest = iter(args[1:])
+            for literal, verb in re.findall(r"((?:[^%]|%%)*)(%[-+ #0-9.]*[sdqvtfFeg]|$)", spec):
+                pieces.append(literal.replace("%%", "%"))
+                if verb:
+                    value = next(rest)
+                    pieces.append(value if isinstance(value, Unresolved) else _format(verb, value))
+            return _as_unknown(join_shape(pieces, origin))
+        if name == "join" and len(args) >= 2 and all(isinstance(a, list) for a in args[1:]):
+            items = [item for xs in args[1:] for item in xs]
+            if not any(isinstance(i, Unresolved) for i in items) or any(isinstance(i, list | dict) for i in items):
+                return None
+            separator = _to_string(args[0])
+            pieces = []
+            for index, item in enumerate(items):
+                if index:
+                    pieces.append(separator)
+                pieces.append(item if isinstance(item, Unresolved) else _to_string(item))
+            return _as_unknown(join_shape(pieces, origin))
+        return None
 
     def _try(self, name: str, arg_nodes: tuple[Node, ...]) -> Any:
         for arg in arg_nodes:
@@ -610,10 +685,16 @@ def _zipmap(keys: Any, values: Any) -> dict[str, Any]:
 
 def _transpose(mapping: Any) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
-    for key, items in mapping.items():
-        for item in items:
-            out.setdefault(item, []).append(key)
+    for key, items in _tomap(mapping).items():
+        for item in _as_list(items):
+            out.setdefault(_to_string(item), []).append(key)
     return {k: sorted(v) for k, v in out.items()}
+
+
+def _map(*pairs: Any) -> dict[str, Any]:
+    if len(pairs) % 2:
+        raise EvaluationError("map: an odd number of arguments")
+    return {_to_string(pairs[i]): pairs[i + 1] for i in range(0, len(pairs), 2)}
 
 
 def _tostring(value: Any) -> Any:
@@ -722,10 +803,10 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "list": lambda *xs: list(xs),
     "lookup": _lookup,
     "lower": lambda s: _to_string(s).lower(),
-    "map": lambda *kv: {_to_string(kv[i]): kv[i + 1] for i in range(0, len(kv), 2)},
-    "max": lambda *xs: max(_to_number(x) for x in xs),
+    "map": lambda *kv: _map(*kv),
+    "max": lambda first, *xs: max(_to_number(x) for x in (first, *xs)),
     "merge": _merge,
-    "min": lambda *xs: min(_to_number(x) for x in xs),
+    "min": lambda first, *xs: min(_to_number(x) for x in (first, *xs)),
     "one": _one,
     "range": _range,
     "regex": _regex,
@@ -733,7 +814,7 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "replace": _replace,
     "reverse": lambda xs: list(reversed(_as_list(xs))),
     "setintersection": _setop(lambda a, b: [x for x in a if x in b]),
-    "setproduct": lambda *xs: [list(p) for p in __import__("itertools").product(*[_as_list(x) for x in xs])],
+    "setproduct": lambda *xs: [list(p) for p in itertools.product(*[_as_list(x) for x in xs])],
     "setsubtract": _setop(lambda a, b: [x for x in a if x not in b]),
     "setunion": _setop(lambda a, b: a + [x for x in b if x not in a]),
     "slice": _slice,
@@ -761,6 +842,20 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "zipmap": _zipmap,
 }
 
+
+@functools.cache
+def _signature(function: Callable[..., Any]) -> inspect.Signature:
+    return inspect.signature(function)
+
+
+def _as_unknown(value: str | Unresolved) -> Unresolved | None:
+    return value if isinstance(value, Unresolved) else None
+
+
 _NEEDS_MODULE_DIR = frozenset({"file", "fileexists"})
+_SHAPE_KEEPING = frozenset({"format", "join"})
+"""Functions whose unknown string arguments become holes in the result's shape."""
+_ELEMENT_TOLERANT = frozenset({"concat", "flatten", "tolist", "list", "merge", "element", "slice", "reverse", "one"})
+"""Functions that move elements without looking at them: an unknown element stays one element of the result."""
 _UNKNOWN_TOLERANT = frozenset({"coalesce", "coalescelist"})
 """Functions that look at their arguments one by one; the others return the first unknown they are given."""

@@ -16,6 +16,8 @@ from typing import Any
 
 from auditor.model import InputError, Location, Unresolved
 from auditor.terraform.expressions import EvaluationError, Evaluator, expression_text, first_unresolved
+from auditor.terraform.json_syntax import parse_json_text
+from auditor.terraform.overrides import merge_overrides
 from auditor.terraform.resources import ResourceInstance, policy_data_json
 from auditor.terraform.syntax import Attribute, Block, ParsedFile, parse_files
 
@@ -26,12 +28,19 @@ GOOGLE_PROVIDERS = ("google", "google-beta")
 class _Lazy(dict):  # type: ignore[type-arg]
     """A read-only mapping whose values are computed on first access (locals, resources, modules)."""
 
-    def __init__(self, names: Sequence[str], compute: Callable[[str], Any], label: str) -> None:
+    def __init__(
+        self,
+        names: Sequence[str],
+        compute: Callable[[str], Any],
+        label: str,
+        on_cycle: Callable[[str], None] | None = None,
+    ) -> None:
         super().__init__()
         self._names = set(names)
         self._compute = compute
         self._label = label
         self._busy: set[str] = set()
+        self._on_cycle = on_cycle
 
     def __contains__(self, name: object) -> bool:
         return name in self._names
@@ -42,6 +51,8 @@ class _Lazy(dict):  # type: ignore[type-arg]
         if name not in self._names:
             raise KeyError(name)
         if name in self._busy:
+            if self._on_cycle is not None:
+                self._on_cycle(name)
             return Unresolved(f"{self._label}.{name}: reference cycle")
         self._busy.add(name)
         try:
@@ -70,18 +81,25 @@ class _Lazy(dict):  # type: ignore[type-arg]
         return len(self._names)
 
 
+IDENTITY_TYPES = frozenset(
+    {"google_service_account", "google_project_iam_custom_role", "google_organization_iam_custom_role"}
+)
+"""Resource types known by their address whatever their attributes resolve to (symbolic identities)."""
+
+
 class _ResourceObject(dict):  # type: ignore[type-arg]
     """A resource instance as other expressions see it: configured values, then computed ones as unknown."""
 
-    def __init__(self, values: Mapping[str, Any], address: str) -> None:
+    def __init__(self, values: Mapping[str, Any], address: str, type_name: str) -> None:
         super().__init__(values)
         self.address = address
+        self.declared_by = address if type_name in IDENTITY_TYPES else None
 
     def __contains__(self, name: object) -> bool:
         return True
 
     def __missing__(self, name: str) -> Unresolved:
-        return Unresolved(f"{self.address}.{name}")
+        return Unresolved(f"{self.address}.{name}", declared_by=self.declared_by)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,11 +109,39 @@ class _Provider:
     zone: Any = None
 
 
+def _unset_provider(key: str) -> _Provider:
+    """A google provider with no `project`: every resource using it shares one unknown project."""
+    return _Provider(
+        project=Unresolved(f"provider.{key}.project (no project set in the provider)", f"provider.{key}.project")
+    )
+
+
+def _provider_key(node: Any) -> str:
+    """`google`, `google.other`, `google-beta`: the text of a `provider = ...` or `providers = {...}` reference."""
+    return expression_text(node).strip('"')
+
+
+CONFIG_SUFFIXES = (".tf", ".tf.json")
+"""Terraform configuration files: HCL and JSON syntax (override files included)."""
+
+
 def _tf_files(directory: Path) -> list[Path]:
-    try:
-        return sorted(p for p in directory.iterdir() if p.suffix == ".tf" and p.is_file())
-    except OSError:
-        return []
+    """The configuration files of a module directory; an unreadable directory raises OSError."""
+    return sorted(p for p in directory.iterdir() if p.name.endswith(CONFIG_SUFFIXES) and p.is_file())
+
+
+def read_configuration_files(paths: Sequence[Path]) -> dict[str, ParsedFile | InputError]:
+    """Parse `.tf` files (HCL) and `.tf.json` files (JSON syntax) into one syntax tree shape."""
+    results = parse_files([p for p in paths if not p.name.endswith(".json")])
+    for path in paths:
+        if path.name.endswith(".json"):
+            try:
+                text = path.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as error:
+                results[str(path)] = InputError(str(path), f"cannot read: {error}")
+                continue
+            results[str(path)] = parse_json_text(text, str(path))
+    return results
 
 
 class _Loader:
@@ -104,20 +150,27 @@ class _Loader:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.errors: list[InputError] = []
-        self._parsed: dict[Path, list[ParsedFile]] = {}
+        self._parsed: dict[Path, list[tuple[Block, str]]] = {}
         self._installed_modules = self._read_modules_manifest()
 
-    def files(self, directory: Path, only: Sequence[Path] | None = None) -> list[ParsedFile]:
+    def blocks(self, directory: Path, only: Sequence[Path] | None = None) -> list[tuple[Block, str]]:
+        """The module's top-level blocks with its override files merged in, each with its file's path."""
         key = directory.resolve()
         if key not in self._parsed:
-            paths = list(only) if only is not None else _tf_files(directory)
+            try:
+                paths = list(only) if only is not None else _tf_files(directory)
+            except OSError as error:
+                self.errors.append(InputError(str(directory), f"cannot read the directory: {error.strerror or error}"))
+                paths = []
             parsed: list[ParsedFile] = []
-            for result in parse_files(paths).values():
+            for result in read_configuration_files(paths).values():
                 if isinstance(result, InputError):
                     self.errors.append(result)
                 else:
                     parsed.append(result)
-            self._parsed[key] = parsed
+            merged, errors = merge_overrides(parsed)
+            self.errors.extend(errors)
+            self._parsed[key] = merged
         return self._parsed[key]
 
     def _read_modules_manifest(self) -> dict[str, Path]:
@@ -144,23 +197,26 @@ class _Module:
         prefix: str,
         key: str,
         inputs: Mapping[str, Any],
-        provider: _Provider | None,
+        providers: Mapping[str, _Provider],
         files: Sequence[Path] | None = None,
+        ancestors: tuple[Path, ...] = (),
     ) -> None:
         self.loader = loader
         self.directory = directory
+        self.ancestors = (*ancestors, directory.resolve())
+        """The module directories from the root down to this one, to tell a module cycle."""
         self.prefix = prefix
         """Address prefix, e.g. `module.a["x"].` (empty for the root)."""
         self.key = key
         """Module path without index keys, as in `.terraform/modules/modules.json` (`a.b`)."""
         self.blocks: dict[str, list[tuple[Block, str]]] = {}
-        for parsed in loader.files(directory, files):
-            for block in parsed.body.blocks:
-                self.blocks.setdefault(block.type, []).append((block, parsed.path))
+        for block, path in loader.blocks(directory, files):
+            self.blocks.setdefault(block.type, []).append((block, path))
         self.evaluator = Evaluator(self._scope, directory)
         self.variables = self._bind_variables(inputs)
-        self.locals = _Lazy(self._attribute_names("locals"), self._local, "local")
-        self.provider = self._own_provider() or provider or _Provider()
+        self.locals = _Lazy(self._attribute_names("locals"), self._local, "local", self._locals_cycle)
+        self.providers = {**providers, **self._own_providers()}
+        self.provider = self.providers.setdefault("google", _unset_provider("google"))
         self._tables = {kind: self._index_blocks(kind) for kind in ("resource", "data")}
         resources = self._by_type("resource")
         self.resources = {t: _Lazy(list(names), self._resource_value(t), t) for t, names in resources.items()}
@@ -210,6 +266,16 @@ class _Module:
             out[type_name][name] = (block, path)
         return out
 
+    def _locals_cycle(self, name: str) -> None:
+        """Locals that refer to each other in a circle: an error in Terraform, so an input error here."""
+        for block, path in self.blocks.get("locals", []):
+            if name in block.attributes:
+                message = f"local.{name}: reference cycle (locals that refer to each other in a circle)"
+                error = InputError(path, message, block.attributes[name].line, 1)
+                if error not in self.loader.errors:
+                    self.loader.errors.append(error)
+                return
+
     def _local(self, name: str) -> Any:
         for block, _ in self.blocks.get("locals", []):
             if name in block.attributes:
@@ -231,17 +297,44 @@ class _Module:
                 variables[name] = Unresolved(f"var.{name}")
         return variables
 
-    def _own_provider(self) -> _Provider | None:
+    def _own_providers(self) -> dict[str, _Provider]:
+        """`google`, `google-beta` and aliased (`google.other`) provider configurations of this module."""
+        own: dict[str, _Provider] = {}
         for block, _ in self.blocks.get("provider", []):
-            if block.labels and block.labels[0] in GOOGLE_PROVIDERS and "alias" not in block.attributes:
-                get = block.attributes.get
-                return _Provider(
-                    *(
-                        self.evaluator.evaluate(get(n).expression) if get(n) else None
-                        for n in ("project", "region", "zone")
-                    )
-                )
-        return None
+            if not block.labels or block.labels[0] not in GOOGLE_PROVIDERS:
+                continue
+            get = block.attributes.get
+            alias = self.evaluator.evaluate(get("alias").expression) if get("alias") else None
+            key = f"{block.labels[0]}.{alias}" if isinstance(alias, str) else block.labels[0]
+            values = [
+                self.evaluator.evaluate(get(n).expression) if get(n) else None for n in ("project", "region", "zone")
+            ]
+            if values[0] is None:
+                values[0] = _unset_provider(key).project
+            own[key] = _Provider(*values)
+        return own
+
+    def provider_for(self, block: Block, type_name: str) -> _Provider:
+        """The provider configuration a resource uses: its `provider = google.x` meta-argument, or the default
+        provider of its type's prefix (`google`)."""
+        attribute = block.attributes.get("provider")
+        if attribute is None:
+            return self.provider
+        key = _provider_key(attribute.expression)
+        if key not in self.providers:
+            self.providers[key] = _unset_provider(key)
+        return self.providers[key]
+
+    def child_providers(self, block: Block) -> dict[str, _Provider]:
+        """What a module call passes down: the default providers, or its `providers = { google = google.x }`."""
+        passed = {k: v for k, v in self.providers.items() if "." not in k}
+        attribute = block.attributes.get("providers")
+        if attribute is not None and attribute.expression[0] == "object":
+            for key_node, value_node in attribute.expression[1]:
+                target = _provider_key(key_node)
+                source = _provider_key(value_node)
+                passed[target] = self.providers.get(source) or _unset_provider(source)
+        return passed
 
     # resources -----------------------------------------------------------------------------------
 
@@ -255,7 +348,7 @@ class _Module:
         """What `TYPE.NAME` evaluates to: one object, a list (count) or a map (for_each)."""
         block, _ = self._block(mode, type_name, name)
         instances = self.instances(mode, type_name, name)
-        objects = {key: _ResourceObject(values, address) for address, values, key in _with_keys(instances)}
+        objects = {key: _ResourceObject(values, address, type_name) for address, values, key in _with_keys(instances)}
         if "for_each" in block.attributes:
             if len(objects) == 1 and isinstance(next(iter(objects)), Unresolved):
                 return next(iter(objects))
@@ -282,7 +375,7 @@ class _Module:
                 evaluator = self.evaluator.child(bindings) if bindings else self.evaluator
                 values = self._body_values(block, evaluator)
                 address = base + suffix
-                values.update(_computed(mode, type_name, values, self.provider, address))
+                values.update(_computed(mode, type_name, values, self.provider_for(block, type_name), address))
                 expanded.append((address, values, block, path))
             self._instances[cache_key] = expanded
         return self._instances[cache_key]
@@ -376,6 +469,13 @@ class _Module:
             )
             self._children[name] = [(f"{self.prefix}module.{name}.", None)]
             return self._children[name]
+        if directory.resolve() in self.ancestors:
+            chain = " -> ".join(str(d) for d in self.ancestors[self.ancestors.index(directory.resolve()) :])
+            self.loader.errors.append(
+                InputError(path, f"module {name!r}: module cycle ({chain} -> {directory.resolve()})", block.line, 1)
+            )
+            self._children[name] = [(f"{self.prefix}module.{name}.", None)]
+            return self._children[name]
         made = []
         for suffix, bindings in self._expansion(block):
             evaluator = self.evaluator.child(bindings) if bindings else self.evaluator
@@ -385,7 +485,10 @@ class _Module:
                 if arg not in META_ARGUMENTS and arg not in ("source", "version", "providers")
             }
             prefix = f"{self.prefix}module.{name}{suffix}."
-            made.append((prefix, _Module(self.loader, directory, prefix, key, inputs, self.provider)))
+            child = _Module(
+                self.loader, directory, prefix, key, inputs, self.child_providers(block), ancestors=self.ancestors
+            )
+            made.append((prefix, child))
         self._children[name] = made
         return made
 
@@ -420,6 +523,7 @@ class _Module:
             for type_name, names in self._by_type(block_type).items():
                 for name in names:
                     for address, values, block, path in self.instances(mode, type_name, name):
+                        provider = self.provider_for(block, type_name)
                         yield ResourceInstance(
                             mode=mode,
                             type=type_name,
@@ -427,9 +531,9 @@ class _Module:
                             address=address,
                             attributes=values,
                             location=Location(path, block.line),
-                            provider_project=self.provider.project,
-                            provider_region=self.provider.region,
-                            provider_zone=self.provider.zone,
+                            provider_project=provider.project,
+                            provider_region=provider.region,
+                            provider_zone=provider.zone,
                         )
         for name in self.calls:
             for _, child in self.children(name):
@@ -456,34 +560,31 @@ def _with_keys(instances: list[tuple[str, dict[str, Any], Block, str]]) -> Itera
 def _computed(
     mode: str, type_name: str, values: Mapping[str, Any], provider: _Provider, address: str
 ) -> dict[str, Any]:
-    """Attributes the provider computes that the audit needs to follow references (GCP-NOTES.md)."""
+    """Attributes the provider computes that the audit needs to follow references (GCP-NOTES.md).
+
+    What cannot be known keeps its shape and its declaring address: the email of a `google_service_account` in a
+    module whose project is `var.project_id` is `wb-runtime@{var.project_id}.iam.gserviceaccount.com`, known as
+    that account whatever the project turns out to be."""
     project = values.get("project") or provider.project
     if project is None:
         project = Unresolved(f"{address}.project (no project set and no provider default)")
     out: dict[str, Any] = {}
     if mode == "managed" and type_name == "google_service_account":
-        account_id = values.get("account_id")
-        if isinstance(account_id, str) and isinstance(project, str):
-            email = f"{account_id}@{project}.iam.gserviceaccount.com"
-        else:
-            email = account_id if isinstance(account_id, Unresolved) else project
-            email = email if isinstance(email, Unresolved) else Unresolved(f"{address}.email")
-        name = f"projects/{project}/serviceAccounts/{email}" if isinstance(email, str) else email
-        out = {
-            "project": project,
-            "email": email,
-            "member": f"serviceAccount:{email}" if isinstance(email, str) else email,
-            "name": name,
-            "id": name,
-            "unique_id": Unresolved(f"{address}.unique_id"),
-        }
+        out = service_account_attributes(address, values.get("account_id"), project)
     elif type_name in ("google_project_iam_custom_role", "google_organization_iam_custom_role"):
         role_id = values.get("role_id")
-        parent = (
-            f"projects/{project}" if type_name.startswith("google_project") else f"organizations/{values.get('org_id')}"
-        )
-        unknown = next((v for v in (role_id, project, values.get("org_id")) if isinstance(v, Unresolved)), None)
-        name = unknown or f"{parent}/roles/{role_id}"
+        if type_name.startswith("google_project"):
+            parent: Any = project if isinstance(project, Unresolved) else f"projects/{project}"
+            parent_shape = f"projects/{_hole(project)}"
+        else:
+            org = values.get("org_id")
+            parent = org if isinstance(org, Unresolved) else f"organizations/{org}"
+            parent_shape = f"organizations/{_hole(org)}"
+        if isinstance(parent, str) and isinstance(role_id, str):
+            name: Any = f"{parent}/roles/{role_id}"
+        else:
+            shape = f"{parent_shape}/roles/{_hole(role_id)}"
+            name = Unresolved(f"{address}.name", shape=shape, declared_by=address)
         out = {"name": name, "id": name}
         if type_name.startswith("google_project"):
             out["project"] = project
@@ -492,9 +593,11 @@ def _computed(
     elif mode == "data" and type_name == "google_project":
         out = {"project_id": values.get("project_id") or project, "number": Unresolved(f"{address}.number")}
     elif mode == "data" and type_name == "google_compute_default_service_account":
-        # The address is known up to the project number: keep its shape so the default account is recognised.
-        out = {"email": "PROJECT_NUMBER-compute@developer.gserviceaccount.com"}
-        out["member"] = f"serviceAccount:{out['email']}"
+        # Known up to the project number: the shape says it is the default compute account.
+        email = Unresolved(
+            f"{address}.email", shape=f"{{{address}.project_number}}-compute@developer.gserviceaccount.com"
+        )
+        out = {"email": email, "member": Unresolved(f"{address}.member", shape=f"serviceAccount:{email.shape}")}
     elif mode == "managed" and type_name in ("google_notebooks_instance", "google_workbench_instance"):
         location = values.get("location")
         name = values.get("name")
@@ -503,10 +606,46 @@ def _computed(
     return {k: v for k, v in out.items() if k not in values or values[k] is None}
 
 
+def _hole(value: Any) -> str:
+    return value.hole if isinstance(value, Unresolved) else str(value)
+
+
+def service_account_attributes(address: str, account_id: Any, project: Any) -> dict[str, Any]:
+    """`email`, `member`, `name`, `id`, `unique_id` of a declared service account: strings when account_id and
+    project are known, else unknowns that keep their shape and name the account (`declared_by`)."""
+    if isinstance(account_id, str) and isinstance(project, str):
+        email = f"{account_id}@{project}.iam.gserviceaccount.com"
+        name = f"projects/{project}/serviceAccounts/{email}"
+        return {
+            "project": project,
+            "email": email,
+            "member": f"serviceAccount:{email}",
+            "name": name,
+            "id": name,
+            "unique_id": Unresolved(f"{address}.unique_id", declared_by=address),
+        }
+    email_shape = f"{_hole(account_id)}@{_hole(project)}.iam.gserviceaccount.com"
+    name_shape = f"projects/{_hole(project)}/serviceAccounts/{email_shape}"
+
+    def unknown(attribute: str, shape: str | None) -> Unresolved:
+        return Unresolved(f"{address}.{attribute}", shape=shape, declared_by=address)
+
+    return {
+        "project": project,
+        "email": unknown("email", email_shape),
+        "member": unknown("member", f"serviceAccount:{email_shape}"),
+        "name": unknown("name", name_shape),
+        "id": unknown("id", name_shape),
+        "unique_id": unknown("unique_id", None),
+    }
+
+
 def _policy_data(values: Mapping[str, Any]) -> Any:
     """`data.google_iam_policy.X.policy_data`: the provider's rendering of its `binding` blocks, or the first
     unknown among them (one unknown member makes the whole policy unknown)."""
     bindings = values.get("binding", [])
+    if isinstance(bindings, dict):
+        bindings = [bindings]  # one `binding` written as a JSON object
     unknown = first_unresolved(bindings)
     if unknown is not None:
         return unknown
@@ -564,7 +703,7 @@ def load_module(
     loader = _Loader(directory)
     errors: list[InputError] = []
     variables = read_variable_files([*default_variable_files(directory), *var_files], errors)
-    root = _Module(loader, directory, "", "", variables, None, files)
+    root = _Module(loader, directory, "", "", variables, {}, files)
     try:
         instances = list(root.walk())
     except RecursionError:
@@ -576,23 +715,55 @@ def load_module(
     return instances, errors + loader.errors
 
 
-def find_root_modules(path: Path) -> list[Path]:
-    """Directories under `path` holding `.tf` files that no other scanned directory calls as a local module."""
+def find_root_modules(path: Path, errors: list[InputError] | None = None) -> list[Path]:
+    """Directories under `path` holding configuration files that no other scanned directory calls as a local
+    module. Directories that only call each other in a circle (a module cycle, no root above it) are roots too,
+    so the cycle is reported, never skipped. Unreadable directories go to `errors`."""
     if not path.is_dir():
         return []
+    found: list[InputError] = [] if errors is None else errors
+
+    def unreadable(error: OSError) -> None:
+        where = error.filename or str(path)
+        found.append(InputError(str(where), f"cannot read the directory: {error.strerror or error}"))
+
     directories = []
-    for current, subdirs, filenames in os.walk(path):
+    for current, subdirs, filenames in os.walk(path, onerror=unreadable):
         subdirs[:] = sorted(d for d in subdirs if not d.startswith("."))
-        if any(f.endswith(".tf") for f in filenames):
+        if any(f.endswith(CONFIG_SUFFIXES) for f in filenames):
             directories.append(Path(current))
-    called: set[Path] = set()
-    parsed = parse_files([f for d in directories for f in _tf_files(d)])
-    for result in parsed.values():
+    calls: dict[Path, set[Path]] = {d.resolve(): set() for d in directories}
+    files: list[Path] = []
+    for directory in directories:
+        try:
+            files += _tf_files(directory)
+        except OSError as error:
+            unreadable(error)
+    for result in read_configuration_files(files).values():
         if isinstance(result, ParsedFile):
             for block in result.body.blocks:
                 source = block.attributes.get("source") if block.type == "module" else None
                 if source and source.expression[0] == "lit" and isinstance(source.expression[1], str):
                     target = source.expression[1]
-                    if target.startswith(("./", "../")):
-                        called.add((Path(result.path).parent / target).resolve())
-    return [d for d in directories if d.resolve() not in called]
+                    if target.startswith(("./", "../")) or target in (".", ".."):
+                        caller = Path(result.path).parent.resolve()
+                        calls.setdefault(caller, set()).add((Path(result.path).parent / target).resolve())
+    called = {target for caller, targets in calls.items() for target in targets if target != caller}
+    roots = [d for d in directories if d.resolve() not in called]
+    reached = _reachable({d.resolve() for d in roots}, calls)
+    for directory in directories:  # circles nobody above calls: start from the first of each
+        if directory.resolve() not in reached:
+            roots.append(directory)
+            reached |= _reachable({directory.resolve()}, calls)
+    return roots
+
+
+def _reachable(starts: set[Path], calls: Mapping[Path, set[Path]]) -> set[Path]:
+    seen = set(starts)
+    pending = list(starts)
+    while pending:
+        for target in calls.get(pending.pop(), ()):
+            if target not in seen:
+                seen.add(target)
+                pending.append(target)
+    return seen

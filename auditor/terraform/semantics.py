@@ -11,8 +11,9 @@ import json
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
+from auditor.identities import Directory, account_email
 from auditor.model import (
     DEFAULT_SERVICE_ACCOUNT,
     Accelerator,
@@ -76,14 +77,14 @@ class _Collected:
 def build_intent(resources: Iterable[ResourceInstance], errors: Iterable[InputError] = ()) -> Intent:
     """The intent model of a set of resource instances (from HCL or a plan), plus the sources' read errors."""
     collected = _Collected(errors=list(errors))
+    resources = [r for r in resources if r.mode == "managed"]
+    # data sources (google_iam_policy) are consumed through the attributes that reference them
+    collected.service_accounts = [_service_account(r) for r in resources if r.type == "google_service_account"]
+    directory = Directory.of((a.address, a.email) for a in collected.service_accounts)
     for resource in resources:
-        if resource.mode != "managed":
-            continue  # data sources (google_iam_policy) are consumed through the attributes that reference them
         iam = _IAM_TYPE.match(resource.type)
         if iam:
             collected.bindings += _iam_bindings(resource, iam["target"], _AUTHORITY[iam["authority"]], collected)
-        elif resource.type == "google_service_account":
-            collected.service_accounts.append(_service_account(resource))
         elif resource.type == "google_service_account_key":
             account = _service_account_email(resource.get("service_account_id"), resource)
             collected.keys.append(ServiceAccountKey(account, resource.address, resource.location))
@@ -94,14 +95,34 @@ def build_intent(resources: Iterable[ResourceInstance], errors: Iterable[InputEr
         elif resource.type in ("google_project_iam_custom_role", "google_organization_iam_custom_role"):
             collected.custom_roles.append(_custom_role(resource))
     return Intent(
-        bindings=tuple(collected.bindings),
+        bindings=tuple(_with_identities(b, directory) for b in collected.bindings),
         service_accounts=tuple(collected.service_accounts),
         keys=tuple(collected.keys),
-        instances=tuple(collected.instances),
+        instances=tuple(replace(i, identity=directory.identity_of(i.service_account)) for i in collected.instances),
         custom_roles=tuple(collected.custom_roles),
         conflicts=tuple(find_conflicts(collected.bindings + collected.empty_policies)),
         errors=tuple(collected.errors),
     )
+
+
+# --- identities ---------------------------------------------------------------------------------------------------
+
+
+def _with_identities(binding: Binding, directory: Directory) -> Binding:
+    """Members that are declared service accounts, and a service-account scope, named by their declaring address
+    (their symbolic identity), whether or not their emails resolve."""
+    members = tuple(_member_identity(m, directory) for m in binding.members)
+    identity = directory.identity_of(binding.scope.name) if binding.scope.kind is ScopeKind.SERVICE_ACCOUNT else None
+    if identity is None and members == binding.members:
+        return binding
+    return replace(binding, members=members, identity=identity)
+
+
+def _member_identity(principal: Principal, directory: Directory) -> Principal:
+    identity = directory.identity_of(principal.value if principal.value is not None else principal.member)
+    if identity is None or identity == principal.identity:
+        return principal
+    return replace(principal, identity=identity)
 
 
 # --- values -------------------------------------------------------------------------------------------------------
@@ -169,7 +190,8 @@ def _project(resource: ResourceInstance, value: Value = None) -> str | Unresolve
     if project is None or project == "":
         project = resource.provider_project
     if project is None or project == "":
-        return Unresolved(f"{resource.address}.project (no project set and no provider default)")
+        # Every resource without a project shares the provider's unknown default: one symbolic project.
+        return Unresolved("provider.google.project (no project set and no provider default)", "provider.google.project")
     project = _text(project, "project", resource)
     return project.removeprefix("projects/") if isinstance(project, str) else project
 
@@ -204,6 +226,10 @@ def _service_account_email(value: Value, resource: ResourceInstance) -> str | Un
         match = _SERVICE_ACCOUNT_NAME.match(account)
         if match:
             return match["account"]
+    elif account.declared_by is not None and account.shape is not None:
+        # `google_service_account.x.name` in a module: the email is the shape's last part, the account is x.
+        shape = account_email(account.shape)
+        return Unresolved(f"{account.declared_by}.email", shape=shape, declared_by=account.declared_by)
     return account
 
 
@@ -382,7 +408,7 @@ def find_conflicts(bindings: Iterable[Binding]) -> list[Conflict]:
         role_members = [b for b in known if b.authority is Authority.MEMBER]
         for i, binding in enumerate(role_bindings):
             for other in role_bindings[i + 1 :]:
-                if binding.identity == other.identity and isinstance(
+                if binding.key == other.key and isinstance(
                     binding.condition.expression if binding.condition else "", str
                 ):
                     record(
@@ -427,6 +453,8 @@ def _service_account(resource: ResourceInstance) -> ServiceAccount:
         else:
             email = email if isinstance(email, Unresolved) else Unresolved(f"{resource.address}.email")
     disabled = _flag(resource.get("disabled"))
+    if isinstance(email, Unresolved) and email.declared_by is None:
+        email = replace(email, declared_by=resource.address)
     return ServiceAccount(
         email=email,
         project=project,
@@ -435,6 +463,7 @@ def _service_account(resource: ResourceInstance) -> ServiceAccount:
         account_id=account_id,
         display_name=_optional_text(resource.get("display_name")) or "",
         disabled=disabled is True,
+        identity=resource.address,
     )
 
 

@@ -31,7 +31,7 @@ def live(simulator) -> LiveProject:
 
 def bindings(live: LiveProject, kind: ScopeKind, name: str) -> dict[tuple[str, str], list[str]]:
     return {
-        b.identity: [m.member for m in b.members]
+        b.key: [m.member for m in b.members]
         for b in live.intent.bindings
         if b.scope.kind is kind and b.scope.name == name
     }

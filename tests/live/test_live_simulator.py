@@ -149,7 +149,7 @@ def test_simulate_command_prints_one_json_line_then_serves(tmp_path, repo_root):
 
 def test_simulate_rejects_a_bad_state_file(tmp_path, repo_root):
     state_file = tmp_path / "state.json"
-    state_file.write_text('{"projects": [], "faults": [{"call": "projects.list", "code": 500}]}')
+    state_file.write_text('{"projects": [], "faults": [{"call": "projects.delete", "code": 500}]}')
     result = subprocess.run(
         [sys.executable, "-m", "auditor", "simulate", "--state", str(state_file)],
         cwd=repo_root,
@@ -158,7 +158,7 @@ def test_simulate_rejects_a_bad_state_file(tmp_path, repo_root):
         timeout=30,
     )
     assert result.returncode == 2
-    assert "projects.list" in result.stderr and "Traceback" not in result.stderr
+    assert "projects.delete" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_static_path_never_imports_the_google_clients(repo_root):

@@ -127,7 +127,7 @@ def test_default_compute_service_account_including_unresolved() -> None:
     findings = {f.resource: f.message for f in run("default-compute-service-account", intent)}
     assert set(findings) == {"none", "numbered", "unknown"}
     assert "the Compute Engine default service account (none set)" in findings["none"]
-    assert "${var.sa} (unresolved)" in findings["unknown"]
+    assert "runs as the account in var.sa, which has no value here: pass it in to check it" in findings["unknown"]
 
 
 def test_instance_settings_unknown_is_never_safe() -> None:
@@ -193,7 +193,7 @@ def test_unresolved_sensitive_binding() -> None:
     findings = {f.resource: f.message for f in run("unresolved-sensitive-binding", intent)}
     assert set(findings) == {"role-var", "members-var", "unknown-role", "sa-role-var"}
     assert "unresolved: var.role" in findings["role-var"]
-    assert "grants roles/notebooks.admin to ${var.members}" in findings["members-var"]
+    assert "grants roles/notebooks.admin to var.members" in findings["members-var"]
     assert "known to the role catalog: false" in findings["unknown-role"]
 
 

@@ -42,6 +42,7 @@ BUILTIN_IDS = {
     "unmanaged-instance": Severity.MEDIUM,
     "drift-missing-instance": Severity.MEDIUM,
     "drift-unresolved": Severity.INFO,
+    "drift-custom-role": Severity.HIGH,  # issue 11
 }
 DRIFT_IDS = {rule for rule in BUILTIN_IDS if rule.startswith(("drift-", "unmanaged-"))}
 

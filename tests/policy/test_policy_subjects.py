@@ -112,7 +112,7 @@ def test_principal_facts() -> None:
     assert default["default_compute_service_account"] is True
     assert default["user_managed_service_account"] is False
     unresolved = principal_variables(Principal.parse(Unresolved("var.m")))
-    assert unresolved["unresolved"] is True and unresolved["member"] == "${var.m}"
+    assert unresolved["unresolved"] is True and unresolved["member"] == "var.m"
     assert facts("allUsers")["public"] is True and facts("allUsers")["human"] is True
 
 
@@ -120,7 +120,7 @@ def test_unresolved_binding_parts_are_flagged_and_listed() -> None:
     b = binding(Unresolved("var.role"), "user:a@x.com", Unresolved("local.more"), scope_name=Unresolved("var.p"))
     (subject, _) = member_subjects(b, None)
     variables = subject.activation["binding"]
-    assert variables["role"] == "${var.role}" and variables["role_unresolved"] is True
+    assert variables["role"] == "var.role" and variables["role_unresolved"] is True
     assert variables["members_unresolved"] is True and variables["scope_unresolved"] is True
     assert variables["unresolved"] is True
     assert variables["unresolved_expressions"] == ["var.role", "local.more", "var.p"]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from auditor import drift
+from auditor import drift, role_drift
 from auditor.audit import finish, prepare
 from auditor.errors import UsageError
 from auditor.model import Finding, FindingKind, Location, Severity
@@ -24,6 +24,7 @@ DRIFT_IDS = {
     drift.UNMANAGED_INSTANCE,
     drift.MISSING_INSTANCE,
     drift.UNRESOLVED,
+    role_drift.CUSTOM_ROLE,
 }
 
 

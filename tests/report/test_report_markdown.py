@@ -103,3 +103,30 @@ def test_long_reports_fit_a_github_comment() -> None:
     assert len(text) < 65_536
     assert "more findings not shown" in text or "not shown" in text
     assert text.count("<details>") == text.count("</details>")
+
+
+def test_findings_grouped_by_project_with_a_summary_row_per_project_read() -> None:
+    from auditor.model import AuditResult, Finding, FindingKind, Location, Severity
+    from auditor.report import markdown, terminal
+
+    def finding(project: str | None, severity: Severity, resource: str) -> Finding:
+        return Finding("r", severity, FindingKind.LIVE, resource, "m", Location(resource), project=project)
+
+    result = AuditResult(
+        (
+            finding("b-proj", Severity.HIGH, "projects/b-proj"),
+            finding(None, Severity.HIGH, "organizations/1"),
+            finding("a-proj", Severity.LOW, "projects/a-proj"),
+            finding("b-proj", Severity.MEDIUM, "projects/b-proj/serviceAccounts/x"),
+        ),
+        projects=("a-proj", "b-proj", "quiet"),
+    )
+    text = markdown.render(result)
+    assert "| a-proj | 0 | 0 | 0 | 1 | 0 |" in text
+    assert "| b-proj | 0 | 1 | 1 | 0 | 0 |" in text
+    assert "| quiet | 0 | 0 | 0 | 0 | 0 |" in text  # read, nothing found: still listed
+    rows = [line for line in text.splitlines() if line.startswith("| ") and "](" not in line and "| r |" in line]
+    assert [row.split(" | ")[0] for row in rows] == ["| a-proj", "| b-proj", "| b-proj", "| (no project)"]
+    plain = terminal.render(result)
+    assert plain.index("PROJECT a-proj") < plain.index("PROJECT b-proj") < plain.index("PROJECT (no project)")
+    assert "PROJECT quiet (0)" in plain

@@ -95,7 +95,7 @@ def derived_policies(bindings: Iterable[Binding]) -> Policies:
         replaced: set[tuple[str, str]] = set()
         for binding in sorted(scope_bindings, key=lambda b: order[b.authority]):
             members = frozenset(m.member for m in binding.members)
-            identity = binding.identity
+            identity = binding.key
             if binding.authority is Authority.REMOVE:
                 policy[identity] = policy.get(identity, frozenset()) - members
             elif binding.authority is Authority.BINDING and identity not in replaced:

@@ -73,7 +73,8 @@ resource "google_project_iam_member" "m" {
         },
     )
     member = load(tmp_path)["google_project_iam_member.m"].get("member")
-    assert member == Unresolved("var.who")
+    assert isinstance(member, Unresolved)
+    assert (member.expression, member.shape) == ("var.who", "user:{var.who}")
 
 
 def test_locals_reference_each_other_in_any_order(tmp_path: Path) -> None:
@@ -210,7 +211,11 @@ resource "google_project_iam_member" "uid" {
     use = resources["google_service_account_iam_member.use"]
     assert use.get("service_account_id") == "projects/acme/serviceAccounts/nb@acme.iam.gserviceaccount.com"
     assert use.get("member") == "serviceAccount:nb@acme.iam.gserviceaccount.com"
-    assert resources["google_project_iam_member.uid"].get("member") == Unresolved("google_service_account.nb.unique_id")
+    uid = resources["google_project_iam_member.uid"].get("member")
+    assert isinstance(uid, Unresolved)
+    assert uid.expression == "google_service_account.nb.unique_id"
+    assert uid.shape == "serviceAccount:{google_service_account.nb.unique_id}"
+    assert uid.declared_by == "google_service_account.nb"
     assert use.provider_project == "acme"
 
 
@@ -345,9 +350,47 @@ def test_functions_and_operators(expression: str, expected: object) -> None:
 
 def test_unknown_flows_through_functions_and_templates() -> None:
     unknown = Unresolved("var.x")
-    assert evaluate('upper("user:${x}")', x=unknown) == unknown
-    assert evaluate('concat(["a"], [x])', x=unknown) == unknown
+    upper = evaluate('upper("user:${x}")', x=unknown)
+    assert isinstance(upper, Unresolved) and upper.expression == "var.x"
+    assert evaluate('concat(["a"], [x])', x=unknown) == ["a", unknown]
     assert evaluate('x == "a" ? "b" : "c"', x=unknown) == unknown
+
+
+def test_unknowns_keep_their_shape_in_templates_format_and_join() -> None:
+    project = Unresolved("var.project_id")
+    template = evaluate('"wb-runtime@${x}.iam.gserviceaccount.com"', x=project)
+    assert template.shape == "wb-runtime@{var.project_id}.iam.gserviceaccount.com"
+    assert template.expression == "var.project_id"
+    formatted = evaluate('format("%s@%s.iam.gserviceaccount.com", "wb", x)', x=project)
+    assert formatted.shape == "wb@{var.project_id}.iam.gserviceaccount.com"
+    joined = evaluate('join("/", ["projects", x, "roles", "r"])', x=project)
+    assert joined.shape == "projects/{var.project_id}/roles/r"
+    assert evaluate('"${x}"', x=project) is project
+
+
+def test_unknowns_with_the_same_origin_are_equal() -> None:
+    assert Unresolved("var.p (shown)", origin="var.p") == Unresolved("var.p")
+    assert Unresolved("var.p") != Unresolved("var.q")
+
+
+class _BrokenMap(dict):  # type: ignore[type-arg]
+    """A value whose methods fail as a bug of ours would (the evaluator's own lazy maps are dict subclasses)."""
+
+    def keys(self):  # type: ignore[no-untyped-def]
+        raise AttributeError("bug in our code")
+
+
+def test_our_own_bugs_inside_functions_propagate_through_try() -> None:
+    with pytest.raises(AttributeError):
+        evaluate('try(keys(x), ["fallback"])', x=_BrokenMap())
+    with pytest.raises(AttributeError):
+        evaluate("can(keys(x))", x=_BrokenMap())
+    with pytest.raises(TypeError):
+        evaluate('try(jsonencode(x), "fallback")', x=object())
+
+
+def test_wrong_argument_counts_are_configuration_errors_that_try_catches() -> None:
+    assert evaluate('try(upper("a", "b"), "fallback")') == "fallback"
 
 
 def test_unsupported_function_is_unresolved_with_its_name() -> None:

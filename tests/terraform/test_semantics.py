@@ -182,7 +182,7 @@ def test_condition_block_becomes_condition() -> None:
         )
     )
     assert binding.condition == Condition("request.time < timestamp('2030-01-01T00:00:00Z')", "t", "")
-    assert binding.identity == ("roles/notebooks.admin", "request.time < timestamp('2030-01-01T00:00:00Z')")
+    assert binding.key == ("roles/notebooks.admin", "request.time < timestamp('2030-01-01T00:00:00Z')")
 
 
 def test_empty_condition_list_means_no_condition() -> None:

@@ -16,10 +16,10 @@ from concurrent import futures
 from typing import Any
 
 import grpc
-from google.cloud import iam_admin_v1, notebooks_v1, notebooks_v2
+from google.cloud import asset_v1, iam_admin_v1, notebooks_v1, notebooks_v2
 from google.cloud.location import locations_pb2
 from google.iam.v1 import iam_policy_pb2, policy_pb2
-from google.protobuf import any_pb2, json_format
+from google.protobuf import any_pb2, duration_pb2, json_format
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
@@ -45,8 +45,23 @@ _SERVICES = (
     "google.cloud.notebooks.v2.NotebookService",
     "google.iam.v1.IAMPolicy",
     "google.cloud.location.Locations",
+    "google.cloud.asset.v1.AssetService",
 )
-_READ_PREFIXES = ("Get", "List", "Query", "Search", "TestIamPermissions", "Lint", "IsInstance", "CheckInstance")
+_READ_PREFIXES = (
+    "Get",
+    "List",
+    "Query",
+    "Search",
+    "TestIamPermissions",
+    "Lint",
+    "IsInstance",
+    "CheckInstance",
+    "BatchGet",
+    "Analyze",
+    "QueryAssets",
+)
+"""Method name prefixes that only read; any other method of a served service is a mutation (ExportAssets writes
+to Cloud Storage, so it counts as one too)."""
 
 
 def make_server(cloud: SimulatedCloud, host: str = "127.0.0.1", port: int = 0, workers: int = 64) -> tuple[Any, int]:
@@ -79,7 +94,10 @@ class _Handler(grpc.GenericRpcHandler):
                 self._list_locations,
                 locations_pb2.ListLocationsRequest,
             ),
+            "/google.cloud.asset.v1.AssetService/ListAssets": (self._list_assets, asset_v1.ListAssetsRequest.pb()),
+            "/google.iam.admin.v1.IAM/ListRoles": (self._list_roles, iam_admin_v1.ListRolesRequest.pb()),
         }
+        self._asset_messages: dict[tuple[str, str], Any] = {}
 
     def service(self, handler_call_details: grpc.HandlerCallDetails) -> grpc.RpcMethodHandler | None:
         method = handler_call_details.method
@@ -142,6 +160,29 @@ class _Handler(grpc.GenericRpcHandler):
         locations, token = self._cloud.locations(request.name, request.page_size, request.page_token)
         return _parse({"locations": locations, "nextPageToken": token}, locations_pb2.ListLocationsResponse)
 
+    def _list_assets(self, request: Any) -> Any:
+        content_type = asset_v1.ContentType(request.content_type).name
+        assets, token = self._cloud.inventory.list_assets(
+            request.parent, list(request.asset_types), content_type, request.page_size, request.page_token
+        )
+        response = asset_v1.ListAssetsResponse.pb()(next_page_token=token)
+        response.assets.extend(self._asset_message(asset, content_type) for asset in assets)
+        return response
+
+    def _asset_message(self, asset: Any, content_type: str) -> Any:
+        """Assets parsed once per content type: converting JSON to protobuf is the simulator's hot path at scale."""
+        key = (asset.name, content_type)
+        message = self._asset_messages.get(key)
+        if message is None:
+            message = _parse(asset.as_json(content_type), asset_v1.Asset.pb())
+            self._asset_messages[key] = message
+        return message
+
+    def _list_roles(self, request: Any) -> Any:
+        full = request.view == iam_admin_v1.RoleView.FULL
+        roles, token = self._cloud.inventory.list_roles(request.parent, full, request.page_size, request.page_token)
+        return _parse({"roles": roles, "nextPageToken": token}, iam_admin_v1.ListRolesResponse.pb())
+
 
 def _parse(payload: dict[str, Any], message_type: type) -> Any:
     """State JSON (real API field names) -> protobuf; fields the proto lacks are dropped, as a real server's are."""
@@ -154,4 +195,10 @@ def _status(error: ApiError) -> status_pb2.Status:
         info = any_pb2.Any()
         info.Pack(error_details_pb2.ErrorInfo(reason=error.reason, domain="googleapis.com", metadata=error.metadata))
         details.append(info)
+    if error.retry_after is not None:
+        retry = any_pb2.Any()
+        delay = duration_pb2.Duration()
+        delay.FromNanoseconds(int(error.retry_after * 1e9))
+        retry.Pack(error_details_pb2.RetryInfo(retry_delay=delay))
+        details.append(retry)
     return status_pb2.Status(code=_GRPC_CODES.get(error.code, code_pb2.UNKNOWN), message=error.message, details=details)

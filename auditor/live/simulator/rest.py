@@ -57,7 +57,8 @@ class _Handler(BaseHTTPRequestHandler):
             body = self._body()
             self._reply(200, self._route(method, url.path, query, body))
         except ApiError as error:
-            self._reply(error.code, envelope(error))
+            headers = {"Retry-After": str(max(0, round(error.retry_after)))} if error.retry_after is not None else {}
+            self._reply(error.code, envelope(error), headers)
 
     def _body(self) -> dict[str, Any]:
         length = int(self.headers.get("Content-Length") or 0)
@@ -86,11 +87,16 @@ class _Handler(BaseHTTPRequestHandler):
             return _omit_empty({"instances": items, "nextPageToken": token, "unreachable": unreachable})
         if m := re.fullmatch(rf"/v2/({_INSTANCE}):getIamPolicy", path):
             return cloud.get_instance_iam_policy("v2", m[1], _requested_version(query, body))
+        answer = cloud.resource_manager.route(path, query, lambda: _requested_version(query, body))
+        if answer is not None:
+            return answer
         raise ApiError(404, f"The simulator does not serve {method} {path}.", reason="NOT_FOUND")
 
-    def _reply(self, code: int, payload: dict[str, Any]) -> None:
+    def _reply(self, code: int, payload: dict[str, Any], headers: dict[str, str] | None = None) -> None:
         data = json.dumps(payload).encode()
         self.send_response(code)
+        for header, value in (headers or {}).items():
+            self.send_header(header, value)
         self.send_header("Content-Type", "application/json; charset=UTF-8")
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
@@ -108,6 +114,8 @@ def envelope(error: ApiError) -> dict[str, Any]:
                 "metadata": error.metadata,
             }
         )
+    if error.retry_after is not None:
+        details.append({"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": f"{error.retry_after:g}s"})
     return {"error": {"code": error.code, "message": error.message, "status": error.status, "details": details}}
 
 

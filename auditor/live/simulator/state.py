@@ -44,13 +44,21 @@ class ApiError(Exception):
     """A Google API error, protocol-neutral: each front end renders it as its wire format's error."""
 
     def __init__(
-        self, code: int, message: str, *, reason: str | None = None, metadata: Mapping[str, str] | None = None
+        self,
+        code: int,
+        message: str,
+        *,
+        reason: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+        retry_after: float | None = None,
     ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.reason = reason
         self.metadata = dict(metadata or {})
+        self.retry_after = retry_after
+        """Seconds the client should wait (gRPC RetryInfo, REST Retry-After), when the server says."""
 
     @property
     def status(self) -> str:
@@ -77,6 +85,8 @@ class _Fault:
     """Calls left to fail; None fails forever."""
     after: int = 0
     """Calls to let through before failing (an extension: fail page 2 onwards)."""
+    retry_after: float | None = None
+    """Seconds sent as RetryInfo / Retry-After with the error (an extension)."""
 
 
 def load_state(path: str | Path) -> dict[str, Any]:
@@ -118,6 +128,7 @@ class SimulatedCloud:
                 int(f["code"]),
                 int(f["count"]) if f.get("count") is not None else None,
                 int(f.get("after", 0)),
+                float(f["retryAfter"]) if f.get("retryAfter") is not None else None,
             )
             for f in self._state.get("faults", [])
         ]
@@ -125,6 +136,24 @@ class SimulatedCloud:
         self._mutations: list[Mutation] = []
         self.calls: dict[str, int] = {}
         """How many times each read call was answered (faults included), for tests and benchmarks."""
+        self._inventory: Any = None
+
+    @property
+    def inventory(self) -> Any:
+        """The Cloud Asset Inventory and custom roles view of this state (built on first use)."""
+        from auditor.live.simulator.assets import AssetInventory
+
+        with self._lock:
+            if self._inventory is None:
+                self._inventory = AssetInventory(self, self._state)
+            return self._inventory
+
+    @property
+    def resource_manager(self) -> Any:
+        """Folders, projects by parent, folder and organization IAM (resourcemanager v3)."""
+        from auditor.live.simulator.assets import ResourceManager
+
+        return ResourceManager(self, self._state)
 
     # -- bookkeeping -------------------------------------------------------------------------------------------
 
@@ -153,7 +182,11 @@ class SimulatedCloud:
                 fault.remaining -= 1
         if fault.code == 403:
             raise permission_denied(call, resource)
-        raise ApiError(fault.code, f"Injected fault on {call} ({HTTP_STATUS.get(fault.code, fault.code)}).")
+        raise ApiError(
+            fault.code,
+            f"Injected fault on {call} ({HTTP_STATUS.get(fault.code, fault.code)}).",
+            retry_after=fault.retry_after,
+        )
 
     # -- lookups -----------------------------------------------------------------------------------------------
 

@@ -1,0 +1,87 @@
+"""Drift of custom roles: a role Terraform declares, compared with the live role of the same name by permissions.
+
+A custom role widened out of band grants every holder the new permissions at once, without any IAM policy change:
+`drift-custom-role` is high when the live role adds an admin-level permission the declaration does not have, else
+medium. Only roles whose parent (project or organization) was read are compared.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from auditor.model import CustomRole, Finding, FindingKind, Intent, Severity, Unresolved
+from auditor.roles.catalog import ADMIN_LEVEL
+
+CUSTOM_ROLE = "drift-custom-role"
+TITLE = "A custom role's live permissions differ from Terraform"
+REMEDIATION = (
+    "Find out who changed the role (`iam.roles.update` in the audit log); `terraform apply` restores the declared "
+    "permissions. Until then every holder of the role has the live ones."
+)
+
+
+def compare_custom_roles(
+    declared: Intent, live: Intent, *, projects: Collection[str], organization: str | None = None
+) -> list[Finding]:
+    """`drift-custom-role` findings, one per declared role whose live permissions differ (or that is missing live)."""
+    live_roles = {str(role.role): role for role in live.custom_roles}
+    read_parents = {f"projects/{p}" for p in projects}
+    for node in (organization, live.organization):
+        if node:
+            read_parents.add(node)
+    findings = []
+    for role in declared.custom_roles:
+        if isinstance(role.role, Unresolved) or role.unresolved:
+            continue
+        name = role.role
+        if name.rpartition("/roles/")[0] not in read_parents:
+            continue
+        finding = _compare(role, live_roles.get(name))
+        if finding is not None:
+            findings.append(finding)
+    return sorted(findings, key=lambda f: (f.location.path, f.location.line or 0, f.resource))
+
+
+def _compare(declared: CustomRole, live: CustomRole | None) -> Finding | None:
+    name = str(declared.role)
+    project = name.split("/")[1] if name.startswith("projects/") else None
+    if live is None:
+        return Finding(
+            rule=CUSTOM_ROLE,
+            severity=Severity.MEDIUM,
+            kind=FindingKind.DRIFT,
+            resource=declared.address,
+            message=f"Terraform declares the custom role {name}, which does not exist live.",
+            location=declared.location,
+            role=name,
+            remediation=REMEDIATION,
+            field="included_permissions",
+            declared=", ".join(sorted(declared.permissions)),
+            live="(missing)",
+            project=project,
+        )
+    added = sorted(live.permissions - declared.permissions)
+    removed = sorted(declared.permissions - live.permissions)
+    if not added and not removed:
+        return None
+    admin = [p for p in added if p in ADMIN_LEVEL]
+    parts = []
+    if added:
+        parts.append(f"adds {', '.join(added)}")
+    if removed:
+        parts.append(f"removes {', '.join(removed)}")
+    why = f" Admin-level permissions added: {', '.join(admin)}." if admin else ""
+    return Finding(
+        rule=CUSTOM_ROLE,
+        severity=Severity.HIGH if admin else Severity.MEDIUM,
+        kind=FindingKind.DRIFT,
+        resource=declared.address,
+        message=f"The live custom role {name} {' and '.join(parts)} compared with Terraform.{why}",
+        location=declared.location,
+        role=name,
+        remediation=REMEDIATION,
+        field="included_permissions",
+        declared="removed live: " + (", ".join(removed) or "(none)"),
+        live="added live: " + (", ".join(added) or "(none)"),
+        project=project,
+    )

@@ -1,0 +1,219 @@
+"""Organization scale through the real google-cloud-asset client against the simulator: scopes, inheritance,
+custom roles, quota handling, exports (issue 11's "How we will know")."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from auditor.cli import main
+from auditor.hierarchy import Hierarchy
+from tests.live.org_state import FINANCE_FOLDER, ML_FOLDER, ORG, org_state
+
+pytest.importorskip("google.cloud.asset_v1")
+
+WIDENED_ROLE_TF = """
+resource "google_project_iam_custom_role" "lite" {
+  project     = "ml-a"
+  role_id     = "nbAdminLite"
+  title       = "nb admin lite"
+  permissions = ["notebooks.instances.get", "notebooks.instances.start"]
+}
+"""
+
+
+def run_drift(tmp_path: Path, state: dict[str, Any] | None, *args: str) -> tuple[int, dict[str, Any], Any]:
+    from auditor.live.simulator import start_simulator
+
+    output = tmp_path / "report.json"
+    if not any(arg.endswith(".tf") for arg in args):
+        # No Terraform of the test's own: an empty configuration, not whatever the working directory holds.
+        (tmp_path / "empty").mkdir(exist_ok=True)
+        (tmp_path / "empty" / "main.tf").write_text("")
+        args = (str(tmp_path / "empty"), *args)
+    simulator = start_simulator(state if state is not None else org_state())
+    try:
+        code = main(
+            [
+                "drift",
+                "--retry-deadline",
+                "5",
+                "--format",
+                "json",
+                "--output",
+                str(output),
+                "--api-endpoint",
+                simulator.api_endpoint,
+                "--grpc-endpoint",
+                simulator.grpc_endpoint,
+                *args,
+            ]
+        )
+        assert simulator.mutations == ()
+        calls = simulator.calls
+    finally:
+        simulator.stop()
+    return code, json.loads(output.read_text()), calls
+
+
+def findings(report: dict[str, Any], rule: str) -> list[dict[str, Any]]:
+    return [f for f in report["findings"] if f["rule"] == rule]
+
+
+def test_organization_grant_is_one_finding_at_the_organization(tmp_path: Path) -> None:
+    code, report, calls = run_drift(tmp_path, None, "--organization", ORG, "--source", "asset-inventory")
+    assert report["complete"], report["errors"]
+    alice = [f for f in findings(report, "human-notebook-admin") if f["principal"] == "user:alice@acme.example"]
+    assert [f["resource"] for f in alice] == [f"organizations/{ORG}"]
+    assert alice[0]["project"] is None
+    # Only ListAssets was called: no per-project or per-account reads.
+    assert set(calls) == {"assets.list"}
+
+
+def test_folder_grant_is_one_finding_and_reaches_its_projects_only(tmp_path: Path) -> None:
+    from auditor.live.asset_reader import read_assets
+    from auditor.live.clients import Endpoints
+    from auditor.live.simulator import start_simulator
+
+    code, report, _ = run_drift(tmp_path, None, "--organization", ORG, "--source", "asset-inventory")
+    bob = [f for f in findings(report, "human-notebook-admin") if f["principal"] == "user:bob@acme.example"]
+    assert [f["resource"] for f in bob] == [ML_FOLDER]
+    with start_simulator(org_state()) as simulator:
+        read = read_assets(
+            [f"organizations/{ORG}"], endpoints=Endpoints(simulator.api_endpoint, simulator.grpc_endpoint)
+        )
+    hierarchy = Hierarchy.of(read.intent)
+    assert hierarchy.projects_under(ML_FOLDER) == ("ml-a", "ml-b")
+    assert hierarchy.projects_under(FINANCE_FOLDER) == ("fin-a",)
+    assert hierarchy.project_ancestors("ml-a") == (ML_FOLDER, f"organizations/{ORG}")
+    # A project without parent sits under the organization.
+    assert hierarchy.project_ancestors("loose") == (f"organizations/{ORG}",)
+
+
+def test_live_custom_role_is_judged_by_its_permissions(tmp_path: Path) -> None:
+    for source in ("asset-inventory", "apis"):
+        code, report, _ = run_drift(tmp_path, None, "--project", "ml-a", "--source", source)
+        assert report["complete"], (source, report["errors"])
+        carol = [f for f in report["findings"] if f["principal"] == "user:carol@acme.example"]
+        rules = {f["rule"]: f for f in carol}
+        assert "human-notebook-admin" in rules, (source, carol)
+        assert rules["human-notebook-admin"]["severity"] in ("high", "critical")
+        assert rules["human-notebook-admin"]["project"] == "ml-a"
+
+
+def test_widened_custom_role_is_drift(tmp_path: Path) -> None:
+    (tmp_path / "roles.tf").write_text(WIDENED_ROLE_TF)
+    for source in ("asset-inventory", "apis"):
+        code, report, _ = run_drift(tmp_path, None, str(tmp_path / "roles.tf"), "--project", "ml-a", "--source", source)
+        [drift] = findings(report, "drift-custom-role")
+        assert drift["severity"] == "high", source
+        assert drift["resource"] == "google_project_iam_custom_role.lite"
+        assert "notebooks.instances.setIamPolicy" in drift["live"] and "notebooks.instances.start" in drift["declared"]
+
+
+def test_widened_by_a_harmless_permission_is_medium(tmp_path: Path) -> None:
+    state = org_state()
+    state["projects"][0]["customRoles"][0]["includedPermissions"] = [
+        "notebooks.instances.get",
+        "notebooks.instances.list",
+    ]
+    (tmp_path / "roles.tf").write_text(WIDENED_ROLE_TF)
+    _, report, _ = run_drift(tmp_path, state, str(tmp_path / "roles.tf"), "--organization", ORG)
+    [drift] = findings(report, "drift-custom-role")
+    assert drift["severity"] == "medium"
+
+
+def test_a_429_burst_is_retried_after_the_servers_delay(tmp_path: Path) -> None:
+    state = org_state()
+    state["faults"] = [{"call": "assets.list", "code": 429, "count": 3, "retryAfter": 0.05}]
+    code, report, calls = run_drift(tmp_path, state, "--organization", ORG)
+    assert report["complete"], report["errors"]
+    _, clean, clean_calls = run_drift(tmp_path, None, "--organization", ORG)
+    assert calls["assets.list"] == clean_calls["assets.list"] + 3
+    assert Counter(f["rule"] for f in report["findings"]) == Counter(f["rule"] for f in clean["findings"])
+
+
+def test_denied_list_assets_is_incomplete_exit_2(tmp_path: Path) -> None:
+    state = org_state()
+    state["faults"] = [{"call": "assets.list", "code": 403}]
+    code, report, _ = run_drift(tmp_path, state, "--organization", ORG)
+    assert code == 2
+    assert not report["complete"]
+    assert any("cloudasset.assets.listResource" in e["text"] for e in report["errors"])
+    assert not findings(report, "drift-missing-member")
+
+
+def test_exhausted_429_is_incomplete_exit_2(tmp_path: Path) -> None:
+    state = org_state()
+    state["faults"] = [{"call": "assets.list", "code": 429, "retryAfter": 0.5}]
+    # --max-rpm high: 13 streams retrying for 5 s would otherwise (rightly) wait for the quota window.
+    code, report, _ = run_drift(
+        tmp_path, state, "--folder", ML_FOLDER.removeprefix("folders/"), "--max-rpm", "1000", "--retry-deadline", "1"
+    )
+    assert code == 2 and not report["complete"]
+    assert all("retry deadline" in e["text"] for e in report["errors"])
+
+
+def _write_export(path: Path, state: dict[str, Any], content_types: tuple[str, ...], *, snake: bool) -> None:
+    """The simulator's state as Cloud Asset Inventory writes it: one Asset per line."""
+    from google.cloud import asset_v1
+    from google.protobuf import json_format
+
+    from auditor.live.simulator.assets import build_assets
+
+    with path.open("w", encoding="utf-8") as out:
+        for asset in build_assets(state):
+            for content_type in content_types:
+                payload = asset.as_json(content_type)
+                if content_type == "IAM_POLICY" and "iamPolicy" not in payload:
+                    continue
+                if snake:
+                    message = json_format.ParseDict(payload, asset_v1.Asset.pb()())
+                    payload = json_format.MessageToDict(message, preserving_proto_field_name=True)
+                out.write(json.dumps(payload) + "\n")
+
+
+@pytest.mark.parametrize("snake", [True, False], ids=["snake_case", "camelCase"])
+def test_export_gives_the_same_findings_as_the_live_read(tmp_path: Path, snake: bool) -> None:
+    state = org_state()
+    (tmp_path / "roles.tf").write_text(WIDENED_ROLE_TF)
+    tf = str(tmp_path / "roles.tf")
+    _, live, _ = run_drift(tmp_path, state, tf, "--organization", ORG, "--source", "asset-inventory")
+    resources, policies = tmp_path / "resource.json", tmp_path / "iam.json"
+    _write_export(resources, state, ("RESOURCE",), snake=snake)
+    _write_export(policies, state, ("IAM_POLICY",), snake=snake)
+    # IAM first: the join on `name` must not depend on the order of the files.
+    _, exported, calls = run_drift(tmp_path, state, tf, "--from-export", str(policies), "--from-export", str(resources))
+    assert calls == {}
+    assert exported["complete"], exported["errors"]
+
+    def key(report: dict[str, Any]) -> list[tuple]:
+        return sorted((f["rule"], f["resource"], f["principal"] or "", f["role"] or "") for f in report["findings"])
+
+    assert key(exported) == key(live)
+    assert len(live["findings"]) > 5
+
+
+def test_malformed_export_line_is_an_error_not_a_skip(tmp_path: Path) -> None:
+    export = tmp_path / "bad.json"
+    _write_export(export, org_state(), ("RESOURCE", "IAM_POLICY"), snake=True)
+    export.write_text(export.read_text() + "{not json\n")
+    code, report, _ = run_drift(tmp_path, None, "--from-export", str(export))
+    assert code == 2
+    assert any(e["text"].startswith(f"{export}:") for e in report["errors"])
+
+
+def test_asset_inventory_and_apis_agree_on_an_organization(tmp_path: Path) -> None:
+    _, assets, asset_calls = run_drift(tmp_path, None, "--organization", ORG, "--source", "asset-inventory")
+    _, apis, api_calls = run_drift(tmp_path, None, "--organization", ORG, "--source", "apis")
+    assert apis["complete"], apis["errors"]
+
+    def key(report: dict[str, Any]) -> list[tuple]:
+        return sorted((f["rule"], f["resource"], f["principal"] or "", f["project"] or "") for f in report["findings"])
+
+    assert key(assets) == key(apis)
+    assert sum(asset_calls.values()) < sum(api_calls.values())
