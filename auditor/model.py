@@ -41,7 +41,12 @@ class Unresolved:
     @property
     def hole(self) -> str:
         """The unknown as a hole in a shape: its own shape, or `{origin}`."""
-        return self.shape if self.shape is not None else "{" + self.origin + "}"
+        return self.shape if self.shape is not None else hole(self.origin)
+
+
+def hole(origin: str) -> str:
+    """`{origin}`, with the origin's own braces (`${...}` of a template's text) taken out: a hole never nests."""
+    return "{" + origin.replace("${", "").replace("{", "").replace("}", "") + "}"
 
 
 class Severity(enum.Enum):
