@@ -185,6 +185,8 @@ class ScopeKind(enum.Enum):
     """A v1 user-managed notebook (google_notebooks_instance)."""
     WORKBENCH_INSTANCE = "workbench_instance"
     """A v2 Workbench instance (google_workbench_instance)."""
+    COMPUTE_INSTANCE = "compute_instance"
+    """A Compute Engine VM (`projects/P/zones/Z/instances/N`): every Workbench instance is one."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -317,6 +319,26 @@ class NotebookInstance:
 
 
 @dataclass(frozen=True, slots=True)
+class ComputeInstance:
+    """A Compute Engine VM: Workbench instances and plain VMs, for the access graph (code runs as its account)."""
+
+    name: str | Unresolved
+    """Short instance name."""
+    project: str | Unresolved
+    zone: str | Unresolved
+    address: str
+    """Terraform address, or the live name `projects/P/zones/Z/instances/N`."""
+    location: Location
+    service_account: str | Unresolved | None = None
+    """The attached service account's email; None when none is attached."""
+    metadata: Mapping[str, str | Unresolved] = field(default_factory=dict)
+
+    @property
+    def full_name(self) -> str:
+        return f"projects/{self.project}/zones/{self.zone}/instances/{self.name}"
+
+
+@dataclass(frozen=True, slots=True)
 class CustomRole:
     role: str | Unresolved
     """Full role name: `projects/P/roles/ID` or `organizations/O/roles/ID`."""
@@ -400,6 +422,7 @@ class Intent:
     errors: tuple[InputError, ...] = ()
     projects: tuple[Project, ...] = ()
     """Projects with their parents, for ancestry (see auditor/hierarchy.py)."""
+    compute_instances: tuple[ComputeInstance, ...] = ()
     folders: tuple[Folder, ...] = ()
     organization: str | None = None
     """`organizations/N` when the source knows the organization (Cloud Asset Inventory, the simulator state)."""
