@@ -325,7 +325,7 @@ def _instance(resource: dict[str, Any], plan: _Plan) -> ResourceInstance | None:
                 continue
             references = [r for r in _list(_dict(expressions.get(attribute)).get("references")) if isinstance(r, str)]
             if references:
-                attributes[attribute] = _annotate(value, references[0])
+                attributes[attribute] = _annotate(value, references[0], _declared_by(references, address))
     return ResourceInstance(
         mode=mode,
         type=type_,
@@ -339,13 +339,25 @@ def _instance(resource: dict[str, Any], plan: _Plan) -> ResourceInstance | None:
     )
 
 
-def _annotate(value: Value, reference: str) -> Value:
-    """Tell the user what an unknown hangs on, not only where it lands: `x.members[1] (from sa.email)`."""
+def _annotate(value: Value, reference: str, declared_by: str | None = None) -> Value:
+    """Tell the user what an unknown hangs on, not only where it lands: `x.members[1] (from sa.email)`; an unknown
+    that only references one declared service account is that account (its symbolic identity)."""
     if isinstance(value, Unresolved):
-        return Unresolved(f"{value.expression} (from {reference})")
+        return Unresolved(f"{value.expression} (from {reference})", declared_by=declared_by)
     if isinstance(value, list) and any(isinstance(v, Unresolved) for v in value):
-        return [_annotate(v, reference) if isinstance(v, Unresolved) else v for v in value]
+        return [_annotate(v, reference, declared_by) if isinstance(v, Unresolved) else v for v in value]
     return value
+
+
+def _declared_by(references: list[str], address: str) -> str | None:
+    """The full address of the one `google_service_account` the references name, if they name exactly one."""
+    target = _single_reference(references)
+    match = _SERVICE_ACCOUNT_REFERENCE.match(target) if target else None
+    if match is None:
+        return None
+    module_address = _module_address_of(address)
+    prefix = f"{module_address}." if module_address else ""
+    return f"{prefix}google_service_account.{match['name']}{match['key'] or ''}"
 
 
 def _merge_unknown(value: Value, unknown: Any, path: str) -> Value:
