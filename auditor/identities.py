@@ -59,6 +59,21 @@ def same_email(first: str, second: str) -> bool:
     return email_key(first) == email_key(second)
 
 
+def email_matches(member: Principal, email: str) -> bool:
+    """Whether a member is the service account `email`: the same email (case-insensitively), or a declared account
+    whose email is only known by its shape (`wb@{var.project_id}.iam.gserviceaccount.com`) that fits it."""
+    if member.kind is not PrincipalKind.SERVICE_ACCOUNT or not member.email:
+        return False
+    if same_email(member.email, email):
+        return True
+    if member.identity is None or "{" not in member.email:
+        return False
+    pattern = "".join(
+        "[^@]+" if part.startswith("{") else re.escape(part) for part in re.split(r"(\{[^{}]*\})", member.email)
+    )
+    return re.fullmatch(pattern, email_key(email), re.IGNORECASE) is not None
+
+
 def classify_email(email: str) -> PrincipalClass:
     """A service account email, literal or a shape with `{holes}`."""
     email = email_key(email)

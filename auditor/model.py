@@ -375,6 +375,47 @@ class Project:
     display_name: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class GroupMembership:
+    """A member of a Cloud Identity group (`google_cloud_identity_group_membership`): it holds what the group holds."""
+
+    group: str | Unresolved
+    """The group's email (`team@example.com`), or the group's name (`groups/ID`) when its email is not known."""
+    member: Principal
+    """`user:`, `serviceAccount:` or `group:` member (the kind told from the email where the source does not say)."""
+    address: str
+    location: Location
+    roles: tuple[str, ...] = ("MEMBER",)
+    """`MEMBER`, `MANAGER`, `OWNER`: every one of them receives the group's grants."""
+
+
+@dataclass(frozen=True, slots=True)
+class DenyRule:
+    """One rule of an IAM deny policy: the denied principals lose the denied permissions, whatever they are granted."""
+
+    denied_principals: tuple[str, ...]
+    """IAM v1 members where the v2 form maps onto one (`user:`, `group:`, `serviceAccount:`, `domain:`, `allUsers`),
+    else the v2 principal identifier as written."""
+    denied_permissions: tuple[str, ...]
+    """v1 permission names (`iam.serviceAccounts.getAccessToken`), converted from `iam.googleapis.com/...`."""
+    exception_principals: tuple[str, ...] = ()
+    exception_permissions: tuple[str, ...] = ()
+    condition: Condition | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DenyPolicy:
+    """`google_iam_deny_policy`: attached to an organization, folder or project (its `parent`)."""
+
+    scope: Scope
+    name: str | Unresolved
+    rules: tuple[DenyRule, ...]
+    address: str
+    location: Location
+    unresolved: tuple[str, ...] = ()
+    """Expression texts of the parts that could not be resolved (parent, principals, permissions)."""
+
+
 class ConflictKind(enum.Enum):
     POLICY_WITH_BINDING_OR_MEMBER = "policy_with_binding_or_member"
     BINDING_WITH_MEMBER = "binding_with_member"
@@ -426,6 +467,8 @@ class Intent:
     folders: tuple[Folder, ...] = ()
     organization: str | None = None
     """`organizations/N` when the source knows the organization (Cloud Asset Inventory, the simulator state)."""
+    group_memberships: tuple[GroupMembership, ...] = ()
+    deny_policies: tuple[DenyPolicy, ...] = ()
 
 
 class FindingKind(enum.Enum):

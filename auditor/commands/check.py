@@ -43,8 +43,12 @@ def run(args: argparse.Namespace) -> int:
     from auditor.terraform import load_intent
 
     setup = prepare(args)
-    intent = load_intent(args.paths, var_files=args.var_files)
     workflow_paths, missing = workflow_files(args.paths, args.workflows)
+    # A directory whose only auditable content is its workflows is not "a path with no configuration".
+    from auditor.workflows.files import discover
+
+    with_workflows = [p for p in args.paths if p.is_dir() and discover(p)]
+    intent = load_intent(args.paths, var_files=args.var_files, allow_empty=with_workflows)
     workflows, workflow_errors = (), ()
     if workflow_paths:
         from auditor.workflows.reader import read_workflows

@@ -15,19 +15,22 @@ from auditor.model import InputError, Intent
 from auditor.terraform.resources import ResourceInstance
 
 
-def load_intent(paths: Sequence[Path], *, var_files: Sequence[Path] = ()) -> Intent:
+def load_intent(paths: Sequence[Path], *, var_files: Sequence[Path] = (), allow_empty: Sequence[Path] = ()) -> Intent:
+    """The intent of Terraform directories, files and plans. A directory with no configuration in it is an input
+    error (an empty or mistyped path must never pass as clean), unless it is in `allow_empty` (it holds something
+    else the caller audits, such as workflows)."""
     from auditor.terraform.hcl import find_root_modules, load_module
     from auditor.terraform.plan import read_plan
     from auditor.terraform.semantics import build_intent
 
     resources: list[ResourceInstance] = []
     errors: list[InputError] = []
-    plans = [p for p in paths if p.is_file() and p.suffix == ".json"]
+    plans = [p for p in paths if p.is_file() and p.suffix == ".json" and not _is_configuration(p)]
     directories = [p for p in paths if p.is_dir()]
     for path in paths:
         if not path.exists():
             errors.append(InputError(str(path), "no such file or directory"))
-        elif path.is_file() and path.suffix not in (".json", ".tf"):
+        elif path.is_file() and path.suffix != ".json" and not _is_configuration(path):
             errors.append(InputError(str(path), "not a Terraform directory, .tf file or plan JSON file"))
     for plan in plans:
         found, plan_errors = read_plan(plan, directories[0] if directories else None)
@@ -37,8 +40,15 @@ def load_intent(paths: Sequence[Path], *, var_files: Sequence[Path] = ()) -> Int
         roots: list[Path] = []
         for path in paths:
             if path.is_dir():
-                roots.extend(find_root_modules(path))
-            elif path.is_file() and path.suffix == ".tf":
+                found = find_root_modules(path, errors)
+                if not found and path not in allow_empty:
+                    errors.append(
+                        InputError(
+                            str(path), "no Terraform configuration here (no .tf or .tf.json files): check the path"
+                        )
+                    )
+                roots.extend(found)
+            elif path.is_file() and _is_configuration(path):
                 roots.append(path.parent)
         unique = {root.resolve(): root for root in reversed(roots)}
         for root in reversed(unique.values()):
@@ -46,6 +56,10 @@ def load_intent(paths: Sequence[Path], *, var_files: Sequence[Path] = ()) -> Int
             resources.extend(found)
             errors.extend(module_errors)
     return build_intent(resources, errors)
+
+
+def _is_configuration(path: Path) -> bool:
+    return path.name.endswith((".tf", ".tf.json"))
 
 
 def _display(path: Path) -> Path:

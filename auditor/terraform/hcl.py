@@ -16,6 +16,8 @@ from typing import Any
 
 from auditor.model import InputError, Location, Unresolved
 from auditor.terraform.expressions import EvaluationError, Evaluator, expression_text, first_unresolved
+from auditor.terraform.json_syntax import parse_json_text
+from auditor.terraform.overrides import merge_overrides
 from auditor.terraform.resources import ResourceInstance, policy_data_json
 from auditor.terraform.syntax import Attribute, Block, ParsedFile, parse_files
 
@@ -26,12 +28,19 @@ GOOGLE_PROVIDERS = ("google", "google-beta")
 class _Lazy(dict):  # type: ignore[type-arg]
     """A read-only mapping whose values are computed on first access (locals, resources, modules)."""
 
-    def __init__(self, names: Sequence[str], compute: Callable[[str], Any], label: str) -> None:
+    def __init__(
+        self,
+        names: Sequence[str],
+        compute: Callable[[str], Any],
+        label: str,
+        on_cycle: Callable[[str], None] | None = None,
+    ) -> None:
         super().__init__()
         self._names = set(names)
         self._compute = compute
         self._label = label
         self._busy: set[str] = set()
+        self._on_cycle = on_cycle
 
     def __contains__(self, name: object) -> bool:
         return name in self._names
@@ -42,6 +51,8 @@ class _Lazy(dict):  # type: ignore[type-arg]
         if name not in self._names:
             raise KeyError(name)
         if name in self._busy:
+            if self._on_cycle is not None:
+                self._on_cycle(name)
             return Unresolved(f"{self._label}.{name}: reference cycle")
         self._busy.add(name)
         try:
@@ -110,11 +121,27 @@ def _provider_key(node: Any) -> str:
     return expression_text(node).strip('"')
 
 
+CONFIG_SUFFIXES = (".tf", ".tf.json")
+"""Terraform configuration files: HCL and JSON syntax (override files included)."""
+
+
 def _tf_files(directory: Path) -> list[Path]:
+    """The configuration files of a module directory; an unreadable directory raises OSError."""
     return sorted(p for p in directory.iterdir() if p.name.endswith(CONFIG_SUFFIXES) and p.is_file())
 
 
-CONFIG_SUFFIXES = (".tf",)
+def read_configuration_files(paths: Sequence[Path]) -> dict[str, ParsedFile | InputError]:
+    """Parse `.tf` files (HCL) and `.tf.json` files (JSON syntax) into one syntax tree shape."""
+    results = parse_files([p for p in paths if not p.name.endswith(".json")])
+    for path in paths:
+        if path.name.endswith(".json"):
+            try:
+                text = path.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as error:
+                results[str(path)] = InputError(str(path), f"cannot read: {error}")
+                continue
+            results[str(path)] = parse_json_text(text, str(path))
+    return results
 
 
 class _Loader:
@@ -123,10 +150,11 @@ class _Loader:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.errors: list[InputError] = []
-        self._parsed: dict[Path, list[ParsedFile]] = {}
+        self._parsed: dict[Path, list[tuple[Block, str]]] = {}
         self._installed_modules = self._read_modules_manifest()
 
-    def files(self, directory: Path, only: Sequence[Path] | None = None) -> list[ParsedFile]:
+    def blocks(self, directory: Path, only: Sequence[Path] | None = None) -> list[tuple[Block, str]]:
+        """The module's top-level blocks with its override files merged in, each with its file's path."""
         key = directory.resolve()
         if key not in self._parsed:
             try:
@@ -135,12 +163,14 @@ class _Loader:
                 self.errors.append(InputError(str(directory), f"cannot read the directory: {error.strerror or error}"))
                 paths = []
             parsed: list[ParsedFile] = []
-            for result in parse_files(paths).values():
+            for result in read_configuration_files(paths).values():
                 if isinstance(result, InputError):
                     self.errors.append(result)
                 else:
                     parsed.append(result)
-            self._parsed[key] = parsed
+            merged, errors = merge_overrides(parsed)
+            self.errors.extend(errors)
+            self._parsed[key] = merged
         return self._parsed[key]
 
     def _read_modules_manifest(self) -> dict[str, Path]:
@@ -169,20 +199,22 @@ class _Module:
         inputs: Mapping[str, Any],
         providers: Mapping[str, _Provider],
         files: Sequence[Path] | None = None,
+        ancestors: tuple[Path, ...] = (),
     ) -> None:
         self.loader = loader
         self.directory = directory
+        self.ancestors = (*ancestors, directory.resolve())
+        """The module directories from the root down to this one, to tell a module cycle."""
         self.prefix = prefix
         """Address prefix, e.g. `module.a["x"].` (empty for the root)."""
         self.key = key
         """Module path without index keys, as in `.terraform/modules/modules.json` (`a.b`)."""
         self.blocks: dict[str, list[tuple[Block, str]]] = {}
-        for parsed in loader.files(directory, files):
-            for block in parsed.body.blocks:
-                self.blocks.setdefault(block.type, []).append((block, parsed.path))
+        for block, path in loader.blocks(directory, files):
+            self.blocks.setdefault(block.type, []).append((block, path))
         self.evaluator = Evaluator(self._scope, directory)
         self.variables = self._bind_variables(inputs)
-        self.locals = _Lazy(self._attribute_names("locals"), self._local, "local")
+        self.locals = _Lazy(self._attribute_names("locals"), self._local, "local", self._locals_cycle)
         self.providers = {**providers, **self._own_providers()}
         self.provider = self.providers.setdefault("google", _unset_provider("google"))
         self._tables = {kind: self._index_blocks(kind) for kind in ("resource", "data")}
@@ -233,6 +265,16 @@ class _Module:
                 continue
             out[type_name][name] = (block, path)
         return out
+
+    def _locals_cycle(self, name: str) -> None:
+        """Locals that refer to each other in a circle: an error in Terraform, so an input error here."""
+        for block, path in self.blocks.get("locals", []):
+            if name in block.attributes:
+                message = f"local.{name}: reference cycle (locals that refer to each other in a circle)"
+                error = InputError(path, message, block.attributes[name].line, 1)
+                if error not in self.loader.errors:
+                    self.loader.errors.append(error)
+                return
 
     def _local(self, name: str) -> Any:
         for block, _ in self.blocks.get("locals", []):
@@ -427,6 +469,13 @@ class _Module:
             )
             self._children[name] = [(f"{self.prefix}module.{name}.", None)]
             return self._children[name]
+        if directory.resolve() in self.ancestors:
+            chain = " -> ".join(str(d) for d in self.ancestors[self.ancestors.index(directory.resolve()) :])
+            self.loader.errors.append(
+                InputError(path, f"module {name!r}: module cycle ({chain} -> {directory.resolve()})", block.line, 1)
+            )
+            self._children[name] = [(f"{self.prefix}module.{name}.", None)]
+            return self._children[name]
         made = []
         for suffix, bindings in self._expansion(block):
             evaluator = self.evaluator.child(bindings) if bindings else self.evaluator
@@ -436,7 +485,10 @@ class _Module:
                 if arg not in META_ARGUMENTS and arg not in ("source", "version", "providers")
             }
             prefix = f"{self.prefix}module.{name}{suffix}."
-            made.append((prefix, _Module(self.loader, directory, prefix, key, inputs, self.child_providers(block))))
+            child = _Module(
+                self.loader, directory, prefix, key, inputs, self.child_providers(block), ancestors=self.ancestors
+            )
+            made.append((prefix, child))
         self._children[name] = made
         return made
 
@@ -592,6 +644,8 @@ def _policy_data(values: Mapping[str, Any]) -> Any:
     """`data.google_iam_policy.X.policy_data`: the provider's rendering of its `binding` blocks, or the first
     unknown among them (one unknown member makes the whole policy unknown)."""
     bindings = values.get("binding", [])
+    if isinstance(bindings, dict):
+        bindings = [bindings]  # one `binding` written as a JSON object
     unknown = first_unresolved(bindings)
     if unknown is not None:
         return unknown
@@ -661,23 +715,55 @@ def load_module(
     return instances, errors + loader.errors
 
 
-def find_root_modules(path: Path) -> list[Path]:
-    """Directories under `path` holding `.tf` files that no other scanned directory calls as a local module."""
+def find_root_modules(path: Path, errors: list[InputError] | None = None) -> list[Path]:
+    """Directories under `path` holding configuration files that no other scanned directory calls as a local
+    module. Directories that only call each other in a circle (a module cycle, no root above it) are roots too,
+    so the cycle is reported, never skipped. Unreadable directories go to `errors`."""
     if not path.is_dir():
         return []
+    found: list[InputError] = [] if errors is None else errors
+
+    def unreadable(error: OSError) -> None:
+        where = error.filename or str(path)
+        found.append(InputError(str(where), f"cannot read the directory: {error.strerror or error}"))
+
     directories = []
-    for current, subdirs, filenames in os.walk(path):
+    for current, subdirs, filenames in os.walk(path, onerror=unreadable):
         subdirs[:] = sorted(d for d in subdirs if not d.startswith("."))
-        if any(f.endswith(".tf") for f in filenames):
+        if any(f.endswith(CONFIG_SUFFIXES) for f in filenames):
             directories.append(Path(current))
-    called: set[Path] = set()
-    parsed = parse_files([f for d in directories for f in _tf_files(d)])
-    for result in parsed.values():
+    calls: dict[Path, set[Path]] = {d.resolve(): set() for d in directories}
+    files: list[Path] = []
+    for directory in directories:
+        try:
+            files += _tf_files(directory)
+        except OSError as error:
+            unreadable(error)
+    for result in read_configuration_files(files).values():
         if isinstance(result, ParsedFile):
             for block in result.body.blocks:
                 source = block.attributes.get("source") if block.type == "module" else None
                 if source and source.expression[0] == "lit" and isinstance(source.expression[1], str):
                     target = source.expression[1]
-                    if target.startswith(("./", "../")):
-                        called.add((Path(result.path).parent / target).resolve())
-    return [d for d in directories if d.resolve() not in called]
+                    if target.startswith(("./", "../")) or target in (".", ".."):
+                        caller = Path(result.path).parent.resolve()
+                        calls.setdefault(caller, set()).add((Path(result.path).parent / target).resolve())
+    called = {target for caller, targets in calls.items() for target in targets if target != caller}
+    roots = [d for d in directories if d.resolve() not in called]
+    reached = _reachable({d.resolve() for d in roots}, calls)
+    for directory in directories:  # circles nobody above calls: start from the first of each
+        if directory.resolve() not in reached:
+            roots.append(directory)
+            reached |= _reachable({directory.resolve()}, calls)
+    return roots
+
+
+def _reachable(starts: set[Path], calls: Mapping[Path, set[Path]]) -> set[Path]:
+    seen = set(starts)
+    pending = list(starts)
+    while pending:
+        for target in calls.get(pending.pop(), ()):
+            if target not in seen:
+                seen.add(target)
+                pending.append(target)
+    return seen

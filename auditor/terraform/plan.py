@@ -79,6 +79,10 @@ def read_plan(path: Path, source_dir: Path | None = None) -> tuple[list[Resource
     if problem:
         return [], [InputError(str(path), problem)]
 
+    problems = _shape_problems(document)
+    malformed = [InputError(str(path), f"malformed plan: {problem}") for problem in problems[:_MAX_PROBLEMS]]
+    if len(problems) > _MAX_PROBLEMS:
+        malformed.append(InputError(str(path), f"malformed plan: {len(problems) - _MAX_PROBLEMS} more problems"))
     try:
         plan = _Plan(
             path=path,
@@ -88,7 +92,7 @@ def read_plan(path: Path, source_dir: Path | None = None) -> tuple[list[Resource
             unknown=_unknown_by_address(document.get("resource_changes")),
         )
         instances = list(_instances(document, plan))
-        return _resolve_references(instances, plan), []
+        return _resolve_references(instances, plan), malformed
     except RecursionError:
         return [], [InputError(str(path), "plan is nested too deeply to read")]
 
@@ -106,6 +110,72 @@ def _not_a_plan(document: Any) -> str | None:
     return None
 
 
+_MAX_PROBLEMS = 5
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    return "a list" if isinstance(value, list) else "an object"
+
+
+def _shape_problems(document: dict[str, Any]) -> list[str]:
+    """Entries without the shape `terraform show -json` gives them: a malformed plan is an input error, never
+    skipped past (a dropped entry could hide a grant; a stray `after_unknown: true` would make a known
+    `roles/owner` look unknown)."""
+    problems: list[str] = []
+    changes = document.get("resource_changes")
+    if changes is not None and not isinstance(changes, list):
+        problems.append(f"resource_changes is {_json_type(changes)}, expected a list")
+    for index, change in enumerate(_list(changes)):
+        where = f"resource_changes[{index}]"
+        if not isinstance(change, dict):
+            problems.append(f"{where} is {_json_type(change)}, expected an object")
+            continue
+        if not isinstance(change.get("address"), str):
+            problems.append(f"{where}.address is {_json_type(change.get('address'))}, expected a string")
+        inner = change.get("change")
+        if not isinstance(inner, dict):
+            problems.append(f"{where}.change is {_json_type(inner)}, expected an object")
+            continue
+        unknown = inner.get("after_unknown")
+        if unknown is not None and unknown is not False and not isinstance(unknown, dict):
+            problems.append(f"{where}.change.after_unknown is {_json_type(unknown)}, expected an object")
+    values = document.get("planned_values", document.get("values"))
+    root = _dict(values).get("root_module")
+    if root is not None:
+        problems += _module_problems(root, "planned_values.root_module")
+    return problems
+
+
+def _module_problems(module: Any, where: str) -> list[str]:
+    if not isinstance(module, dict):
+        return [f"{where} is {_json_type(module)}, expected an object"]
+    problems: list[str] = []
+    for key in ("resources", "child_modules"):
+        if module.get(key) is not None and not isinstance(module[key], list):
+            problems.append(f"{where}.{key} is {_json_type(module[key])}, expected a list")
+    for index, resource in enumerate(_list(module.get("resources"))):
+        at = f"{where}.resources[{index}]"
+        if not isinstance(resource, dict):
+            problems.append(f"{at} is {_json_type(resource)}, expected an object")
+            continue
+        for field_name in ("address", "mode", "type", "name"):
+            if not isinstance(resource.get(field_name), str):
+                problems.append(f"{at}.{field_name} is {_json_type(resource.get(field_name))}, expected a string")
+        if resource.get("values") is not None and not isinstance(resource["values"], dict):
+            problems.append(f"{at}.values is {_json_type(resource['values'])}, expected an object")
+    for index, child in enumerate(_list(module.get("child_modules"))):
+        problems += _module_problems(child, f"{where}.child_modules[{index}]")
+    return problems
+
+
 def _dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
@@ -120,7 +190,7 @@ def _unknown_by_address(resource_changes: Any) -> dict[str, Any]:
         change = _dict(change)
         address = change.get("address")
         after_unknown = _dict(change.get("change")).get("after_unknown")
-        if isinstance(address, str) and after_unknown:
+        if isinstance(address, str) and isinstance(after_unknown, dict) and after_unknown:
             unknown[address] = after_unknown
     return unknown
 
@@ -255,7 +325,7 @@ def _instance(resource: dict[str, Any], plan: _Plan) -> ResourceInstance | None:
                 continue
             references = [r for r in _list(_dict(expressions.get(attribute)).get("references")) if isinstance(r, str)]
             if references:
-                attributes[attribute] = _annotate(value, references[0])
+                attributes[attribute] = _annotate(value, references[0], _declared_by(references, address))
     return ResourceInstance(
         mode=mode,
         type=type_,
@@ -269,13 +339,25 @@ def _instance(resource: dict[str, Any], plan: _Plan) -> ResourceInstance | None:
     )
 
 
-def _annotate(value: Value, reference: str) -> Value:
-    """Tell the user what an unknown hangs on, not only where it lands: `x.members[1] (from sa.email)`."""
+def _annotate(value: Value, reference: str, declared_by: str | None = None) -> Value:
+    """Tell the user what an unknown hangs on, not only where it lands: `x.members[1] (from sa.email)`; an unknown
+    that only references one declared service account is that account (its symbolic identity)."""
     if isinstance(value, Unresolved):
-        return Unresolved(f"{value.expression} (from {reference})")
+        return Unresolved(f"{value.expression} (from {reference})", declared_by=declared_by)
     if isinstance(value, list) and any(isinstance(v, Unresolved) for v in value):
-        return [_annotate(v, reference) if isinstance(v, Unresolved) else v for v in value]
+        return [_annotate(v, reference, declared_by) if isinstance(v, Unresolved) else v for v in value]
     return value
+
+
+def _declared_by(references: list[str], address: str) -> str | None:
+    """The full address of the one `google_service_account` the references name, if they name exactly one."""
+    target = _single_reference(references)
+    match = _SERVICE_ACCOUNT_REFERENCE.match(target) if target else None
+    if match is None:
+        return None
+    module_address = _module_address_of(address)
+    prefix = f"{module_address}." if module_address else ""
+    return f"{prefix}google_service_account.{match['name']}{match['key'] or ''}"
 
 
 def _merge_unknown(value: Value, unknown: Any, path: str) -> Value:

@@ -21,7 +21,8 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from auditor.model import Binding, Intent, Location, PrincipalKind, Unresolved
+from auditor.identities import email_matches
+from auditor.model import Binding, Intent, Location, Unresolved
 from auditor.workflows.model import Identity, IdentityKind, NotebookControl, Source, Workflow
 
 PermissionsFor = Callable[[str, Mapping[str, frozenset[str]]], "frozenset[str] | None"]
@@ -260,7 +261,7 @@ def _identity_facts(
                 "role": str(role),
                 "scope": str(binding.scope),
                 "location": str(binding.location),
-                "member": next(m.member for m in binding.members if m.email in accounts),
+                "member": next(m.member for m in binding.members if any(email_matches(m, a) for a in accounts)),
             }
         )
         permissions = None if isinstance(role, Unresolved) else permissions_for(role, custom_roles)
@@ -310,12 +311,7 @@ def _bare(text: str) -> str:
 
 
 def _bindings_of(accounts: list[str], bindings: Iterable[Binding]) -> list[Binding]:
-    wanted = set(accounts)
-    return [
-        binding
-        for binding in bindings
-        if any(m.kind is PrincipalKind.SERVICE_ACCOUNT and m.email in wanted for m in binding.members)
-    ]
+    return [b for b in bindings if any(email_matches(m, a) for m in b.members for a in accounts)]
 
 
 def effective_access(facts: Mapping[str, Any]) -> str:

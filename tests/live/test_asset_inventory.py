@@ -30,6 +30,11 @@ def run_drift(tmp_path: Path, state: dict[str, Any] | None, *args: str) -> tuple
     from auditor.live.simulator import start_simulator
 
     output = tmp_path / "report.json"
+    if not any(arg.endswith(".tf") for arg in args):
+        # No Terraform of the test's own: an empty configuration, not whatever the working directory holds.
+        (tmp_path / "empty").mkdir(exist_ok=True)
+        (tmp_path / "empty" / "main.tf").write_text("")
+        args = (str(tmp_path / "empty"), *args)
     simulator = start_simulator(state if state is not None else org_state())
     try:
         code = main(

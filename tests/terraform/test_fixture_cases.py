@@ -8,17 +8,18 @@ directory with a `*.tfvars`, how that value changes the verdict (`changed_by_tfv
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from auditor.model import Intent, Unresolved
+from auditor.model import InputError, Intent, Unresolved
 from auditor.policy import evaluate, load_policies
 from auditor.terraform import load_intent
 
 CASES = Path(__file__).resolve().parent.parent / "fixtures" / "terraform"
-POLICIES = [p for p in load_policies() if p.subject.value != "workflow"]
+POLICIES = [p for p in load_policies() if p.subject is not None and p.subject.value != "workflow"]
 DIRECTORIES = sorted(d for d in CASES.iterdir() if (d / "expected.json").is_file())
 WITH_TFVARS = [d for d in DIRECTORIES if list(d.glob("*.tfvars"))]
 
@@ -44,6 +45,54 @@ def test_case_findings_and_errors(directory: Path) -> None:
     assert findings(intent) == {tuple(f) for f in expect["findings"]}
     if "message" in expect:
         assert any(expect["message"] in f.message for f in evaluate(intent, POLICIES))
+    scopes = {b.address: str(b.scope) for b in intent.bindings}
+    for address, scope in expect.get("scopes", {}).items():
+        assert scopes[address] == scope
+
+
+def test_the_module_pattern_meets_on_one_identity() -> None:
+    """Grants to the module's account, its instance and the binding on it all name google_service_account.runtime."""
+    intent = load_intent([CASES / "module-pattern"])
+    (account,) = intent.service_accounts
+    identity = "module.workbench.google_service_account.runtime"
+    assert account.identity == identity
+    assert {i.identity for i in intent.instances} == {identity}
+    by_address = {b.address.rsplit(".", 1)[1]: b for b in intent.bindings}
+    assert by_address["users_act_as"].identity == identity
+    assert by_address["runtime_admin"].members[0].identity == identity
+    assert by_address["runtime_admin"].scope.name == account.project  # one symbolic project: var.project_id
+
+
+def test_unreadable_module_directory_is_an_input_error(tmp_path: Path) -> None:
+    module = tmp_path / "modules" / "secret"
+    module.mkdir(parents=True)
+    (module / "main.tf").write_text('resource "google_project_iam_member" "x" {\n}\n')
+    (tmp_path / "main.tf").write_text('module "secret" {\n  source = "./modules/secret"\n}\n')
+    module.chmod(0)
+    try:
+        if os.access(module, os.R_OK):
+            pytest.skip("running as a user that reads any directory (root)")
+        intent = load_intent([tmp_path])
+    finally:
+        module.chmod(0o755)
+    assert any("cannot read the directory" in str(e) for e in intent.errors)
+
+
+def test_unreadable_directory_is_reported_by_the_listing(tmp_path: Path) -> None:
+    from auditor.terraform.hcl import find_root_modules
+
+    def denied(path: str, **_: object) -> object:
+        raise PermissionError(13, "Permission denied", path)
+
+    errors: list[InputError] = []
+    (tmp_path / "main.tf").write_text("")
+    original = os.scandir
+    try:
+        os.scandir = denied  # type: ignore[assignment]
+        find_root_modules(tmp_path, errors)
+    finally:
+        os.scandir = original
+    assert errors and "Permission denied" in str(errors[0])
 
 
 def identified(intent: Intent) -> set[tuple[str, str, str, str]]:

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from auditor.identities import PrincipalClass, classify
 from auditor.model import DEFAULT_SERVICE_ACCOUNT, Authority, Location, ScopeKind, Unresolved
 from auditor.terraform.plan import read_plan
 from auditor.terraform.resources import policy_data_json
@@ -122,6 +123,10 @@ def test_template_around_a_reference_stays_unresolved(module_plan) -> None:
     assert viewers.unresolved == (
         "google_project_iam_binding.users.members[1] (from google_service_account.runner.email)",
     )
+    # Still known to be that declared account: its symbolic identity, a user-managed service account.
+    runner = viewers.members[1]
+    assert runner.identity == "google_service_account.runner"
+    assert classify(runner) is PrincipalClass.USER_MANAGED_SERVICE_ACCOUNT
 
 
 def test_deferred_iam_policy_data_source_is_computed_from_its_bindings(module_plan) -> None:
@@ -279,3 +284,39 @@ def test_policy_data_json_matches_the_provider_rendering(shared: Path) -> None:
     instances, _ = read_plan(rendered(shared) / "example_project_iam_policy.tfplan.json")
     data = next(i for i in instances if i.mode == "data")
     assert policy_data_json(data.blocks("binding")) == data.get("policy_data")
+
+
+@pytest.mark.parametrize(
+    ("changes", "problem"),
+    [
+        ([None], "resource_changes[0] is null, expected an object"),
+        ([7], "resource_changes[0] is a number, expected an object"),
+        ("x", "resource_changes is a string, expected a list"),
+        ([{"address": 1, "change": {}}], "resource_changes[0].address is a number"),
+        ([{"address": "google_project_iam_member.owner"}], "resource_changes[0].change is null"),
+        (
+            [{"address": "google_project_iam_member.owner", "change": {"after_unknown": True}}],
+            "after_unknown is a boolean, expected an object",
+        ),
+    ],
+)
+def test_malformed_resource_changes_are_input_errors(tmp_path: Path, changes: object, problem: str) -> None:
+    owner = {
+        "address": "google_project_iam_member.owner",
+        "mode": "managed",
+        "type": "google_project_iam_member",
+        "name": "owner",
+        "values": {"project": "p", "role": "roles/owner", "member": "user:ana@example.com"},
+    }
+    plan = {
+        "format_version": "1.2",
+        "planned_values": {"root_module": {"resources": [owner, None, 3]}},
+        "resource_changes": changes,
+    }
+    instances, errors = read_plan(write(tmp_path, plan))
+    messages = [e.message for e in errors]
+    assert any(problem in m for m in messages), messages
+    assert any("planned_values.root_module.resources[1] is null" in m for m in messages)
+    # The known grant is still read as known: never a medium "unresolved".
+    (binding,) = build_intent(instances, errors).bindings
+    assert binding.role == "roles/owner" and binding.unresolved == ()
