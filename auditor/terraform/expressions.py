@@ -14,6 +14,7 @@ import itertools
 import json
 import math
 import re
+import urllib.parse
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -867,6 +868,7 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "tobool": _tobool,
     "tolist": lambda xs: list(_as_list(xs)),
     "tomap": _tomap,
+    "urlencode": lambda s: urllib.parse.quote(_to_string(s), safe=""),
     "tonumber": _tonumber,
     "toset": _toset,
     "tostring": _tostring,
