@@ -21,18 +21,22 @@ def help_uri(policy_id: str) -> str:
 
 
 def render_page(policy: Policy) -> str:
-    lines = [
-        f"# `{policy.id}`: {policy.title}",
-        "",
-        f"- **Severity**: {policy.severity.value}",
-        f"- **Evaluated on**: each `{policy.subject.value}` (variables: [policy-variables.md](../policy-variables.md))",
-        "",
-        "## Condition (CEL)",
-        "",
-        "```cel",
-        policy.condition,
-        "```",
-        "",
+    lines = [f"# `{policy.id}`: {policy.title}", "", f"- **Severity**: {policy.severity.value}"]
+    if policy.subject is None:
+        lines += ["- **Reported by**: `auditor drift`, comparing the live project with the Terraform", ""]
+    else:
+        lines += [
+            f"- **Evaluated on**: each `{policy.subject.value}` (variables: "
+            "[policy-variables.md](../policy-variables.md))",
+            "",
+            "## Condition (CEL)",
+            "",
+            "```cel",
+            policy.condition,
+            "```",
+            "",
+        ]
+    lines += [
         "## Why it matters",
         "",
         policy.rationale,
@@ -49,6 +53,12 @@ def render_page(policy: Policy) -> str:
         f"# auditor:ignore[{policy.id}] <reason> until=YYYY-MM-DD",
         "```",
     ]
+    if policy.subject is None:
+        lines += [
+            "",
+            "or, for a live resource, with an `[[ignore]]` entry in `auditor.toml` (`policy`, `address`, `reason`, "
+            "`until`).",
+        ]
     if policy.references:
         lines += ["", "## References", "", *(f"- <{url}>" for url in policy.references)]
     lines += ["", f"<!-- generated from policies/{policy.id}.yaml by `python -m auditor.policy.docs` -->", ""]

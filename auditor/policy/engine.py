@@ -140,9 +140,18 @@ _FIELD_ACCESS = re.compile(r"(?<![\w.])([a-z_]+)\.([a-z_]+)\b")
 def check_policy(policy: Policy) -> None:
     """Refuse conditions and messages that name variables their subject does not have, and dry-run the
     condition on an all-zero activation, so a typo fails at load time rather than on the first real subject."""
-    from auditor.policy.subjects import sample_activation
+    from auditor.policy.subjects import VARIABLES, sample_activation
 
+    if policy.subject is None:
+        return  # a drift rule has nothing to evaluate
     known = variable_names(policy.subject)
+    if policy.line is not None and not any(
+        v.name == policy.line and v.type == "int" for v in VARIABLES[policy.subject]
+    ):
+        raise PolicyError(
+            f"{policy.source}: {policy.id}: line: {policy.line} is not an int variable of a "
+            f"{policy.subject.value} subject (see docs/policy-variables.md)"
+        )
     tops = {name.partition(".")[0] for name in known}
     code = _STRING_LITERAL.sub("''", policy.condition)
     for top, attribute in _FIELD_ACCESS.findall(code):
@@ -291,6 +300,8 @@ def evaluate(
         roles = catalog_lookup(intent.custom_roles if custom_roles is None else custom_roles)
     groups: dict[tuple[SubjectKind, bool], list[Policy]] = {}
     for policy in policies:
+        if policy.subject is None:
+            continue  # a drift rule: `auditor drift` judges it, not a condition
         if policy.program is None:
             raise PolicyError(f"{policy.source}: {policy.id}: condition was never compiled")
         groups.setdefault((policy.subject, _reads_permissions(policy)), []).append(policy)
@@ -327,7 +338,7 @@ def evaluate(
                     kind=kind,
                     resource=subject.resource,
                     message=render_message(policy.message, subject.activation),
-                    location=_location(subject, policy.id),
+                    location=_location(subject, policy),
                     principal=subject.principal,
                     role=subject.role or None,
                     remediation=policy.remediation,
@@ -335,10 +346,15 @@ def evaluate(
     return sorted(findings.values(), key=finding_sort_key)
 
 
-def _location(subject: Subject, policy_id: str) -> Location:
-    if subject.locate is not None:
-        return subject.locate(policy_id)
-    return subject.location if subject.location is not None else Location(subject.resource)
+def _location(subject: Subject, policy: Policy) -> Location:
+    """The subject's location, or the line its policy names (`line:` in the YAML: a workflow's offending step)."""
+    location = subject.location if subject.location is not None else Location(subject.resource)
+    if policy.line:
+        top, _, attribute = policy.line.partition(".")
+        line = subject.activation[top][attribute]
+        if line:
+            return Location(location.path, line)
+    return location
 
 
 def finding_sort_key(finding: Finding) -> tuple[Any, ...]:

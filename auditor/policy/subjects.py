@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields
-from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from auditor.identities import PrincipalClass, classify, classify_account, unknown_account_text
@@ -520,9 +519,6 @@ class Subject:
     """`auditor.model.Location` of the model object."""
     principal: str | None = None
     role: str | None = None
-    locate: Callable[[str], Any] | None = None
-    """Policy id -> the finding's `Location`, when it depends on the policy (a workflow points each policy at
-    the line of its own offending step); None: every finding is at `location`."""
 
 
 def text(value: object) -> str:
@@ -819,7 +815,6 @@ def workflow_subjects(workflows: Iterable[Workflow], intent: Intent, roles: Role
     Roles resolve through the same `RoleLookup` as every other subject (the catalog plus the declared custom
     roles), so a workflow's service account and a binding's member can never be judged by two role tables.
     """
-    from auditor.workflows.facts import finding_location
     from auditor.workflows.facts import workflow_subjects as build
 
     def permissions_for(role: str, _declared: Mapping[str, frozenset[str]]) -> frozenset[str] | None:
@@ -832,7 +827,6 @@ def workflow_subjects(workflows: Iterable[Workflow], intent: Intent, roles: Role
             activation=activation,
             resource=resource,
             location=location,
-            locate=partial(finding_location, activation),
         )
 
 

@@ -14,11 +14,12 @@ import itertools
 import json
 import math
 import re
+import urllib.parse
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from auditor.model import Unresolved
+from auditor.model import Unresolved, hole
 from auditor.terraform.syntax import Node
 
 
@@ -88,6 +89,27 @@ def join_shape(pieces: list[str | Unresolved], origin: str) -> str | Unresolved:
         shape="".join(p.hole if isinstance(p, Unresolved) else p for p in pieces),
         declared_by=declared.pop() if len(declared) == 1 else None,
     )
+
+
+def common_shape(first: str, second: str, origin: str) -> str | None:
+    """One shape for two texts: their common start and end around a `{origin}` hole (None if they share neither).
+    Holes already in the texts are never cut in half."""
+    size = 0
+    while size < min(len(first), len(second)) and first[size] == second[size]:
+        size += 1
+    prefix = first[:size]
+    if prefix.count("{") > prefix.count("}"):
+        prefix = prefix[: prefix.rindex("{")]
+    rest_first, rest_second = first[len(prefix) :], second[len(prefix) :]
+    size = 0
+    while size < min(len(rest_first), len(rest_second)) and rest_first[-1 - size] == rest_second[-1 - size]:
+        size += 1
+    suffix = rest_first[len(rest_first) - size :] if size else ""
+    if suffix.count("}") > suffix.count("{"):
+        suffix = suffix[suffix.index("}") + 1 :]
+    if not prefix and not suffix:
+        return None
+    return f"{prefix}{hole(origin)}{suffix}"
 
 
 def first_unresolved(value: Any) -> Unresolved | None:
@@ -160,7 +182,7 @@ class Evaluator:
         if kind == "cond":
             test = self._eval(node[1])
             if isinstance(test, Unresolved):
-                return test
+                return self._either(test, node)
             return self._eval(node[2] if _truthy(test) else node[3])
         if kind == "splat":
             return self._splat(node)
@@ -424,6 +446,24 @@ class Evaluator:
             # here (KeyError, AttributeError, TypeError...) is a bug of ours: it propagates as an internal error,
             # never as a try() fallback or an input error.
             raise EvaluationError(f"{name}(): {error}") from None
+
+    def _either(self, test: Unresolved, node: Node) -> Any:
+        """`unknown ? a : b`: the value both branches agree on, or an unknown shaped by what they share
+        (`"user:${x}@a.com"` and `"user:${y}@a.com"` are both `user:{...}@a.com`: a person either way)."""
+        try:
+            branches = [self._eval(node[2]), self._eval(node[3])]
+        except EvaluationError:
+            return test
+        first, second = branches
+        if first == second and not isinstance(first, Unresolved) and first_unresolved(first) is None:
+            return first
+        origin = expression_text(node)
+        texts = [b if isinstance(b, str) else b.hole if isinstance(b, Unresolved) else None for b in branches]
+        declared = {b.declared_by if isinstance(b, Unresolved) else None for b in branches}
+        shape = common_shape(texts[0], texts[1], origin) if texts[0] is not None and texts[1] is not None else None
+        return Unresolved(
+            test.expression, origin=origin, shape=shape, declared_by=declared.pop() if len(declared) == 1 else None
+        )
 
     @staticmethod
     def _shaped_call(name: str, args: list[Any], origin: str) -> Unresolved | None:
@@ -876,6 +916,7 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "tobool": _tobool,
     "tolist": lambda xs: list(_as_list(xs)),
     "tomap": _tomap,
+    "urlencode": lambda s: urllib.parse.quote(_to_string(s), safe=""),
     "tonumber": _tonumber,
     "toset": _toset,
     "tostring": _tostring,

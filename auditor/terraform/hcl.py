@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from auditor.model import InputError, Location, Unresolved
+from auditor.model import InputError, Location, Unresolved, hole
 from auditor.terraform.expressions import EvaluationError, Evaluator, expression_text, first_unresolved
 from auditor.terraform.json_syntax import parse_json_text
 from auditor.terraform.overrides import merge_overrides
@@ -596,7 +596,7 @@ def _computed(
     elif mode == "data" and type_name == "google_compute_default_service_account":
         # Known up to the project number: the shape says it is the default compute account.
         email = Unresolved(
-            f"{address}.email", shape=f"{{{address}.project_number}}-compute@developer.gserviceaccount.com"
+            f"{address}.email", shape=f"{hole(f'{address}.project_number')}-compute@developer.gserviceaccount.com"
         )
         out = {"email": email, "member": Unresolved(f"{address}.member", shape=f"serviceAccount:{email.shape}")}
     elif mode == "managed" and type_name in ("google_notebooks_instance", "google_workbench_instance"):

@@ -88,10 +88,14 @@ def test_workflow_subject_is_judged_by_the_engine_role_lookup_and_locates_per_po
     assert facts["identity_roles"] == ["roles/notebooks.admin"] and facts["identity_surplus_permissions"] == []
     assert facts["identity_checked"] is False
     assert subject.resource == "notebook-chatops.yml"
-    assert subject.locate is not None
-    assert subject.locate("chatops-expression-injection") == Location("notebook-chatops.yml", 21)
-    assert subject.locate("chatops-unpinned-action") == Location("notebook-chatops.yml", 12)
-    assert subject.locate("a-team-policy") == Location("notebook-chatops.yml", facts["line"])
+    # Each chatops policy names the line its finding points at in its own file (`line:`), not in a Python table.
+    from auditor.policy import load_policies
+    from auditor.policy.engine import _location
+
+    policies = {p.id: p for p in load_policies()}
+    assert _location(subject, policies["chatops-expression-injection"]) == Location("notebook-chatops.yml", 21)
+    assert _location(subject, policies["chatops-unpinned-action"]) == Location("notebook-chatops.yml", 12)
+    assert policies["chatops-unpinned-action"].line == "workflow.unpinned_line"
 
 
 def test_principal_facts() -> None:

@@ -357,7 +357,23 @@ def test_unknown_flows_through_functions_and_templates() -> None:
     upper = evaluate('upper("user:${x}")', x=unknown)
     assert isinstance(upper, Unresolved) and upper.expression == "var.x"
     assert evaluate('concat(["a"], [x])', x=unknown) == ["a", unknown]
-    assert evaluate('x == "a" ? "b" : "c"', x=unknown) == unknown
+    either = evaluate('x == "a" ? "b" : "c"', x=unknown)
+    assert isinstance(either, Unresolved) and either.expression == "var.x" and either.shape is None
+    assert evaluate('x ? "same" : "same"', x=unknown) == "same"
+
+
+def test_an_unknown_condition_keeps_what_both_branches_share() -> None:
+    unknown = Unresolved("var.admin")
+    either = evaluate('x ? "user:ana@example.com" : "user:bob@example.com"', x=unknown)
+    assert either.shape == 'user:{x ? "user:ana@example.com" : "user:bob@example.com"}@example.com'
+    holes = evaluate(
+        'x ? "${y}@p.iam.gserviceaccount.com" : "${z}@p.iam.gserviceaccount.com"',
+        x=unknown,
+        y=Unresolved("var.y"),
+        z=Unresolved("var.z"),
+    )
+    assert holes.shape.startswith("{") and holes.shape.endswith("}@p.iam.gserviceaccount.com")
+    assert holes.shape.count("{") == 1
 
 
 def test_unknowns_keep_their_shape_in_templates_format_and_join() -> None:
