@@ -41,7 +41,12 @@ class Unresolved:
     @property
     def hole(self) -> str:
         """The unknown as a hole in a shape: its own shape, or `{origin}`."""
-        return self.shape if self.shape is not None else "{" + self.origin + "}"
+        return self.shape if self.shape is not None else hole(self.origin)
+
+
+def hole(origin: str) -> str:
+    """`{origin}`, with the origin's own braces (`${...}` of a template's text) taken out: a hole never nests."""
+    return "{" + origin.replace("${", "").replace("{", "").replace("}", "") + "}"
 
 
 class Severity(enum.Enum):
@@ -185,6 +190,8 @@ class ScopeKind(enum.Enum):
     """A v1 user-managed notebook (google_notebooks_instance)."""
     WORKBENCH_INSTANCE = "workbench_instance"
     """A v2 Workbench instance (google_workbench_instance)."""
+    COMPUTE_INSTANCE = "compute_instance"
+    """A Compute Engine VM (`projects/P/zones/Z/instances/N`): every Workbench instance is one."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -317,6 +324,26 @@ class NotebookInstance:
 
 
 @dataclass(frozen=True, slots=True)
+class ComputeInstance:
+    """A Compute Engine VM: Workbench instances and plain VMs, for the access graph (code runs as its account)."""
+
+    name: str | Unresolved
+    """Short instance name."""
+    project: str | Unresolved
+    zone: str | Unresolved
+    address: str
+    """Terraform address, or the live name `projects/P/zones/Z/instances/N`."""
+    location: Location
+    service_account: str | Unresolved | None = None
+    """The attached service account's email; None when none is attached."""
+    metadata: Mapping[str, str | Unresolved] = field(default_factory=dict)
+
+    @property
+    def full_name(self) -> str:
+        return f"projects/{self.project}/zones/{self.zone}/instances/{self.name}"
+
+
+@dataclass(frozen=True, slots=True)
 class CustomRole:
     role: str | Unresolved
     """Full role name: `projects/P/roles/ID` or `organizations/O/roles/ID`."""
@@ -351,6 +378,47 @@ class Project:
     """`folders/N` or `organizations/N`; None when unknown (or a project without organization)."""
     address: str = ""
     display_name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class GroupMembership:
+    """A member of a Cloud Identity group (`google_cloud_identity_group_membership`): it holds what the group holds."""
+
+    group: str | Unresolved
+    """The group's email (`team@example.com`), or the group's name (`groups/ID`) when its email is not known."""
+    member: Principal
+    """`user:`, `serviceAccount:` or `group:` member (the kind told from the email where the source does not say)."""
+    address: str
+    location: Location
+    roles: tuple[str, ...] = ("MEMBER",)
+    """`MEMBER`, `MANAGER`, `OWNER`: every one of them receives the group's grants."""
+
+
+@dataclass(frozen=True, slots=True)
+class DenyRule:
+    """One rule of an IAM deny policy: the denied principals lose the denied permissions, whatever they are granted."""
+
+    denied_principals: tuple[str, ...]
+    """IAM v1 members where the v2 form maps onto one (`user:`, `group:`, `serviceAccount:`, `domain:`, `allUsers`),
+    else the v2 principal identifier as written."""
+    denied_permissions: tuple[str, ...]
+    """v1 permission names (`iam.serviceAccounts.getAccessToken`), converted from `iam.googleapis.com/...`."""
+    exception_principals: tuple[str, ...] = ()
+    exception_permissions: tuple[str, ...] = ()
+    condition: Condition | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DenyPolicy:
+    """`google_iam_deny_policy`: attached to an organization, folder or project (its `parent`)."""
+
+    scope: Scope
+    name: str | Unresolved
+    rules: tuple[DenyRule, ...]
+    address: str
+    location: Location
+    unresolved: tuple[str, ...] = ()
+    """Expression texts of the parts that could not be resolved (parent, principals, permissions)."""
 
 
 class ConflictKind(enum.Enum):
@@ -400,9 +468,12 @@ class Intent:
     errors: tuple[InputError, ...] = ()
     projects: tuple[Project, ...] = ()
     """Projects with their parents, for ancestry (see auditor/hierarchy.py)."""
+    compute_instances: tuple[ComputeInstance, ...] = ()
     folders: tuple[Folder, ...] = ()
     organization: str | None = None
     """`organizations/N` when the source knows the organization (Cloud Asset Inventory, the simulator state)."""
+    group_memberships: tuple[GroupMembership, ...] = ()
+    deny_policies: tuple[DenyPolicy, ...] = ()
 
 
 class FindingKind(enum.Enum):

@@ -14,11 +14,12 @@ import itertools
 import json
 import math
 import re
+import urllib.parse
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from auditor.model import Unresolved
+from auditor.model import Unresolved, hole
 from auditor.terraform.syntax import Node
 
 
@@ -48,7 +49,7 @@ def expression_text(node: Node) -> str:
     if kind == "lit":
         return json.dumps(node[1])
     if kind == "tmpl":
-        return '"' + "".join(p if isinstance(p, str) else "${" + expression_text(p) + "}" for p in node[1]) + '"'
+        return '"' + "".join(_template_part_text(p) for p in node[1]) + '"'
     if kind == "tuple":
         return "[" + ", ".join(expression_text(i) for i in node[1]) + "]"
     if kind == "binop":
@@ -61,7 +62,17 @@ def expression_text(node: Node) -> str:
         return "{...}"
     if kind == "unop":
         return f"{node[1]}{expression_text(node[2])}"
+    if kind == "tif":
+        return f"%{{if {expression_text(node[1])}}}"
+    if kind == "tfor":
+        return f"%{{for ... in {expression_text(node[3])}}}"
     return "<expression>"
+
+
+def _template_part_text(part: str | Node) -> str:
+    if isinstance(part, str):
+        return part
+    return expression_text(part) if part[0] in ("tif", "tfor") else "${" + expression_text(part) + "}"
 
 
 def join_shape(pieces: list[str | Unresolved], origin: str) -> str | Unresolved:
@@ -78,6 +89,27 @@ def join_shape(pieces: list[str | Unresolved], origin: str) -> str | Unresolved:
         shape="".join(p.hole if isinstance(p, Unresolved) else p for p in pieces),
         declared_by=declared.pop() if len(declared) == 1 else None,
     )
+
+
+def common_shape(first: str, second: str, origin: str) -> str | None:
+    """One shape for two texts: their common start and end around a `{origin}` hole (None if they share neither).
+    Holes already in the texts are never cut in half."""
+    size = 0
+    while size < min(len(first), len(second)) and first[size] == second[size]:
+        size += 1
+    prefix = first[:size]
+    if prefix.count("{") > prefix.count("}"):
+        prefix = prefix[: prefix.rindex("{")]
+    rest_first, rest_second = first[len(prefix) :], second[len(prefix) :]
+    size = 0
+    while size < min(len(rest_first), len(rest_second)) and rest_first[-1 - size] == rest_second[-1 - size]:
+        size += 1
+    suffix = rest_first[len(rest_first) - size :] if size else ""
+    if suffix.count("}") > suffix.count("{"):
+        suffix = suffix[suffix.index("}") + 1 :]
+    if not prefix and not suffix:
+        return None
+    return f"{prefix}{hole(origin)}{suffix}"
 
 
 def first_unresolved(value: Any) -> Unresolved | None:
@@ -150,12 +182,16 @@ class Evaluator:
         if kind == "cond":
             test = self._eval(node[1])
             if isinstance(test, Unresolved):
-                return test
+                return self._either(test, node)
             return self._eval(node[2] if _truthy(test) else node[3])
         if kind == "splat":
             return self._splat(node)
         if kind == "for":
             return self._for(node)
+        if kind == "tif":
+            return self._template_if(node)
+        if kind == "tfor":
+            return self._template_for(node)
         if kind == "bad":
             return Unresolved(node[1])
         raise EvaluationError(f"unknown node {kind}")
@@ -210,6 +246,40 @@ class Evaluator:
             else:
                 pieces.append(_to_string(value))
         return join_shape(pieces, expression_text(node))
+
+    def _template_if(self, node: Node) -> Any:
+        """`%{ if test }...%{ else }...%{ endif }`: the chosen branch's text (an unknown test is the result)."""
+        test = self._eval(node[1])
+        if isinstance(test, Unresolved):
+            return test
+        return self._template_text(node[2] if _truthy(test) else node[3])
+
+    def _template_for(self, node: Node) -> Any:
+        """`%{ for k, v in xs }...%{ endfor }`: the body's text once per element, joined."""
+        _, key_var, value_var, collection_node, body = node
+        collection = self._eval(collection_node)
+        if isinstance(collection, Unresolved):
+            return collection
+        if isinstance(collection, dict):
+            pairs: list[tuple[Any, Any]] = list(collection.items())
+        elif isinstance(collection, list):
+            pairs = list(enumerate(collection))
+        else:
+            raise EvaluationError(f"cannot iterate over {type(collection).__name__} in a template")
+        pieces: list[str | Unresolved] = []
+        for key, value in pairs:
+            names = {value_var: value, **({key_var: key} if key_var else {})}
+            text = self.child(names)._template_text(body)
+            pieces.append(text)
+        return join_shape(pieces, expression_text(node))
+
+    def _template_text(self, node: Node) -> str | Unresolved:
+        value = self._eval(node)
+        if isinstance(value, Unresolved):
+            return value
+        if isinstance(value, list | dict):
+            raise EvaluationError("a template directive's body must be text")
+        return _to_string(value)
 
     def _object(self, node: Node) -> Any:
         result: dict[str, Any] = {}
@@ -376,6 +446,24 @@ class Evaluator:
             # here (KeyError, AttributeError, TypeError...) is a bug of ours: it propagates as an internal error,
             # never as a try() fallback or an input error.
             raise EvaluationError(f"{name}(): {error}") from None
+
+    def _either(self, test: Unresolved, node: Node) -> Any:
+        """`unknown ? a : b`: the value both branches agree on, or an unknown shaped by what they share
+        (`"user:${x}@a.com"` and `"user:${y}@a.com"` are both `user:{...}@a.com`: a person either way)."""
+        try:
+            branches = [self._eval(node[2]), self._eval(node[3])]
+        except EvaluationError:
+            return test
+        first, second = branches
+        if first == second and not isinstance(first, Unresolved) and first_unresolved(first) is None:
+            return first
+        origin = expression_text(node)
+        texts = [b if isinstance(b, str) else b.hole if isinstance(b, Unresolved) else None for b in branches]
+        declared = {b.declared_by if isinstance(b, Unresolved) else None for b in branches}
+        shape = common_shape(texts[0], texts[1], origin) if texts[0] is not None and texts[1] is not None else None
+        return Unresolved(
+            test.expression, origin=origin, shape=shape, declared_by=declared.pop() if len(declared) == 1 else None
+        )
 
     @staticmethod
     def _shaped_call(name: str, args: list[Any], origin: str) -> Unresolved | None:
@@ -828,6 +916,7 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "tobool": _tobool,
     "tolist": lambda xs: list(_as_list(xs)),
     "tomap": _tomap,
+    "urlencode": lambda s: urllib.parse.quote(_to_string(s), safe=""),
     "tonumber": _tonumber,
     "toset": _toset,
     "tostring": _tostring,

@@ -304,9 +304,13 @@ def test_malformed_file_gives_path_line_col_and_the_rest_is_read(tmp_path: Path)
         },
     )
     instances, errors = load_module(tmp_path)
-    assert [i.address for i in instances] == ["google_project_iam_member.ok"]
+    by_address = {i.address: i for i in instances}
+    assert sorted(by_address) == ["google_project_iam_member.ok", "google_project_iam_member.x"]
+    # The broken block is still read: its broken attribute is unknown, never dropped or assumed safe.
+    assert isinstance(by_address["google_project_iam_member.x"].attributes["role"], Unresolved)
+    assert by_address["google_project_iam_member.ok"].attributes["role"] == "roles/viewer"
     assert len(errors) == 1
-    assert str(errors[0]).startswith(f"{tmp_path / 'bad.tf'}:2:10: invalid HCL")
+    assert str(errors[0]).startswith(f"{tmp_path / 'bad.tf'}:2:3: invalid HCL")
 
 
 def test_duplicate_resource_is_reported(tmp_path: Path) -> None:
@@ -353,7 +357,23 @@ def test_unknown_flows_through_functions_and_templates() -> None:
     upper = evaluate('upper("user:${x}")', x=unknown)
     assert isinstance(upper, Unresolved) and upper.expression == "var.x"
     assert evaluate('concat(["a"], [x])', x=unknown) == ["a", unknown]
-    assert evaluate('x == "a" ? "b" : "c"', x=unknown) == unknown
+    either = evaluate('x == "a" ? "b" : "c"', x=unknown)
+    assert isinstance(either, Unresolved) and either.expression == "var.x" and either.shape is None
+    assert evaluate('x ? "same" : "same"', x=unknown) == "same"
+
+
+def test_an_unknown_condition_keeps_what_both_branches_share() -> None:
+    unknown = Unresolved("var.admin")
+    either = evaluate('x ? "user:ana@example.com" : "user:bob@example.com"', x=unknown)
+    assert either.shape == 'user:{x ? "user:ana@example.com" : "user:bob@example.com"}@example.com'
+    holes = evaluate(
+        'x ? "${y}@p.iam.gserviceaccount.com" : "${z}@p.iam.gserviceaccount.com"',
+        x=unknown,
+        y=Unresolved("var.y"),
+        z=Unresolved("var.z"),
+    )
+    assert holes.shape.startswith("{") and holes.shape.endswith("}@p.iam.gserviceaccount.com")
+    assert holes.shape.count("{") == 1
 
 
 def test_unknowns_keep_their_shape_in_templates_format_and_join() -> None:
