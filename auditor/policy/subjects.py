@@ -3,7 +3,8 @@
 Each subject kind exposes a fixed set of documented variables (`VARIABLES`, rendered into
 docs/policy-variables.md), including precomputed facts such as the permissions a role grants, so that conditions
 stay one line. An `Unresolved` value never turns into a safe-looking one: every field that can be unknown has a
-`*_unresolved` boolean beside it, and its text form is the `${expression}` that could not be resolved.
+`*_unresolved` boolean beside it, and its text form is its shape (`wb@{var.project_id}.iam.gserviceaccount.com`)
+or its origin (`var.project_id`).
 """
 
 from __future__ import annotations
@@ -128,7 +129,11 @@ def _v(name: str, type_: str, doc: str) -> Variable:
 
 
 _PRINCIPAL = (
-    _v("principal.member", "string", "The IAM member as written (`user:ana@example.com`), or `${expr}` if unresolved."),
+    _v(
+        "principal.member",
+        "string",
+        "The IAM member as written (`user:ana@example.com`), or its shape or origin if unresolved.",
+    ),
     _v(
         "principal.kind",
         "string",
@@ -173,7 +178,7 @@ _PRINCIPAL = (
 
 _BINDING = (
     _v("binding.address", "string", "Terraform address (or live resource name) of the binding."),
-    _v("binding.role", "string", "The role as written; `${expr}` if unresolved."),
+    _v("binding.role", "string", "The role as written; its shape or origin if unresolved."),
     _v("binding.role_unresolved", "bool", "The role could not be resolved statically."),
     _v(
         "binding.scope_kind",
@@ -258,20 +263,20 @@ _ROLE = (
 
 _INSTANCE = (
     _v("instance.address", "string", "Terraform address (or live resource name)."),
-    _v("instance.name", "string", "Short instance name; `${expr}` if unresolved."),
-    _v("instance.project", "string", "Project id; `${expr}` if unresolved."),
-    _v("instance.zone", "string", "Zone; `${expr}` if unresolved."),
+    _v("instance.name", "string", "Short instance name; its shape or origin if unresolved."),
+    _v("instance.project", "string", "Project id; its shape or origin if unresolved."),
+    _v("instance.zone", "string", "Zone; its shape or origin if unresolved."),
     _v("instance.generation", "string", "`v1` (google_notebooks_instance) or `v2` (google_workbench_instance)."),
     _v(
         "instance.service_account",
         "string",
-        "Email of the service account it runs as, `default` when none is set, `${expr}` if unresolved.",
+        "Email of the service account it runs as, `default` when none is set, its shape or origin if unresolved.",
     ),
     _v(
         "instance.service_account_text",
         "string",
         "The service account in words, for messages: the email, `the Compute Engine default service account (none "
-        "set)`, or `${expr} (unresolved)`.",
+        "set)`, or `<origin> (unresolved)`.",
     ),
     _v(
         "instance.service_account_unresolved",
@@ -301,13 +306,13 @@ _INSTANCE = (
         "No service account set, any `NNN-compute@developer.gserviceaccount.com`, or the "
         "`google_compute_default_service_account` data source.",
     ),
-    _v("instance.machine_type", "string", "Machine type; empty when not set, `${expr}` if unresolved."),
+    _v("instance.machine_type", "string", "Machine type; empty when not set, its shape or origin if unresolved."),
     _v("instance.machine_type_unresolved", "bool", "The machine type could not be resolved statically."),
     _v("instance.image", "string", "`project/family:F`, `project/image:I`, `container:REPO:TAG`, or empty."),
     _v("instance.accelerators", "list(string)", "`TYPE x COUNT` per accelerator."),
     _v("instance.public_ip", "bool", "Known to get an external IP (the default unless turned off)."),
     _v("instance.public_ip_unresolved", "bool", "The public-IP setting could not be resolved statically."),
-    _v("instance.public_ip_text", "string", "`true`, `false`, or `${expr} (unresolved)`, for messages."),
+    _v("instance.public_ip_text", "string", "`true`, `false`, or `<origin> (unresolved)`, for messages."),
     _v(
         "instance.root_access",
         "bool",
@@ -317,7 +322,7 @@ _INSTANCE = (
     _v(
         "instance.disable_root_text",
         "string",
-        "The `notebook-disable-root` metadata value, `not set`, or `${expr} (unresolved)`, for messages.",
+        "The `notebook-disable-root` metadata value, `not set`, or `<origin> (unresolved)`, for messages.",
     ),
     _v("instance.secure_boot", "bool", "Shielded VM secure boot, with the API default (off) when not set."),
     _v("instance.vtpm", "bool", "Shielded VM vTPM, with the API default (on) when not set."),
@@ -328,16 +333,22 @@ _INSTANCE = (
         "The shielded-VM features known to be off: `secure boot`, `vTPM`, `integrity monitoring`.",
     ),
     _v("instance.shielded_unresolved", "list(string)", "The shielded-VM features whose setting is unresolved."),
-    _v("instance.metadata", "map(string, string)", "Metadata as declared; unresolved values read `${expr}`."),
-    _v("instance.labels", "map(string, string)", "Labels as declared; unresolved values read `${expr}`."),
+    _v(
+        "instance.metadata",
+        "map(string, string)",
+        "Metadata as declared; unresolved values read as their shape or origin.",
+    ),
+    _v(
+        "instance.labels", "map(string, string)", "Labels as declared; unresolved values read as their shape or origin."
+    ),
     _v("instance.unresolved_expressions", "list(string)", "Every expression in the instance that was unresolved."),
 )
 
 _SERVICE_ACCOUNT = (
     _v("service_account.address", "string", "Terraform address (or live resource name)."),
-    _v("service_account.email", "string", "Email; `${expr}` if unresolved."),
+    _v("service_account.email", "string", "Email; its shape or origin if unresolved."),
     _v("service_account.email_unresolved", "bool", "The email could not be resolved statically."),
-    _v("service_account.project", "string", "Project id; `${expr}` if unresolved."),
+    _v("service_account.project", "string", "Project id; its shape or origin if unresolved."),
     _v("service_account.account_id", "string", "The account id (part before the @)."),
     _v("service_account.display_name", "string", "Display name."),
     _v("service_account.disabled", "bool", "The account is disabled."),
@@ -347,7 +358,7 @@ _SERVICE_ACCOUNT = (
 
 _KEY = (
     _v("key.address", "string", "Terraform address of the `google_service_account_key`."),
-    _v("key.service_account", "string", "The account the key belongs to; `${expr}` if unresolved."),
+    _v("key.service_account", "string", "The account the key belongs to; its shape or origin if unresolved."),
     _v("key.service_account_unresolved", "bool", "The account could not be resolved statically."),
 )
 
@@ -865,8 +876,9 @@ def variables_markdown() -> str:
         "lists render comma-separated -- semicolon-separated when an item itself holds a comma -- and an empty list",
         "as `none`).",
         "",
-        "Unknown values are never made to look safe: a value that could not be resolved statically reads",
-        "`${expression}` in its text form, and a `*_unresolved` boolean beside it is true. Booleans such as",
+        "Unknown values are never made to look safe: a value that could not be resolved statically reads as its",
+        "shape (`wb@{var.project_id}.iam.gserviceaccount.com`, holes in braces) or its origin (`var.project_id`)",
+        "in its text form, and a `*_unresolved` boolean beside it is true. Booleans such as",
         "`instance.public_ip` are true only when the value is known to be true, so a condition that must not pass",
         "unknowns checks both (`instance.public_ip || instance.public_ip_unresolved`).",
         "",
