@@ -49,7 +49,7 @@ def expression_text(node: Node) -> str:
     if kind == "lit":
         return json.dumps(node[1])
     if kind == "tmpl":
-        return '"' + "".join(p if isinstance(p, str) else "${" + expression_text(p) + "}" for p in node[1]) + '"'
+        return '"' + "".join(_template_part_text(p) for p in node[1]) + '"'
     if kind == "tuple":
         return "[" + ", ".join(expression_text(i) for i in node[1]) + "]"
     if kind == "binop":
@@ -62,7 +62,17 @@ def expression_text(node: Node) -> str:
         return "{...}"
     if kind == "unop":
         return f"{node[1]}{expression_text(node[2])}"
+    if kind == "tif":
+        return f"%{{if {expression_text(node[1])}}}"
+    if kind == "tfor":
+        return f"%{{for ... in {expression_text(node[3])}}}"
     return "<expression>"
+
+
+def _template_part_text(part: str | Node) -> str:
+    if isinstance(part, str):
+        return part
+    return expression_text(part) if part[0] in ("tif", "tfor") else "${" + expression_text(part) + "}"
 
 
 def join_shape(pieces: list[str | Unresolved], origin: str) -> str | Unresolved:
@@ -178,6 +188,10 @@ class Evaluator:
             return self._splat(node)
         if kind == "for":
             return self._for(node)
+        if kind == "tif":
+            return self._template_if(node)
+        if kind == "tfor":
+            return self._template_for(node)
         if kind == "bad":
             return Unresolved(node[1])
         raise EvaluationError(f"unknown node {kind}")
@@ -232,6 +246,40 @@ class Evaluator:
             else:
                 pieces.append(_to_string(value))
         return join_shape(pieces, expression_text(node))
+
+    def _template_if(self, node: Node) -> Any:
+        """`%{ if test }...%{ else }...%{ endif }`: the chosen branch's text (an unknown test is the result)."""
+        test = self._eval(node[1])
+        if isinstance(test, Unresolved):
+            return test
+        return self._template_text(node[2] if _truthy(test) else node[3])
+
+    def _template_for(self, node: Node) -> Any:
+        """`%{ for k, v in xs }...%{ endfor }`: the body's text once per element, joined."""
+        _, key_var, value_var, collection_node, body = node
+        collection = self._eval(collection_node)
+        if isinstance(collection, Unresolved):
+            return collection
+        if isinstance(collection, dict):
+            pairs: list[tuple[Any, Any]] = list(collection.items())
+        elif isinstance(collection, list):
+            pairs = list(enumerate(collection))
+        else:
+            raise EvaluationError(f"cannot iterate over {type(collection).__name__} in a template")
+        pieces: list[str | Unresolved] = []
+        for key, value in pairs:
+            names = {value_var: value, **({key_var: key} if key_var else {})}
+            text = self.child(names)._template_text(body)
+            pieces.append(text)
+        return join_shape(pieces, expression_text(node))
+
+    def _template_text(self, node: Node) -> str | Unresolved:
+        value = self._eval(node)
+        if isinstance(value, Unresolved):
+            return value
+        if isinstance(value, list | dict):
+            raise EvaluationError("a template directive's body must be text")
+        return _to_string(value)
 
     def _object(self, node: Node) -> Any:
         result: dict[str, Any] = {}

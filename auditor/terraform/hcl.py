@@ -167,6 +167,7 @@ class _Loader:
                 if isinstance(result, InputError):
                     self.errors.append(result)
                 else:
+                    self.errors.extend(result.errors)  # syntax errors; the rest of the file is still read
                     parsed.append(result)
             merged, errors = merge_overrides(parsed)
             self.errors.extend(errors)
@@ -676,6 +677,7 @@ def read_variable_files(paths: Sequence[Path], errors: list[InputError]) -> dict
         if isinstance(result, InputError):
             errors.append(result)
         elif result is not None:
+            errors.extend(result.errors)
             for name, attribute in result.body.attributes.items():
                 values[name] = constants.evaluate(attribute.expression)
     return values

@@ -304,9 +304,13 @@ def test_malformed_file_gives_path_line_col_and_the_rest_is_read(tmp_path: Path)
         },
     )
     instances, errors = load_module(tmp_path)
-    assert [i.address for i in instances] == ["google_project_iam_member.ok"]
+    by_address = {i.address: i for i in instances}
+    assert sorted(by_address) == ["google_project_iam_member.ok", "google_project_iam_member.x"]
+    # The broken block is still read: its broken attribute is unknown, never dropped or assumed safe.
+    assert isinstance(by_address["google_project_iam_member.x"].attributes["role"], Unresolved)
+    assert by_address["google_project_iam_member.ok"].attributes["role"] == "roles/viewer"
     assert len(errors) == 1
-    assert str(errors[0]).startswith(f"{tmp_path / 'bad.tf'}:2:10: invalid HCL")
+    assert str(errors[0]).startswith(f"{tmp_path / 'bad.tf'}:2:3: invalid HCL")
 
 
 def test_duplicate_resource_is_reported(tmp_path: Path) -> None:
