@@ -319,10 +319,11 @@ class NotebookInstance:
 
     @property
     def uses_default_service_account(self) -> bool:
-        sa = self.service_account
-        return sa == DEFAULT_SERVICE_ACCOUNT or (
-            isinstance(sa, str) and sa.endswith("-compute@developer.gserviceaccount.com")
-        )
+        """No account set, `NUMBER-compute@developer.gserviceaccount.com`, or the default account's data source
+        (classified in auditor/identities.py)."""
+        from auditor.identities import PrincipalClass, classify_account
+
+        return classify_account(self.service_account, self.identity) is PrincipalClass.DEFAULT_COMPUTE_SERVICE_ACCOUNT
 
 
 @dataclass(frozen=True, slots=True)
