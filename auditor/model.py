@@ -36,7 +36,9 @@ class Unresolved:
             object.__setattr__(self, "origin", self.expression)
 
     def __str__(self) -> str:
-        return f"${{{self.expression}}}"
+        """How reports name it: its shape (`wb@{var.project_id}.iam.gserviceaccount.com`) or its origin
+        (`var.project_id`), never `${...}` internals."""
+        return self.shape if self.shape is not None else self.origin
 
     @property
     def hole(self) -> str:
