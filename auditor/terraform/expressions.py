@@ -490,6 +490,17 @@ class Evaluator:
                     value = next(rest)
                     pieces.append(value if isinstance(value, Unresolved) else _format(verb, value))
             return _as_unknown(join_shape(pieces, origin))
+        if name == "lookup" and len(args) == 3 and isinstance(args[1], Unresolved) and isinstance(args[0], dict):
+            # An unknown key into a known map with a known default: one of known strings, shaped by what they share.
+            candidates = [*args[0].values(), args[2]]
+            if not all(isinstance(c, str) for c in candidates):
+                return None
+            shape: str | None = candidates[0]
+            for candidate in candidates[1:]:
+                shape = common_shape(shape, candidate, origin) if shape is not None else None
+            if shape is not None and hole(origin) not in shape:
+                return None  # every candidate is the same string: evaluate as usual
+            return Unresolved(args[1].expression, origin=origin, shape=shape)
         if name == "join" and len(args) >= 2 and all(isinstance(a, list) for a in args[1:]):
             items = [item for xs in args[1:] for item in xs]
             if not any(isinstance(i, Unresolved) for i in items) or any(isinstance(i, list | dict) for i in items):
@@ -942,7 +953,7 @@ def _as_unknown(value: str | Unresolved) -> Unresolved | None:
 
 
 _NEEDS_MODULE_DIR = frozenset({"file", "fileexists"})
-_SHAPE_KEEPING = frozenset({"format", "join"})
+_SHAPE_KEEPING = frozenset({"format", "join", "lookup"})
 """Functions whose unknown string arguments become holes in the result's shape."""
 _ELEMENT_TOLERANT = frozenset({"concat", "flatten", "tolist", "list", "merge", "element", "slice", "reverse", "one"})
 """Functions that move elements without looking at them: an unknown element stays one element of the result."""
