@@ -295,7 +295,7 @@ class _Module:
             elif "default" in block.attributes:
                 variables[name] = constants.evaluate(block.attributes["default"].expression)
             else:
-                variables[name] = Unresolved(f"var.{name}")
+                variables[name] = Unresolved(f"{self.prefix}var.{name}")
         return variables
 
     def _own_providers(self) -> dict[str, _Provider]:

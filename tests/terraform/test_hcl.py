@@ -362,10 +362,18 @@ def test_unknown_flows_through_functions_and_templates() -> None:
     assert evaluate('x ? "same" : "same"', x=unknown) == "same"
 
 
+def test_lookup_of_an_unknown_key_with_a_known_default_keeps_the_shared_shape() -> None:
+    accounts = '{ a = "serviceAccount:a@p.iam.gserviceaccount.com", b = "serviceAccount:b@p.iam.gserviceaccount.com" }'
+    value = evaluate(f'lookup({accounts}, x, "serviceAccount:c@p.iam.gserviceaccount.com")', x=Unresolved("var.k"))
+    assert isinstance(value, Unresolved) and value.expression == "var.k"
+    assert value.shape is not None
+    assert value.shape.startswith("serviceAccount:{") and value.shape.endswith("}@p.iam.gserviceaccount.com")
+
+
 def test_an_unknown_condition_keeps_what_both_branches_share() -> None:
     unknown = Unresolved("var.admin")
     either = evaluate('x ? "user:ana@example.com" : "user:bob@example.com"', x=unknown)
-    assert either.shape == 'user:{x ? "user:ana@example.com" : "user:bob@example.com"}@example.com'
+    assert either.shape == "user:{var.admin ? user:ana@example.com : user:bob@example.com}@example.com"
     holes = evaluate(
         'x ? "${y}@p.iam.gserviceaccount.com" : "${z}@p.iam.gserviceaccount.com"',
         x=unknown,
@@ -386,6 +394,12 @@ def test_unknowns_keep_their_shape_in_templates_format_and_join() -> None:
     joined = evaluate('join("/", ["projects", x, "roles", "r"])', x=project)
     assert joined.shape == "projects/{var.project_id}/roles/r"
     assert evaluate('"${x}"', x=project) is project
+
+
+def test_the_same_template_over_different_unknowns_is_two_values() -> None:
+    first = evaluate('"sa-${x}"', x=Unresolved("module.a.var.name"))
+    second = evaluate('"sa-${x}"', x=Unresolved("module.b.var.name"))
+    assert first != second and first == evaluate('"sa-${x}"', x=Unresolved("module.a.var.name"))
 
 
 def test_unknowns_with_the_same_origin_are_equal() -> None:
@@ -426,3 +440,31 @@ def test_definite_errors_are_unresolved_with_the_reason() -> None:
 def test_heredoc_with_interpolation() -> None:
     parsed = parse_text("x = <<-EOT\n  hello ${name}\n  EOT\n", "h.tf")
     assert Evaluator(lambda n: {"name": "w"}[n]).evaluate(parsed.body.attributes["x"].expression) == "hello w\n"
+
+
+def test_module_calls_pass_aliased_providers(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "main.tf": """
+provider "google" { project = "acme" }
+provider "google" {
+  alias   = "shared"
+  project = "acme-shared"
+}
+module "on_shared" {
+  source    = "./m"
+  providers = { google = google.shared }
+}
+module "on_default" {
+  source = "./m"
+}
+""",
+            "m/main.tf": 'resource "google_service_account" "a" { account_id = "a" }\n',
+        },
+    )
+    resources = load(tmp_path)
+    assert (
+        resources["module.on_shared.google_service_account.a"].get("email") == "a@acme-shared.iam.gserviceaccount.com"
+    )
+    assert resources["module.on_default.google_service_account.a"].get("email") == "a@acme.iam.gserviceaccount.com"

@@ -74,7 +74,7 @@ def catalog_lookup(custom_roles: Sequence[CustomRole] | Mapping[str, frozenset[s
 
 @dataclass(frozen=True, slots=True)
 class PrincipalFacts:
-    member: Annotated[str, "The IAM member as written (`user:ana@example.com`), or `${expr}` if unresolved."]
+    member: Annotated[str, "The IAM member as written (`user:ana@example.com`), or its shape or origin if unresolved."]
     kind: Annotated[
         str,
         "`user`, `group`, `serviceAccount`, `domain`, `allUsers`, `allAuthenticatedUsers`, `principal`, "
@@ -131,7 +131,7 @@ class PrincipalFacts:
 @dataclass(frozen=True, slots=True)
 class BindingFacts:
     address: Annotated[str, "Terraform address (or live resource name) of the binding."]
-    role: Annotated[str, "The role as written; `${expr}` if unresolved."]
+    role: Annotated[str, "The role as written; its shape or origin if unresolved."]
     role_unresolved: Annotated[bool, "The role could not be resolved statically."]
     scope_kind: Annotated[
         str, "`project`, `folder`, `organization`, `service_account`, `notebook_instance` or `workbench_instance`."

@@ -35,17 +35,17 @@ def _string_map(values: Mapping[str, object]) -> Mapping[str, str]:
 @dataclass(frozen=True, slots=True)
 class InstanceFacts:
     address: Annotated[str, "Terraform address (or live resource name)."]
-    name: Annotated[str, "Short instance name; `${expr}` if unresolved."]
-    project: Annotated[str, "Project id; `${expr}` if unresolved."]
-    zone: Annotated[str, "Zone; `${expr}` if unresolved."]
+    name: Annotated[str, "Short instance name; its shape or origin if unresolved."]
+    project: Annotated[str, "Project id; its shape or origin if unresolved."]
+    zone: Annotated[str, "Zone; its shape or origin if unresolved."]
     generation: Annotated[str, "`v1` (google_notebooks_instance) or `v2` (google_workbench_instance)."]
     service_account: Annotated[
-        str, "Email of the service account it runs as, `default` when none is set, `${expr}` if unresolved."
+        str, "Email of the service account it runs as, `default` when none is set, its shape or origin if unresolved."
     ]
     service_account_text: Annotated[
         str,
         "The service account in words, for messages: the email, `the Compute Engine default service account (none "
-        "set)`, or `${expr} (unresolved)`.",
+        "set)`, or `<origin> (unresolved)`.",
     ]
     service_account_unresolved: Annotated[
         bool, "The service account's email could not be resolved statically (it may still be a known identity)."
@@ -68,17 +68,17 @@ class InstanceFacts:
         "No service account set, any `NNN-compute@developer.gserviceaccount.com`, or the "
         "`google_compute_default_service_account` data source.",
     ]
-    machine_type: Annotated[str, "Machine type; empty when not set, `${expr}` if unresolved."]
+    machine_type: Annotated[str, "Machine type; empty when not set, its shape or origin if unresolved."]
     machine_type_unresolved: Annotated[bool, "The machine type could not be resolved statically."]
     image: Annotated[str, "`project/family:F`, `project/image:I`, `container:REPO:TAG`, or empty."]
     accelerators: Annotated[tuple[str, ...], "`TYPE x COUNT` per accelerator."]
     public_ip: Annotated[bool, "Known to get an external IP (the default unless turned off)."]
     public_ip_unresolved: Annotated[bool, "The public-IP setting could not be resolved statically."]
-    public_ip_text: Annotated[str, "`true`, `false`, or `${expr} (unresolved)`, for messages."]
+    public_ip_text: Annotated[str, "`true`, `false`, or `<origin> (unresolved)`, for messages."]
     root_access: Annotated[bool, "Known to allow root: metadata `notebook-disable-root` is not the string `true`."]
     root_access_unresolved: Annotated[bool, "`notebook-disable-root` is set to an unresolved value."]
     disable_root_text: Annotated[
-        str, "The `notebook-disable-root` metadata value, `not set`, or `${expr} (unresolved)`, for messages."
+        str, "The `notebook-disable-root` metadata value, `not set`, or `<origin> (unresolved)`, for messages."
     ]
     secure_boot: Annotated[bool, "Shielded VM secure boot, with the API default (off) when not set."]
     vtpm: Annotated[bool, "Shielded VM vTPM, with the API default (on) when not set."]
@@ -87,8 +87,8 @@ class InstanceFacts:
         tuple[str, ...], "The shielded-VM features known to be off: `secure boot`, `vTPM`, `integrity monitoring`."
     ]
     shielded_unresolved: Annotated[tuple[str, ...], "The shielded-VM features whose setting is unresolved."]
-    metadata: Annotated[Mapping[str, str], "Metadata as declared; unresolved values read `${expr}`."]
-    labels: Annotated[Mapping[str, str], "Labels as declared; unresolved values read `${expr}`."]
+    metadata: Annotated[Mapping[str, str], "Metadata as declared; unresolved values read as their shape or origin."]
+    labels: Annotated[Mapping[str, str], "Labels as declared; unresolved values read as their shape or origin."]
     unresolved_expressions: Annotated[tuple[str, ...], "Every expression in the instance that was unresolved."]
 
     @classmethod
@@ -181,9 +181,9 @@ class InstanceFacts:
 @dataclass(frozen=True, slots=True)
 class ServiceAccountFacts:
     address: Annotated[str, "Terraform address (or live resource name)."]
-    email: Annotated[str, "Email; `${expr}` if unresolved."]
+    email: Annotated[str, "Email; its shape or origin if unresolved."]
     email_unresolved: Annotated[bool, "The email could not be resolved statically."]
-    project: Annotated[str, "Project id; `${expr}` if unresolved."]
+    project: Annotated[str, "Project id; its shape or origin if unresolved."]
     account_id: Annotated[str, "The account id (part before the @)."]
     display_name: Annotated[str, "Display name."]
     disabled: Annotated[bool, "The account is disabled."]
@@ -208,7 +208,7 @@ class ServiceAccountFacts:
 @dataclass(frozen=True, slots=True)
 class KeyFacts:
     address: Annotated[str, "Terraform address of the `google_service_account_key`."]
-    service_account: Annotated[str, "The account the key belongs to; `${expr}` if unresolved."]
+    service_account: Annotated[str, "The account the key belongs to; its shape or origin if unresolved."]
     service_account_unresolved: Annotated[bool, "The account could not be resolved statically."]
 
     @classmethod
