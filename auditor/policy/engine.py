@@ -30,7 +30,7 @@ import importlib.machinery
 import importlib.util
 import re
 import sys
-from collections.abc import Hashable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Hashable, Iterator, Mapping, Sequence
 from functools import cache
 from pathlib import Path
 from types import ModuleType
@@ -251,6 +251,7 @@ def subjects(
     with_permissions: bool,
     shared: dict[tuple[int, bool], dict[str, Any]] | None = None,
     workflows: Sequence[Workflow] = (),
+    administrators: Collection[str] = (),
 ) -> Iterator[Subject]:
     """Every subject of `kind` in the intent; `shared` memoizes each binding's `binding`/`role` variables across
     the member and binding subject kinds; `workflows` become one subject each, judged against the intent."""
@@ -277,6 +278,10 @@ def subjects(
             yield from (conflict_subject(c) for c in intent.conflicts)
         case SubjectKind.WORKFLOW:
             yield from workflow_subjects(workflows, intent, roles)
+        case SubjectKind.ESCALATION:
+            from auditor.access.subjects import escalation_subjects
+
+            yield from escalation_subjects(intent, workflows, administrators)
         case _:
             assert_never(kind)
 
@@ -288,6 +293,7 @@ def evaluate(
     custom_roles: Sequence[CustomRole] | Mapping[str, frozenset[str]] | None = None,
     roles: RoleLookup | None = None,
     workflows: Sequence[Workflow] = (),
+    administrators: Collection[str] = (),
 ) -> list[Finding]:
     """Evaluate every policy on every subject of its kind; findings sorted worst first, then by place.
 
@@ -295,6 +301,7 @@ def evaluate(
     (declared `CustomRole`s or role name -> permissions; default: the intent's own declared custom roles).
     `workflows` are the GitHub Actions workflows read beside the Terraform: `workflow` policies see each of them
     together with this intent (the service account a workflow runs as is looked up in its bindings).
+    `administrators` are the team's intended admins (config): escalation subjects say so.
     """
     if roles is None:
         roles = catalog_lookup(intent.custom_roles if custom_roles is None else custom_roles)
@@ -319,7 +326,13 @@ def evaluate(
         # role, principal kind and scope kind): evaluate each distinct pruned activation once.
         verdicts: dict[Hashable, tuple[bool, ...]] = {}
         for subject in subjects(
-            intent, subject_kind, roles, with_permissions=with_permissions, shared=shared, workflows=workflows
+            intent,
+            subject_kind,
+            roles,
+            with_permissions=with_permissions,
+            shared=shared,
+            workflows=workflows,
+            administrators=administrators,
         ):
             memo_key = _memo_key(subject.activation, fields)
             if memo_key not in verdicts:
@@ -342,6 +355,8 @@ def evaluate(
                     principal=subject.principal,
                     role=subject.role or None,
                     remediation=policy.remediation,
+                    path=subject.path,
+                    permissions=subject.permissions,
                 )
     return sorted(findings.values(), key=finding_sort_key)
 

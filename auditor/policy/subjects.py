@@ -365,6 +365,23 @@ _CONFLICT = (
     _v("conflict.description", "string", "What overwrites what, as the model describes it."),
 )
 
+_ESCALATION = (
+    _v(
+        "escalation.principal",
+        "string",
+        "The principal that gains (`user:alice@x`, an email, a workflow's triggerers).",
+    ),
+    _v("escalation.human", "bool", "A person, group, domain, the public or a workflow's triggerers."),
+    _v("escalation.administrator", "bool", "Listed in the config's `administrators`: an intended admin."),
+    _v("escalation.technique", "string", "The technique of the first edge (`sa-token`, `vm-metadata`, ...)."),
+    _v("escalation.target", "string", "The identity the path ends at."),
+    _v("escalation.steps", "int", "Number of edges in the path."),
+    _v("escalation.conditional", "bool", "Some edge of the path holds only under an IAM condition."),
+    _v("escalation.permissions", "list(string)", "Admin-level permissions gained, sorted."),
+    _v("escalation.permissions_count", "int", "How many admin-level permissions are gained."),
+    _v("escalation.sentence", "string", "The path in one sentence, for the message."),
+)
+
 _WORKFLOW = (
     _v("workflow.path", "string", "The workflow file, relative to the scanned directory (the finding's resource)."),
     _v("workflow.name", "string", "The workflow's `name:`, or its file name."),
@@ -483,6 +500,7 @@ VARIABLES: Mapping[SubjectKind, tuple[Variable, ...]] = {
     SubjectKind.KEY: _KEY,
     SubjectKind.CONFLICT: _CONFLICT,
     SubjectKind.WORKFLOW: _WORKFLOW,
+    SubjectKind.ESCALATION: _ESCALATION,
 }
 
 
@@ -519,6 +537,9 @@ class Subject:
     """`auditor.model.Location` of the model object."""
     principal: str | None = None
     role: str | None = None
+    path: tuple[Mapping[str, str | None], ...] = ()
+    """For an escalation: the steps, each `{from, to, technique, address, location, condition}`."""
+    permissions: tuple[str, ...] = ()
 
 
 def text(value: object) -> str:
@@ -841,6 +862,8 @@ _SUBJECT_INTROS = {
     SubjectKind.SERVICE_ACCOUNT: "One declared service account (`google_service_account`).",
     SubjectKind.KEY: "One user-managed service account key (`google_service_account_key`).",
     SubjectKind.CONFLICT: "Terraform IAM resources that overwrite each other (from the model's conflicts).",
+    SubjectKind.ESCALATION: "One (principal, first edge) of the access graph built from the model (auditor/access): "
+    "the path to the most powerful identity reachable through that edge and the admin-level permissions it gains.",
     SubjectKind.WORKFLOW: "One GitHub Actions workflow file (`.github/workflows/*.y*ml` of a scanned directory, or "
     "`--workflows DIR`), joined with the Terraform intent: the service account it authenticates as is looked up in "
     "the bindings. A finding points at the line of the offending step, which differs per policy.",
