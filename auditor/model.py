@@ -36,12 +36,19 @@ class Unresolved:
             object.__setattr__(self, "origin", self.expression)
 
     def __str__(self) -> str:
-        return f"${{{self.expression}}}"
+        """How reports name it: its shape (`wb@{var.project_id}.iam.gserviceaccount.com`) or its origin
+        (`var.project_id`), never `${...}` internals."""
+        return self.shape if self.shape is not None else self.origin
 
     @property
     def hole(self) -> str:
         """The unknown as a hole in a shape: its own shape, or `{origin}`."""
-        return self.shape if self.shape is not None else "{" + self.origin + "}"
+        return self.shape if self.shape is not None else hole(self.origin)
+
+
+def hole(origin: str) -> str:
+    """`{origin}`, with the origin's own braces (`${...}` of a template's text) taken out: a hole never nests."""
+    return "{" + origin.replace("${", "").replace("{", "").replace("}", "") + "}"
 
 
 class Severity(enum.Enum):
@@ -312,10 +319,11 @@ class NotebookInstance:
 
     @property
     def uses_default_service_account(self) -> bool:
-        sa = self.service_account
-        return sa == DEFAULT_SERVICE_ACCOUNT or (
-            isinstance(sa, str) and sa.endswith("-compute@developer.gserviceaccount.com")
-        )
+        """No account set, `NUMBER-compute@developer.gserviceaccount.com`, or the default account's data source
+        (classified in auditor/identities.py)."""
+        from auditor.identities import PrincipalClass, classify_account
+
+        return classify_account(self.service_account, self.identity) is PrincipalClass.DEFAULT_COMPUTE_SERVICE_ACCOUNT
 
 
 @dataclass(frozen=True, slots=True)

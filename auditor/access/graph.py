@@ -34,6 +34,7 @@ from auditor.model import (
     Unresolved,
 )
 from auditor.roles.catalog import ACT_AS, ADMIN_LEVEL, permissions_for
+from auditor.workflows.model import IdentityKind, NotebookControl, Source
 
 if TYPE_CHECKING:
     from auditor.workflows.model import Workflow
@@ -407,8 +408,6 @@ class _Builder:
     # workflows ---------------------------------------------------------------------------------------------------
 
     def workflow_nodes(self) -> None:
-        from auditor.workflows.model import IdentityKind
-
         for workflow in self.workflows:
             accounts = []
             for identity in workflow.identities:
@@ -435,7 +434,7 @@ class _Builder:
                     self.graph.edges[node].append(Edge(node, key, "workflow-trigger", workflow.path, location))
                     continue
                 # The trigger chooses nothing: it gets the operations the workflow performs, where the account can.
-                verbs = {c.verb.text for c in controls if c.job == identity.job or not identity.job}
+                verbs = {v for c in controls if c.job == identity.job or not identity.job for v in _verbs(c)}
                 allowed = frozenset(f"notebooks.instances.{v}" for v in verbs)
                 for grant in list(self.graph.grants.get(key, ())):
                     usable = grant.permissions & allowed
@@ -626,10 +625,28 @@ class _Edges:
             self.edges[key] = edge
 
 
-def _unrestricted(control: object) -> bool:
-    from auditor.workflows.facts import _control_facts
+_SAFE_VERBS = frozenset({"start", "stop"})
 
-    return bool(_control_facts(control, set())["unrestricted"])  # type: ignore[arg-type]
+
+def _verbs(control: NotebookControl) -> frozenset[str]:
+    """The operations a notebook control can run: its literal verb, or what its allowlist lets through."""
+    if control.verb.source is Source.LITERAL:
+        return frozenset({control.verb.text})
+    return frozenset(control.allowed_verbs or ())
+
+
+def _unrestricted(control: NotebookControl) -> bool:
+    """The trigger chooses an operation beyond start/stop, or any instance: it acts as the workflow's account."""
+    if control.verb.source is not Source.LITERAL and control.allowed_verbs is None:
+        return True
+    if not _verbs(control) <= _SAFE_VERBS:
+        return True
+    instance = control.instance
+    return (
+        instance is not None
+        and instance.source in (Source.TRIGGER, Source.UNKNOWN)
+        and control.allowed_instances is None
+    )
 
 
 def _worst(first: Verdict, second: Verdict) -> Verdict:

@@ -9,8 +9,9 @@ from auditor.access.closure import Closure
 from auditor.access.escalation import Escalation, escalations
 from auditor.access.graph import AccessGraph, Edge, build_graph
 from auditor.model import Intent
+from auditor.policy.facts.base import Subject
+from auditor.policy.facts.escalation import EscalationFacts
 from auditor.policy.schema import SubjectKind
-from auditor.policy.subjects import Subject
 
 if TYPE_CHECKING:
     from auditor.workflows.model import Workflow
@@ -31,18 +32,18 @@ def step_record(graph: AccessGraph, step: Edge) -> dict[str, str | None]:
 def escalation_subject(graph: AccessGraph, escalation: Escalation) -> Subject:
     last = escalation.path[-1]
     activation = {
-        "escalation": {
-            "principal": escalation.principal,
-            "human": escalation.human,
-            "administrator": escalation.administrator,
-            "technique": escalation.first.technique,
-            "target": graph.nodes[last.target].label,
-            "steps": len(escalation.path),
-            "conditional": escalation.conditional,
-            "permissions": list(escalation.permissions),
-            "permissions_count": len(escalation.permissions),
-            "sentence": escalation.sentence,
-        }
+        "escalation": EscalationFacts(
+            principal=escalation.principal,
+            human=escalation.human,
+            administrator=escalation.administrator,
+            technique=escalation.first.technique,
+            target=graph.nodes[last.target].label,
+            steps=len(escalation.path),
+            conditional=escalation.conditional,
+            permissions=escalation.permissions,
+            permissions_count=len(escalation.permissions),
+            sentence=escalation.sentence,
+        )
     }
     return Subject(
         kind=SubjectKind.ESCALATION,
