@@ -703,6 +703,9 @@ def _slice(items: Any, start: Any, end: Any) -> list[Any]:
 
 def _range(*args: Any) -> list[int | float]:
     numbers = [_to_number(a) for a in args]
+    start: int | float
+    stop: int | float
+    step: int | float
     if len(numbers) == 1:
         start, stop, step = 0, numbers[0], 1
     elif len(numbers) == 2:

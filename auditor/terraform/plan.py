@@ -306,7 +306,7 @@ def _instances(document: dict[str, Any], plan: _Plan) -> Iterator[ResourceInstan
 
 def _instance(resource: dict[str, Any], plan: _Plan) -> ResourceInstance | None:
     address, mode, type_, name = (resource.get(k) for k in ("address", "mode", "type", "name"))
-    if not all(isinstance(v, str) for v in (address, mode, type_, name)):
+    if not (isinstance(address, str) and isinstance(mode, str) and isinstance(type_, str) and isinstance(name, str)):
         return None
     values = _dict(resource.get("values"))
     attributes = _merge_unknown(values, plan.unknown.get(address), address)
@@ -372,11 +372,11 @@ def _merge_unknown(value: Value, unknown: Any, path: str) -> Value:
                 merged[key] = _merge_unknown(base.get(key), inner, f"{path}.{key}")
         return merged
     if isinstance(unknown, list):
-        base = value if isinstance(value, list) else []
-        length = max(len(base), len(unknown))
+        items = value if isinstance(value, list) else []
+        length = max(len(items), len(unknown))
         return [
             _merge_unknown(
-                base[i] if i < len(base) else None, unknown[i] if i < len(unknown) else False, f"{path}[{i}]"
+                items[i] if i < len(items) else None, unknown[i] if i < len(unknown) else False, f"{path}[{i}]"
             )
             for i in range(length)
         ]

@@ -468,3 +468,31 @@ module "on_default" {
         resources["module.on_shared.google_service_account.a"].get("email") == "a@acme-shared.iam.gserviceaccount.com"
     )
     assert resources["module.on_default.google_service_account.a"].get("email") == "a@acme.iam.gserviceaccount.com"
+
+
+def test_client_config_and_project_data_sources_share_the_provider_project(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "main.tf": """
+variable "project_id" {}
+provider "google" { project = var.project_id }
+data "google_client_config" "current" {}
+data "google_project" "this" {}
+resource "google_project_iam_member" "a" {
+  project = data.google_client_config.current.project
+  role    = "roles/viewer"
+  member  = "user:a@example.com"
+}
+resource "google_project_iam_member" "b" {
+  project = data.google_project.this.project_id
+  role    = "roles/viewer"
+  member  = "user:b@example.com"
+}
+"""
+        },
+    )
+    resources = load(tmp_path)
+    first = resources["google_project_iam_member.a"].get("project")
+    second = resources["google_project_iam_member.b"].get("project")
+    assert first == second == Unresolved("var.project_id")
