@@ -135,6 +135,8 @@ def audit_drift(args: argparse.Namespace, setup: Any, endpoints: Any) -> int:
     )
     live_intent = state.intent
     read_errors = list(state.errors)
+    for name in state.gone:
+        print(f"auditor: note: {name} was deleted while it was being read; it is treated as absent", file=sys.stderr)
     live_findings = evaluate(
         live_intent,
         setup.policies,

@@ -3,6 +3,7 @@ what was expected, never a traceback in the simulator or a misleading connection
 
 from __future__ import annotations
 
+import contextlib
 import json
 import signal
 import subprocess
@@ -36,11 +37,19 @@ def with_change(path: tuple, value: object) -> dict:
         (("pageSize",), "2", "pageSize", "integer"),
         (("pageSize",), 2.5, "pageSize", "integer"),
         (("projects", 0, "iamPolicy"), "x", "projects[0].iamPolicy", "object"),
-        (("projects", 0, "iamPolicy", "bindings", 0, "members"), "user:a@b.c", "projects[0].iamPolicy.bindings[0]"
-         ".members", "array"),
+        (
+            ("projects", 0, "iamPolicy", "bindings", 0, "members"),
+            "user:a@b.c",
+            "projects[0].iamPolicy.bindings[0].members",
+            "array",
+        ),
         (("projects", 0, "serviceAccounts", 1, "email"), 3, "projects[0].serviceAccounts[1].email", "string"),
-        (("projects", 0, "workbenchInstances", 0, "gceSetup"), [], "projects[0].workbenchInstances[0].gceSetup",
-         "object"),
+        (
+            ("projects", 0, "workbenchInstances", 0, "gceSetup"),
+            [],
+            "projects[0].workbenchInstances[0].gceSetup",
+            "object",
+        ),
         (("projects", 0, "unreachableLocations"), "us-east1-b", "projects[0].unreachableLocations", "array"),
         (("faults",), [{"call": "projects.get", "code": "403"}], "faults[0].code", "integer"),
         (("faults",), [{"call": "projects.delete", "code": 500}], "faults[0].call", "projects.getIamPolicy"),
@@ -62,7 +71,7 @@ def test_a_state_that_breaks_the_schema_is_a_clear_error(tmp_path, path, value, 
 @pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
 def test_non_finite_numbers_are_refused(tmp_path, constant):
     state_file = tmp_path / "state.json"
-    state_file.write_text('{"latency_ms": %s, "projects": []}' % constant)
+    state_file.write_text('{"latency_ms": ' + constant + ', "projects": []}')
     with pytest.raises(InputReadError, match="latency_ms"):
         load_state(state_file)
 
@@ -137,10 +146,8 @@ def test_sigterm_does_not_wait_for_calls_in_flight(tmp_path, repo_root):
 
 
 def _ignore_errors(function, *args, **kwargs) -> None:  # noqa: ANN001
-    try:
+    with contextlib.suppress(Exception):  # the server going away is the point
         function(*args, **kwargs)
-    except Exception:  # noqa: BLE001 - the server going away is the point
-        pass
 
 
 def _list_accounts(endpoints: dict) -> None:
