@@ -10,7 +10,7 @@ import argparse
 import datetime as dt
 import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -102,8 +102,10 @@ def prepare(args: argparse.Namespace) -> Setup:
     from auditor.policy.loader import load_policies
 
     config = load_config(args.paths, args.config)
-    policies = load_policies([*config.policies, *args.policies], disabled=config.disable)
-    config.check_policy_ids({p.id for p in policies} | set(config.disable))
+    registry = load_policies([*config.policies, *args.policies])
+    # Checked here, not by the loader, so that a typo is reported against the config file that holds it.
+    config.check_policy_ids({p.id for p in registry})
+    policies = tuple(p for p in registry if p.id not in set(config.disable))
     return Setup(config, policies, args.fail_on or config.fail_on)
 
 
@@ -113,17 +115,20 @@ def finish(
     findings: Sequence[Finding],
     errors: Sequence[InputError | ReadError],
     scanned: Sequence[str],
-    extra_rules: Mapping[str, Any] | None = None,
     projects: Sequence[str] = (),
 ) -> int:
     """Apply suppressions, render the report, write it, and return the exit code.
 
-    `projects`: the projects read live (drift, access); reports group findings by project when given."""
+    Every rule's metadata (policies and drift rules alike) comes from the one registry the setup loaded; a
+    finding of a disabled rule (a drift rule turned off in the config) is dropped here. `projects`: the projects
+    read live (drift, access); reports group findings by project when given."""
     from auditor.baseline import read_baseline, write_baseline
     from auditor.policy.docs import help_uri
     from auditor.report import RuleInfo, exit_code, render_report
     from auditor.suppressions import apply_suppressions
 
+    disabled = set(setup.config.disable)
+    findings = [finding for finding in findings if finding.rule not in disabled]
     outcome = apply_suppressions(findings, setup.config.ignore, dt.date.today())
     result = AuditResult(tuple(outcome.findings), (*errors, *outcome.errors), tuple(scanned), tuple(projects))
     baseline = read_baseline(args.baseline) if args.baseline else None

@@ -49,7 +49,7 @@ def project_of(scope: Scope) -> str | None:
             if domain.endswith(".iam.gserviceaccount.com"):
                 return domain.removesuffix(".iam.gserviceaccount.com") or None
             return None
-        case ScopeKind.NOTEBOOK_INSTANCE | ScopeKind.WORKBENCH_INSTANCE:
+        case ScopeKind.NOTEBOOK_INSTANCE | ScopeKind.WORKBENCH_INSTANCE | ScopeKind.COMPUTE_INSTANCE:
             return name.split("/")[1] if name.startswith("projects/") and name.count("/") >= 2 else None
         case ScopeKind.FOLDER | ScopeKind.ORGANIZATION:
             return None

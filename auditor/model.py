@@ -36,12 +36,19 @@ class Unresolved:
             object.__setattr__(self, "origin", self.expression)
 
     def __str__(self) -> str:
-        return f"${{{self.expression}}}"
+        """How reports name it: its shape (`wb@{var.project_id}.iam.gserviceaccount.com`) or its origin
+        (`var.project_id`), never `${...}` internals."""
+        return self.shape if self.shape is not None else self.origin
 
     @property
     def hole(self) -> str:
         """The unknown as a hole in a shape: its own shape, or `{origin}`."""
-        return self.shape if self.shape is not None else "{" + self.origin + "}"
+        return self.shape if self.shape is not None else hole(self.origin)
+
+
+def hole(origin: str) -> str:
+    """`{origin}`, with the origin's own braces (`${...}` of a template's text) taken out: a hole never nests."""
+    return "{" + origin.replace("${", "").replace("{", "").replace("}", "") + "}"
 
 
 class Severity(enum.Enum):
@@ -185,6 +192,8 @@ class ScopeKind(enum.Enum):
     """A v1 user-managed notebook (google_notebooks_instance)."""
     WORKBENCH_INSTANCE = "workbench_instance"
     """A v2 Workbench instance (google_workbench_instance)."""
+    COMPUTE_INSTANCE = "compute_instance"
+    """A Compute Engine VM (`projects/P/zones/Z/instances/N`): every Workbench instance is one."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -310,10 +319,31 @@ class NotebookInstance:
 
     @property
     def uses_default_service_account(self) -> bool:
-        sa = self.service_account
-        return sa == DEFAULT_SERVICE_ACCOUNT or (
-            isinstance(sa, str) and sa.endswith("-compute@developer.gserviceaccount.com")
-        )
+        """No account set, `NUMBER-compute@developer.gserviceaccount.com`, or the default account's data source
+        (classified in auditor/identities.py)."""
+        from auditor.identities import PrincipalClass, classify_account
+
+        return classify_account(self.service_account, self.identity) is PrincipalClass.DEFAULT_COMPUTE_SERVICE_ACCOUNT
+
+
+@dataclass(frozen=True, slots=True)
+class ComputeInstance:
+    """A Compute Engine VM: Workbench instances and plain VMs, for the access graph (code runs as its account)."""
+
+    name: str | Unresolved
+    """Short instance name."""
+    project: str | Unresolved
+    zone: str | Unresolved
+    address: str
+    """Terraform address, or the live name `projects/P/zones/Z/instances/N`."""
+    location: Location
+    service_account: str | Unresolved | None = None
+    """The attached service account's email; None when none is attached."""
+    metadata: Mapping[str, str | Unresolved] = field(default_factory=dict)
+
+    @property
+    def full_name(self) -> str:
+        return f"projects/{self.project}/zones/{self.zone}/instances/{self.name}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -351,6 +381,47 @@ class Project:
     """`folders/N` or `organizations/N`; None when unknown (or a project without organization)."""
     address: str = ""
     display_name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class GroupMembership:
+    """A member of a Cloud Identity group (`google_cloud_identity_group_membership`): it holds what the group holds."""
+
+    group: str | Unresolved
+    """The group's email (`team@example.com`), or the group's name (`groups/ID`) when its email is not known."""
+    member: Principal
+    """`user:`, `serviceAccount:` or `group:` member (the kind told from the email where the source does not say)."""
+    address: str
+    location: Location
+    roles: tuple[str, ...] = ("MEMBER",)
+    """`MEMBER`, `MANAGER`, `OWNER`: every one of them receives the group's grants."""
+
+
+@dataclass(frozen=True, slots=True)
+class DenyRule:
+    """One rule of an IAM deny policy: the denied principals lose the denied permissions, whatever they are granted."""
+
+    denied_principals: tuple[str, ...]
+    """IAM v1 members where the v2 form maps onto one (`user:`, `group:`, `serviceAccount:`, `domain:`, `allUsers`),
+    else the v2 principal identifier as written."""
+    denied_permissions: tuple[str, ...]
+    """v1 permission names (`iam.serviceAccounts.getAccessToken`), converted from `iam.googleapis.com/...`."""
+    exception_principals: tuple[str, ...] = ()
+    exception_permissions: tuple[str, ...] = ()
+    condition: Condition | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DenyPolicy:
+    """`google_iam_deny_policy`: attached to an organization, folder or project (its `parent`)."""
+
+    scope: Scope
+    name: str | Unresolved
+    rules: tuple[DenyRule, ...]
+    address: str
+    location: Location
+    unresolved: tuple[str, ...] = ()
+    """Expression texts of the parts that could not be resolved (parent, principals, permissions)."""
 
 
 class ConflictKind(enum.Enum):
@@ -400,9 +471,12 @@ class Intent:
     errors: tuple[InputError, ...] = ()
     projects: tuple[Project, ...] = ()
     """Projects with their parents, for ancestry (see auditor/hierarchy.py)."""
+    compute_instances: tuple[ComputeInstance, ...] = ()
     folders: tuple[Folder, ...] = ()
     organization: str | None = None
     """`organizations/N` when the source knows the organization (Cloud Asset Inventory, the simulator state)."""
+    group_memberships: tuple[GroupMembership, ...] = ()
+    deny_policies: tuple[DenyPolicy, ...] = ()
 
 
 class FindingKind(enum.Enum):

@@ -11,9 +11,10 @@ from auditor.model import InputError, Location, ReadError, Unresolved
 
 
 def to_json(value: Any) -> Any:
-    """Dataclasses become objects, enums their values, unknowns `{"unresolved": "<expression>"}`."""
+    """Dataclasses become objects, enums their values, unknowns `{"unresolved": "<expression>", "origin": ...,
+    "shape": ...}` (what the value hangs on, and the value as a template with `{origin}` holes, or null)."""
     if isinstance(value, Unresolved):
-        return {"unresolved": value.expression}
+        return {"unresolved": value.expression, "origin": value.origin, "shape": value.shape}
     if isinstance(value, enum.Enum):
         return value.value
     if isinstance(value, Location):

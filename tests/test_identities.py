@@ -69,3 +69,20 @@ def test_directory_finds_declared_accounts_case_insensitively() -> None:
     assert directory.identity_of(Unresolved("var.x")) is None
     assert directory.identity_of("serviceAccount:c@p.iam.gserviceaccount.com") is None
     assert same_email("Ana@Example.com", "ana@example.com")
+
+
+def test_a_literal_email_finds_a_declared_account_known_by_its_shape() -> None:
+    from auditor.identities import email_matches
+
+    symbolic = Principal.parse(
+        Unresolved(
+            "google_service_account.chatops.member",
+            shape="serviceAccount:notebook-chatops@{var.project_id}.iam.gserviceaccount.com",
+            declared_by="google_service_account.chatops",
+        )
+    )
+    assert email_matches(symbolic, "Notebook-Chatops@acme.iam.gserviceaccount.com")
+    assert not email_matches(symbolic, "other@acme.iam.gserviceaccount.com")
+    assert email_matches(Principal.parse("serviceAccount:A@p.iam.gserviceaccount.com"), "a@P.iam.gserviceaccount.com")
+    unknown = Principal.parse(Unresolved("var.sa", shape="serviceAccount:{var.sa}"))
+    assert not email_matches(unknown, "a@p.iam.gserviceaccount.com")  # an unknown account is nobody in particular

@@ -159,33 +159,8 @@ def audit_drift(args: argparse.Namespace, setup: Any, endpoints: Any) -> int:
         findings,
         [*declared.errors, *read_errors],
         [*map(str, args.paths), *state.labels],
-        extra_rules=_drift_rules(),
         projects=state.projects,
     )
-
-
-def _drift_rules() -> dict[str, Any]:
-    """Rule metadata for the drift ids (SARIF needs it); the severity is each rule's usual one."""
-    from auditor import drift
-    from auditor.report import RuleInfo
-
-    usual = {
-        drift.UNEXPECTED_MEMBER: Severity.HIGH,
-        drift.PRIVILEGE_EXPANSION: Severity.HIGH,
-        drift.INSTANCE_CONFIG: Severity.HIGH,
-        drift.UNRESOLVED: Severity.INFO,
-        drift.UNMANAGED_GRANT: Severity.INFO,
-    }
-    from auditor import role_drift
-
-    rules = {
-        rule: RuleInfo(rule, title, usual.get(rule, Severity.MEDIUM), title, remediation)
-        for rule, (title, remediation) in drift.DRIFT_RULES.items()
-    }
-    rules[role_drift.CUSTOM_ROLE] = RuleInfo(
-        role_drift.CUSTOM_ROLE, role_drift.TITLE, Severity.HIGH, role_drift.TITLE, role_drift.REMEDIATION
-    )
-    return rules
 
 
 def _carry_suppressions(

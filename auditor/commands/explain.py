@@ -1,4 +1,4 @@
-"""`auditor explain POLICY-ID`: what a policy checks, why, and how to fix a finding."""
+"""`auditor explain RULE-ID`: what a rule (policy or drift rule) checks, why, and how to fix a finding."""
 
 from __future__ import annotations
 
@@ -8,10 +8,11 @@ import textwrap
 from pathlib import Path
 
 from auditor.errors import UsageError
+from auditor.report.escape import terminal_safe
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("explain", help="explain one policy: condition, rationale, remediation")
+    parser = subparsers.add_parser("explain", help="explain one rule: condition, rationale, remediation")
     parser.add_argument("policy_id", metavar="POLICY-ID")
     parser.add_argument(
         "--policies",
@@ -38,27 +39,27 @@ def run(args: argparse.Namespace) -> int:
         hint = f" (did you mean {', '.join(close)}?)" if close else " (`auditor policies` lists them)"
         raise UsageError(f"no policy with id {args.policy_id!r}{hint}")
 
-    lines = [
-        f"{policy.id}: {policy.title}",
-        "",
-        f"severity:  {policy.severity.value}",
-        f"subject:   {policy.subject.value} (variables: docs/policy-variables.md)",
-        f"source:    {policy.source}",
-        "",
-        "condition (CEL, true = violation):",
-        textwrap.indent(policy.condition, "  "),
-        "",
-        "rationale:",
-        _paragraph(policy.rationale),
-        "",
-        "remediation:",
-        _paragraph(policy.remediation),
-    ]
+    lines = [f"{policy.id}: {policy.title}", "", f"severity:  {policy.severity.value}"]
+    if policy.subject is None:
+        lines += [
+            "kind:      drift (judged by `auditor drift`, comparing the live project with the Terraform)",
+            f"source:    {policy.source}",
+        ]
+    else:
+        lines += [
+            f"subject:   {policy.subject.value} (variables: docs/policy-variables.md)",
+            f"source:    {policy.source}",
+            "",
+            "condition (CEL, true = violation):",
+            textwrap.indent(policy.condition, "  "),
+        ]
+    lines += ["", "rationale:", _paragraph(policy.rationale), "", "remediation:", _paragraph(policy.remediation)]
     if policy.references:
         lines += ["", "references:", *(f"  {url}" for url in policy.references)]
     if policy.builtin:
         from auditor.policy.docs import help_uri
 
         lines += ["", f"documentation: {help_uri(policy.id)}"]
-    print("\n".join(lines))
+    # Team policy files are input like any other: their text never drives the terminal.
+    print("\n".join(terminal_safe(line, one_line=False) for line in lines))
     return 0

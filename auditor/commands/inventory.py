@@ -58,6 +58,8 @@ def _binding(binding: Binding) -> dict[str, Any]:
         "scope": {"kind": binding.scope.kind.value, "name": to_json(binding.scope.name)},
         "role": to_json(binding.role),
         "members": [m.member for m in binding.members],
+        "member_identities": {m.member: m.identity for m in binding.members if m.identity},
+        "identity": binding.identity,
         "condition": condition,
         "authority": binding.authority.value,
         "unresolved": list(binding.unresolved),
@@ -106,10 +108,11 @@ def render_table(intent: Intent) -> str:
     for column in ("instance", "gen", "machine", "service account", "public ip", "location"):
         instances.add_column(column)
     for i in intent.instances:
-        values = (i.full_name, i.generation, i.machine_type, i.service_account, i.public_ip, i.location)
+        account = f"{i.identity} ({i.service_account})" if i.identity else i.service_account
+        values = (i.full_name, i.generation, i.machine_type, account, i.public_ip, i.location)
         instances.add_row(*(escape(str(v)) for v in values))
     console.print(instances)
-    accounts = ", ".join(str(a.email) for a in intent.service_accounts) or "none"
+    accounts = ", ".join(f"{a.identity or a.address} ({a.email})" for a in intent.service_accounts) or "none"
     console.print(f"Service accounts: {escape(accounts)}")
     for conflict in intent.conflicts:
         console.print(f"[red]conflict[/red]: {escape(conflict.message)}")

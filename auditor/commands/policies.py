@@ -1,4 +1,5 @@
-"""`auditor policies`: list the policies a check would run (built-in plus `--policies DIR`)."""
+"""`auditor policies`: list the rules of the registry: the policies a check runs (built-in plus `--policies DIR`)
+and the drift rules `auditor drift` reports."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import argparse
 import json
 import sys
 from pathlib import Path
+
+from auditor.report.escape import terminal_safe
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -34,9 +37,10 @@ def run(args: argparse.Namespace) -> int:
                     "id": p.id,
                     "title": p.title,
                     "severity": p.severity.value,
-                    "subject": p.subject.value,
+                    "kind": p.kind.value,
+                    "subject": p.subject.value if p.subject else None,
                     "builtin": p.builtin,
-                    "condition": p.condition,
+                    "condition": p.condition or None,
                     "source": p.source,
                 }
                 for p in policies
@@ -45,7 +49,13 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(document, indent=2))
         return 0
 
-    rows = [(p.id, p.severity.value, p.subject.value, p.title) for p in policies]
+    rows = [
+        tuple(
+            terminal_safe(cell)
+            for cell in (p.id, p.severity.value, p.subject.value if p.subject else "(drift)", p.title)
+        )
+        for p in policies
+    ]
     if sys.stdout.isatty():
         from rich.console import Console
         from rich.table import Table

@@ -18,6 +18,7 @@ from auditor.live.normalise import instance_v1, instance_v2
 from auditor.model import (
     Authority,
     Binding,
+    ComputeInstance,
     Condition,
     CustomRole,
     Folder,
@@ -110,6 +111,7 @@ class AssetCollector:
         self._instances: dict[str, NotebookInstance] = {}
         self._generations: dict[str, str] = {}
         self._roles: dict[str, CustomRole] = {}
+        self._vms: dict[str, ComputeInstance] = {}
         self._policies: dict[str, tuple[str, Mapping[str, Any]]] = {}
         """Asset name -> (asset type, IAM policy JSON)."""
 
@@ -173,6 +175,8 @@ class AssetCollector:
             normalise = instance_v1 if generation == "v1" else instance_v2
             self._instances[record.name] = normalise(fields, _project_in(str(fields["name"])))
             self._generations[record.name] = generation
+        elif asset_type == COMPUTE_INSTANCE:
+            self._vms[record.name] = compute_instance(record.name, data)
 
     def result(self) -> Intent:
         """Everything collected, in the API reader's order (sorted), IAM policies resolved to their scopes."""
@@ -192,6 +196,7 @@ class AssetCollector:
                 projects=tuple(sorted(self._projects.values(), key=lambda p: str(p.id))),
                 folders=tuple(sorted(self._folders.values(), key=lambda f: f.name)),
                 organization=self._organization,
+                compute_instances=tuple(sorted(self._vms.values(), key=lambda v: v.address)),
             )
 
     def _scope(self, name: str, asset_type: str) -> tuple[Scope, str] | None:
@@ -218,7 +223,31 @@ class AssetCollector:
             generation = self._generations.get(name, "v2")
             kind = ScopeKind.NOTEBOOK_INSTANCE if generation == "v1" else ScopeKind.WORKBENCH_INSTANCE
             return Scope(kind, resource), resource
-        return None  # compute instances: kept for the access graph once the model has them
+        if asset_type == COMPUTE_INSTANCE:
+            resource = name.removeprefix("//compute.googleapis.com/")
+            return Scope(ScopeKind.COMPUTE_INSTANCE, resource), resource
+        return None
+
+
+def compute_instance(asset_name: str, data: Mapping[str, Any]) -> ComputeInstance:
+    """From a `compute.googleapis.com/Instance` asset (Compute API v1 JSON: `metadata.items[{key, value}]`)."""
+    address = asset_name.removeprefix("//compute.googleapis.com/")
+    parts = address.split("/")  # projects/P/zones/Z/instances/N
+    accounts = [a.get("email") for a in data.get("serviceAccounts") or [] if a.get("email")]
+    metadata = {
+        str(item.get("key")): str(item.get("value", ""))
+        for item in (data.get("metadata") or {}).get("items") or []
+        if item.get("key")
+    }
+    return ComputeInstance(
+        name=str(data.get("name") or parts[-1]),
+        project=parts[1] if len(parts) > 1 else "",
+        zone=parts[3] if len(parts) > 3 else str(data.get("zone", "")).rpartition("/")[2],
+        address=address,
+        location=Location(address),
+        service_account=str(accounts[0]) if accounts else None,
+        metadata=metadata,
+    )
 
 
 def bindings_from_json(policy: Mapping[str, Any], scope: Scope, address: str) -> tuple[Binding, ...]:

@@ -242,6 +242,7 @@ def merge_intents(parts: Sequence[Intent]) -> Intent:
         instances=tuple(i for p in parts for i in p.instances),
         custom_roles=tuple({str(r.role): r for p in parts for r in p.custom_roles}.values()),
         projects=tuple({str(r.id): r for p in parts for r in p.projects}.values()),
+        compute_instances=tuple(v for p in parts for v in p.compute_instances),
         folders=tuple({f.name: f for p in parts for f in p.folders}.values()),
         organization=organization,
     )

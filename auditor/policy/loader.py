@@ -13,7 +13,7 @@ from typing import Any
 from auditor.errors import PolicyError
 from auditor.model import Severity
 from auditor.policy.engine import check_policy, compile_condition
-from auditor.policy.schema import Policy, SubjectKind, known_valid, remember_valid, schema_errors
+from auditor.policy.schema import Policy, RuleKind, SubjectKind, known_valid, remember_valid, schema_errors
 
 
 def builtin_policies_dir() -> Path:
@@ -39,13 +39,20 @@ def load_policy_file(path: Path, *, builtin: bool = False) -> Policy:
     cached = known_valid(content)
     document = cached if cached is not None else _parse_yaml(path, content)
     policy_id = document.get("id") if isinstance(document, dict) and isinstance(document.get("id"), str) else "-"
+    if isinstance(document, dict) and document.get("kind") == RuleKind.DRIFT.value:
+        extra = sorted({"subject", "condition", "message", "line"} & set(document))
+        if extra:
+            raise PolicyError(f"{path}: {policy_id}: a drift rule has no {', '.join(extra)} (only policies do)")
     if cached is None:
         problems = schema_errors(document)
         if problems:
             raise PolicyError(f"{path}: {policy_id}: " + "; ".join(problems))
     if policy_id != path.stem:
         raise PolicyError(f"{path}: {policy_id}: the id must equal the file name ({path.stem})")
-    return _compile(path, document, policy_id, builtin, content)
+    policy = _compile(path, document, policy_id, builtin)
+    if cached is None:
+        remember_valid(content, document)  # only once every check passed; a cached document was remembered before
+    return policy
 
 
 def _parse_yaml(path: Path, content: bytes) -> Any:
@@ -63,28 +70,33 @@ def _parse_yaml(path: Path, content: bytes) -> Any:
         raise PolicyError(f"{where}: -: not valid YAML: {problem}") from None
 
 
-def _compile(path: Path, document: dict[str, Any], policy_id: str, builtin: bool, content: bytes) -> Policy:
+def _compile(path: Path, document: dict[str, Any], policy_id: str, builtin: bool) -> Policy:
+    common = {
+        "id": policy_id,
+        "title": document["title"].strip(),
+        "severity": Severity(document["severity"]),
+        "rationale": document["rationale"].strip(),
+        "remediation": document["remediation"].strip(),
+        "references": tuple(document["references"]),
+        "source": str(path),
+        "builtin": builtin,
+    }
+    if document.get("kind") == RuleKind.DRIFT.value:
+        return Policy(subject=None, condition="", message="", kind=RuleKind.DRIFT, **common)
     try:
         program = compile_condition(document["condition"])
     except (ValueError, RuntimeError) as error:
         raise PolicyError(f"{path}: {policy_id}: condition is not valid CEL: {error}") from None
 
     policy = Policy(
-        id=policy_id,
-        title=document["title"].strip(),
-        severity=Severity(document["severity"]),
         subject=SubjectKind(document["subject"]),
         condition=document["condition"].strip(),
         message=" ".join(document["message"].split()),
-        rationale=document["rationale"].strip(),
-        remediation=document["remediation"].strip(),
-        references=tuple(document["references"]),
-        source=str(path),
-        builtin=builtin,
+        line=document.get("line"),
         program=program,
+        **common,
     )
     check_policy(policy)
-    remember_valid(content, document)  # only once every check passed
     return policy
 
 

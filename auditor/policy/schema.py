@@ -36,24 +36,45 @@ class SubjectKind(enum.Enum):
     """A GitHub Actions workflow file joined with the Terraform intent (the `chatops-*` policies)."""
 
 
+class RuleKind(enum.Enum):
+    """How a rule is judged: the one registry holds both kinds, so config, SARIF, docs and `explain` see every id."""
+
+    POLICY = "policy"
+    """A CEL condition evaluated on each subject of its kind."""
+    DRIFT = "drift"
+    """A comparison of the live project with Terraform, made by `auditor drift` (no condition)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Policy:
+    """One rule of the registry (a YAML file in `policies/` or a team's `--policies DIR`)."""
+
     id: str
     title: str
     severity: Severity
-    subject: SubjectKind
+    """For a drift rule, its usual severity (some findings take the severity of the policies a live grant fails)."""
+    subject: SubjectKind | None
+    """None for a drift rule."""
     condition: str
-    """CEL over the subject's variables (docs/policy-variables.md); true = violation."""
+    """CEL over the subject's variables (docs/policy-variables.md); true = violation. Empty for a drift rule."""
     message: str
-    """Template with `{dotted.variable}` placeholders."""
+    """Template with `{dotted.variable}` placeholders. Empty for a drift rule."""
     rationale: str
     remediation: str
     references: tuple[str, ...]
     source: str
     """The YAML file it was read from, for error messages."""
     builtin: bool = False
+    kind: RuleKind = RuleKind.POLICY
+    line: str | None = None
+    """An int variable of the subject holding the line a finding points at (0 or absent: the subject's line)."""
     program: Any = field(default=None, compare=False, repr=False)
-    """The compiled CEL program (engine-specific); compiled once by the loader."""
+    """The compiled CEL program (engine-specific); compiled once by the loader. None for a drift rule."""
+
+    @property
+    def evaluated(self) -> bool:
+        """A policy the engine evaluates (not a drift rule)."""
+        return self.kind is RuleKind.POLICY
 
 
 @cache

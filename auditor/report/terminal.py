@@ -8,7 +8,6 @@ the screen. Without `color`, the output is plain text.
 from __future__ import annotations
 
 import io
-import re
 from collections.abc import Mapping
 from collections.abc import Set as AbstractSet
 from pathlib import Path
@@ -34,6 +33,7 @@ from auditor.report import (
     status,
     summarize,
 )
+from auditor.report.escape import terminal_safe
 
 DEFAULT_WIDTH = 100
 
@@ -44,15 +44,7 @@ _SEVERITY_STYLE = {
     Severity.LOW: "bold cyan",
     Severity.INFO: "bold",
 }
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-
-
-def _clean(value: object, *, one_line: bool = True) -> str:
-    """Control characters become visible escapes; in one-line values, so do newlines."""
-    text = str(value)
-    if one_line:
-        text = text.replace("\r\n", "\n").replace("\n", "\\n")
-    return _CONTROL.sub(lambda match: match.group().encode("unicode_escape").decode("ascii"), text)
+_clean = terminal_safe
 
 
 def render(

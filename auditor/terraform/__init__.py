@@ -40,14 +40,14 @@ def load_intent(paths: Sequence[Path], *, var_files: Sequence[Path] = (), allow_
         roots: list[Path] = []
         for path in paths:
             if path.is_dir():
-                found = find_root_modules(path, errors)
-                if not found and path not in allow_empty:
+                found_roots = find_root_modules(path, errors)
+                if not found_roots and path not in allow_empty:
                     errors.append(
                         InputError(
                             str(path), "no Terraform configuration here (no .tf or .tf.json files): check the path"
                         )
                     )
-                roots.extend(found)
+                roots.extend(found_roots)
             elif path.is_file() and _is_configuration(path):
                 roots.append(path.parent)
         unique = {root.resolve(): root for root in reversed(roots)}

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from auditor.model import InputError, Location, Unresolved
+from auditor.model import InputError, Location, Unresolved, hole
 from auditor.terraform.expressions import EvaluationError, Evaluator, expression_text, first_unresolved
 from auditor.terraform.json_syntax import parse_json_text
 from auditor.terraform.overrides import merge_overrides
@@ -167,6 +167,7 @@ class _Loader:
                 if isinstance(result, InputError):
                     self.errors.append(result)
                 else:
+                    self.errors.extend(result.errors)  # syntax errors; the rest of the file is still read
                     parsed.append(result)
             merged, errors = merge_overrides(parsed)
             self.errors.extend(errors)
@@ -294,7 +295,7 @@ class _Module:
             elif "default" in block.attributes:
                 variables[name] = constants.evaluate(block.attributes["default"].expression)
             else:
-                variables[name] = Unresolved(f"var.{name}")
+                variables[name] = Unresolved(f"{self.prefix}var.{name}")
         return variables
 
     def _own_providers(self) -> dict[str, _Provider]:
@@ -303,12 +304,14 @@ class _Module:
         for block, _ in self.blocks.get("provider", []):
             if not block.labels or block.labels[0] not in GOOGLE_PROVIDERS:
                 continue
-            get = block.attributes.get
-            alias = self.evaluator.evaluate(get("alias").expression) if get("alias") else None
+            settings = {
+                name: self.evaluator.evaluate(attribute.expression)
+                for name, attribute in block.attributes.items()
+                if name in ("alias", "project", "region", "zone")
+            }
+            alias = settings.get("alias")
             key = f"{block.labels[0]}.{alias}" if isinstance(alias, str) else block.labels[0]
-            values = [
-                self.evaluator.evaluate(get(n).expression) if get(n) else None for n in ("project", "region", "zone")
-            ]
+            values = [settings.get(n) for n in ("project", "region", "zone")]
             if values[0] is None:
                 values[0] = _unset_provider(key).project
             own[key] = _Provider(*values)
@@ -476,7 +479,7 @@ class _Module:
             )
             self._children[name] = [(f"{self.prefix}module.{name}.", None)]
             return self._children[name]
-        made = []
+        made: list[tuple[str, _Module | None]] = []
         for suffix, bindings in self._expansion(block):
             evaluator = self.evaluator.child(bindings) if bindings else self.evaluator
             inputs = {
@@ -590,12 +593,14 @@ def _computed(
             out["project"] = project
     elif mode == "data" and type_name == "google_iam_policy":
         out = {"policy_data": _policy_data(values)}
+    elif mode == "data" and type_name == "google_client_config":
+        out = {"project": project, "region": provider.region, "zone": provider.zone}  # the provider's own defaults
     elif mode == "data" and type_name == "google_project":
         out = {"project_id": values.get("project_id") or project, "number": Unresolved(f"{address}.number")}
     elif mode == "data" and type_name == "google_compute_default_service_account":
         # Known up to the project number: the shape says it is the default compute account.
         email = Unresolved(
-            f"{address}.email", shape=f"{{{address}.project_number}}-compute@developer.gserviceaccount.com"
+            f"{address}.email", shape=f"{hole(f'{address}.project_number')}-compute@developer.gserviceaccount.com"
         )
         out = {"email": email, "member": Unresolved(f"{address}.member", shape=f"serviceAccount:{email.shape}")}
     elif mode == "managed" and type_name in ("google_notebooks_instance", "google_workbench_instance"):
@@ -676,6 +681,7 @@ def read_variable_files(paths: Sequence[Path], errors: list[InputError]) -> dict
         if isinstance(result, InputError):
             errors.append(result)
         elif result is not None:
+            errors.extend(result.errors)
             for name, attribute in result.body.attributes.items():
                 values[name] = constants.evaluate(attribute.expression)
     return values

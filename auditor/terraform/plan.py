@@ -306,7 +306,7 @@ def _instances(document: dict[str, Any], plan: _Plan) -> Iterator[ResourceInstan
 
 def _instance(resource: dict[str, Any], plan: _Plan) -> ResourceInstance | None:
     address, mode, type_, name = (resource.get(k) for k in ("address", "mode", "type", "name"))
-    if not all(isinstance(v, str) for v in (address, mode, type_, name)):
+    if not (isinstance(address, str) and isinstance(mode, str) and isinstance(type_, str) and isinstance(name, str)):
         return None
     values = _dict(resource.get("values"))
     attributes = _merge_unknown(values, plan.unknown.get(address), address)
@@ -325,7 +325,7 @@ def _instance(resource: dict[str, Any], plan: _Plan) -> ResourceInstance | None:
                 continue
             references = [r for r in _list(_dict(expressions.get(attribute)).get("references")) if isinstance(r, str)]
             if references:
-                attributes[attribute] = _annotate(value, references[0])
+                attributes[attribute] = _annotate(value, references[0], _declared_by(references, address))
     return ResourceInstance(
         mode=mode,
         type=type_,
@@ -339,13 +339,25 @@ def _instance(resource: dict[str, Any], plan: _Plan) -> ResourceInstance | None:
     )
 
 
-def _annotate(value: Value, reference: str) -> Value:
-    """Tell the user what an unknown hangs on, not only where it lands: `x.members[1] (from sa.email)`."""
+def _annotate(value: Value, reference: str, declared_by: str | None = None) -> Value:
+    """Tell the user what an unknown hangs on, not only where it lands: `x.members[1] (from sa.email)`; an unknown
+    that only references one declared service account is that account (its symbolic identity)."""
     if isinstance(value, Unresolved):
-        return Unresolved(f"{value.expression} (from {reference})")
+        return Unresolved(f"{value.expression} (from {reference})", declared_by=declared_by)
     if isinstance(value, list) and any(isinstance(v, Unresolved) for v in value):
-        return [_annotate(v, reference) if isinstance(v, Unresolved) else v for v in value]
+        return [_annotate(v, reference, declared_by) if isinstance(v, Unresolved) else v for v in value]
     return value
+
+
+def _declared_by(references: list[str], address: str) -> str | None:
+    """The full address of the one `google_service_account` the references name, if they name exactly one."""
+    target = _single_reference(references)
+    match = _SERVICE_ACCOUNT_REFERENCE.match(target) if target else None
+    if match is None:
+        return None
+    module_address = _module_address_of(address)
+    prefix = f"{module_address}." if module_address else ""
+    return f"{prefix}google_service_account.{match['name']}{match['key'] or ''}"
 
 
 def _merge_unknown(value: Value, unknown: Any, path: str) -> Value:
@@ -360,11 +372,11 @@ def _merge_unknown(value: Value, unknown: Any, path: str) -> Value:
                 merged[key] = _merge_unknown(base.get(key), inner, f"{path}.{key}")
         return merged
     if isinstance(unknown, list):
-        base = value if isinstance(value, list) else []
-        length = max(len(base), len(unknown))
+        items = value if isinstance(value, list) else []
+        length = max(len(items), len(unknown))
         return [
             _merge_unknown(
-                base[i] if i < len(base) else None, unknown[i] if i < len(unknown) else False, f"{path}[{i}]"
+                items[i] if i < len(items) else None, unknown[i] if i < len(unknown) else False, f"{path}[{i}]"
             )
             for i in range(length)
         ]

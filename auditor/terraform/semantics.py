@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import urllib.parse
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -19,10 +20,14 @@ from auditor.model import (
     Accelerator,
     Authority,
     Binding,
+    ComputeInstance,
     Condition,
     Conflict,
     ConflictKind,
     CustomRole,
+    DenyPolicy,
+    DenyRule,
+    GroupMembership,
     InputError,
     Intent,
     NotebookInstance,
@@ -37,7 +42,8 @@ from auditor.model import (
 from auditor.terraform.resources import ResourceInstance, Value
 
 _IAM_TYPE = re.compile(
-    r"^google_(?P<target>project|folder|organization|service_account|notebooks_instance|workbench_instance)"
+    r"^google_(?P<target>project|folder|organization|service_account|notebooks_instance|workbench_instance"
+    r"|compute_instance)"
     r"_iam_(?P<authority>policy|binding|member|member_remove)$"
 )
 _AUTHORITY = {
@@ -53,6 +59,7 @@ _SCOPE_KIND = {
     "service_account": ScopeKind.SERVICE_ACCOUNT,
     "notebooks_instance": ScopeKind.NOTEBOOK_INSTANCE,
     "workbench_instance": ScopeKind.WORKBENCH_INSTANCE,
+    "compute_instance": ScopeKind.COMPUTE_INSTANCE,
 }
 _SERVICE_ACCOUNT_NAME = re.compile(r"^projects/[^/]+/serviceAccounts/(?P<account>[^/]+)$")
 _INSTANCE_NAME = re.compile(
@@ -68,6 +75,9 @@ class _Collected:
     keys: list[ServiceAccountKey] = field(default_factory=list)
     instances: list[NotebookInstance] = field(default_factory=list)
     custom_roles: list[CustomRole] = field(default_factory=list)
+    compute_instances: list[ComputeInstance] = field(default_factory=list)
+    group_memberships: list[GroupMembership] = field(default_factory=list)
+    deny_policies: list[DenyPolicy] = field(default_factory=list)
     errors: list[InputError] = field(default_factory=list)
     empty_policies: list[Binding] = field(default_factory=list)
     """Stand-ins for `_iam_policy` resources that grant nothing: no binding in the model, but still a claim
@@ -81,6 +91,7 @@ def build_intent(resources: Iterable[ResourceInstance], errors: Iterable[InputEr
     # data sources (google_iam_policy) are consumed through the attributes that reference them
     collected.service_accounts = [_service_account(r) for r in resources if r.type == "google_service_account"]
     directory = Directory.of((a.address, a.email) for a in collected.service_accounts)
+    groups = _group_emails(r for r in resources if r.type == "google_cloud_identity_group")
     for resource in resources:
         iam = _IAM_TYPE.match(resource.type)
         if iam:
@@ -94,12 +105,21 @@ def build_intent(resources: Iterable[ResourceInstance], errors: Iterable[InputEr
             collected.instances.append(_workbench_v2(resource))
         elif resource.type in ("google_project_iam_custom_role", "google_organization_iam_custom_role"):
             collected.custom_roles.append(_custom_role(resource))
+        elif resource.type == "google_compute_instance":
+            collected.compute_instances.append(_compute_instance(resource))
+        elif resource.type == "google_cloud_identity_group_membership":
+            collected.group_memberships += _group_memberships(resource, groups)
+        elif resource.type == "google_iam_deny_policy":
+            collected.deny_policies.append(_deny_policy(resource))
     return Intent(
         bindings=tuple(_with_identities(b, directory) for b in collected.bindings),
         service_accounts=tuple(collected.service_accounts),
         keys=tuple(collected.keys),
         instances=tuple(replace(i, identity=directory.identity_of(i.service_account)) for i in collected.instances),
         custom_roles=tuple(collected.custom_roles),
+        compute_instances=tuple(collected.compute_instances),
+        group_memberships=tuple(collected.group_memberships),
+        deny_policies=tuple(collected.deny_policies),
         conflicts=tuple(find_conflicts(collected.bindings + collected.empty_policies)),
         errors=tuple(collected.errors),
     )
@@ -215,6 +235,8 @@ def _scope(resource: ResourceInstance, target: str) -> Scope:
         return Scope(kind, org)
     if target == "service_account":
         return Scope(kind, _service_account_email(resource.get("service_account_id"), resource))
+    if target == "compute_instance":
+        return Scope(kind, _compute_scope_name(resource))
     name_attribute = "instance_name" if target == "notebooks_instance" else "name"
     return Scope(kind, _instance_scope_name(resource, name_attribute))
 
@@ -601,4 +623,187 @@ def _workbench_v2(resource: ResourceInstance) -> NotebookInstance:
         shielded_vm=_shielded(setup_resource.block("shielded_instance_config")),
         metadata=_string_map(setup.get("metadata"), "gce_setup.metadata", resource),
         labels=_string_map(resource.get("labels"), "labels", resource),
+    )
+
+
+# --- compute instances, group memberships, deny policies (the access graph's extra inputs) -------------------------
+
+_COMPUTE_NAME = re.compile(
+    r"^(?:projects/(?P<project>[^/]+)/)?(?:zones/(?P<zone>[^/]+)/)?(?:instances/)?(?P<name>[^/]+)$"
+)
+
+
+def _zone(resource: ResourceInstance) -> str | Unresolved:
+    zone = resource.get("zone") or resource.provider_zone
+    if zone is None or zone == "":
+        return Unresolved(f"{resource.address}.zone (no zone set and no provider zone)")
+    return _text(zone, "zone", resource)
+
+
+def _compute_scope_name(resource: ResourceInstance) -> str | Unresolved:
+    """`projects/P/zones/Z/instances/N` of a `google_compute_instance_iam_*` resource."""
+    name = _text(resource.get("instance_name"), "instance_name", resource)
+    project: str | Unresolved = _project(resource)
+    zone: str | Unresolved = _zone(resource)
+    if isinstance(name, str):
+        match = _COMPUTE_NAME.match(name)
+        if match:
+            project = match["project"] or project
+            zone = match["zone"] or zone
+            name = match["name"]
+    if any(isinstance(part, Unresolved) for part in (project, zone, name)):
+        return Unresolved(f"projects/{project}/zones/{zone}/instances/{name}")
+    return f"projects/{project}/zones/{zone}/instances/{name}"
+
+
+def _compute_instance(resource: ResourceInstance) -> ComputeInstance:
+    account = resource.block("service_account")
+    email = account.get("email") if account else None
+    service_account: str | Unresolved | None
+    if account is None:
+        service_account = None
+    elif email is None or email == "":
+        service_account = DEFAULT_SERVICE_ACCOUNT
+    else:
+        service_account = _text(email, "service_account.email", resource)
+    metadata = _string_map(resource.get("metadata"), "metadata", resource)
+    startup = resource.get("metadata_startup_script")
+    if startup:
+        metadata["startup-script"] = _text(startup, "metadata_startup_script", resource)
+    return ComputeInstance(
+        name=_text(resource.get("name"), "name", resource),
+        project=_project(resource),
+        zone=_zone(resource),
+        address=resource.address,
+        location=resource.location,
+        service_account=service_account,
+        metadata=metadata,
+    )
+
+
+def _group_emails(resources: Iterable[ResourceInstance]) -> dict[str, str | Unresolved]:
+    """Declared `google_cloud_identity_group` address -> its email (`group_key.id`)."""
+    emails: dict[str, str | Unresolved] = {}
+    for resource in resources:
+        key = resource.block("group_key")
+        emails[resource.address] = _text(key.get("id") if key else None, "group_key.id", resource)
+    return emails
+
+
+def _group_of(value: Value, groups: Mapping[str, str | Unresolved], resource: ResourceInstance) -> str | Unresolved:
+    """A membership's `group` (`groups/ID`, usually `google_cloud_identity_group.g.id`) as the group's email."""
+    group = _text(value, "group", resource)
+    if isinstance(group, Unresolved):
+        declaring = group.origin.rpartition(".")[0]
+        if declaring in groups:
+            return groups[declaring]
+    return group
+
+
+def _member_of_group(email: Value, resource: ResourceInstance, groups: Mapping[str, str | Unresolved]) -> Principal:
+    """`preferred_member_key.id` is a bare email: a declared group's email is a group, `*.gserviceaccount.com` a
+    service account, anything else a user."""
+    if isinstance(email, Unresolved):
+        return Principal.parse(email)
+    text = str(email)
+    if text in {g for g in groups.values() if isinstance(g, str)}:
+        return Principal.parse(f"group:{text}")
+    if text.endswith(".gserviceaccount.com"):
+        return Principal.parse(f"serviceAccount:{text}")
+    return Principal.parse(f"user:{text}")
+
+
+def _group_memberships(resource: ResourceInstance, groups: Mapping[str, str | Unresolved]) -> list[GroupMembership]:
+    key = resource.block("preferred_member_key") or resource.block("member_key") or {}
+    email = key.get("id")
+    if email is None:
+        email = Unresolved(f"{resource.address}.preferred_member_key.id")
+    roles = tuple(str(r.get("name")) for r in resource.blocks("roles") if isinstance(r.get("name"), str))
+    return [
+        GroupMembership(
+            group=_group_of(resource.get("group"), groups, resource),
+            member=_member_of_group(email, resource, groups),
+            address=resource.address,
+            location=resource.location,
+            roles=roles or ("MEMBER",),
+        )
+    ]
+
+
+_DENY_PARENT = re.compile(
+    r"^cloudresourcemanager\.googleapis\.com/(?P<kind>projects|folders|organizations)/(?P<id>.+)$"
+)
+_V2_PRINCIPALS = (
+    (re.compile(r"^principal://goog/subject/(?P<email>.+)$"), "user:{email}"),
+    (re.compile(r"^principalSet://goog/group/(?P<email>.+)$"), "group:{email}"),
+    (
+        re.compile(r"^principal://iam\.googleapis\.com/projects/-/serviceAccounts/(?P<email>.+)$"),
+        "serviceAccount:{email}",
+    ),
+    (re.compile(r"^principalSet://goog/public:all$"), "allUsers"),
+)
+
+
+def deny_member(principal: str) -> str:
+    """A deny policy's v2 principal identifier as the IAM v1 member it names, where it names one."""
+    for pattern, member in _V2_PRINCIPALS:
+        match = pattern.match(principal)
+        if match:
+            return member.format(**match.groupdict())
+    return principal
+
+
+def deny_permission(permission: str) -> str:
+    """`iam.googleapis.com/serviceAccounts.getAccessToken` -> `iam.serviceAccounts.getAccessToken`."""
+    service, sep, rest = permission.partition(".googleapis.com/")
+    return f"{service}.{rest}" if sep else permission
+
+
+def _strings(value: Value) -> tuple[str, ...]:
+    if isinstance(value, list | tuple):
+        return tuple(v for v in value if isinstance(v, str))
+    return (value,) if isinstance(value, str) else ()
+
+
+def _deny_policy(resource: ResourceInstance) -> DenyPolicy:
+    parent = _text(resource.get("parent"), "parent", resource)
+    scope: Scope
+    if isinstance(parent, str):
+        match = _DENY_PARENT.match(urllib.parse.unquote(parent))
+        if match and match["kind"] == "projects":
+            scope = Scope(ScopeKind.PROJECT, match["id"])
+        elif match:
+            kind = ScopeKind.FOLDER if match["kind"] == "folders" else ScopeKind.ORGANIZATION
+            scope = Scope(kind, f"{match['kind']}/{match['id']}")
+        else:
+            scope = Scope(ScopeKind.PROJECT, Unresolved(f"{resource.address}.parent ({parent})"))
+    else:
+        scope = Scope(ScopeKind.PROJECT, parent)
+    rules = []
+    unknown: list[Value] = [parent]
+    for rule in resource.blocks("rules"):
+        deny = (rule.get("deny_rule") or [{}])[0] if isinstance(rule.get("deny_rule"), list) else rule.get("deny_rule")
+        if not isinstance(deny, dict):
+            continue
+        for name in ("denied_principals", "denied_permissions", "exception_principals", "exception_permissions"):
+            unknown.append(deny.get(name))
+        condition_block = deny.get("denial_condition")
+        if isinstance(condition_block, list):
+            condition_block = condition_block[0] if condition_block else None
+        rules.append(
+            DenyRule(
+                denied_principals=tuple(deny_member(p) for p in _strings(deny.get("denied_principals"))),
+                denied_permissions=tuple(deny_permission(p) for p in _strings(deny.get("denied_permissions"))),
+                exception_principals=tuple(deny_member(p) for p in _strings(deny.get("exception_principals"))),
+                exception_permissions=tuple(deny_permission(p) for p in _strings(deny.get("exception_permissions"))),
+                condition=_condition(condition_block if isinstance(condition_block, dict) else None, resource),
+            )
+        )
+    return DenyPolicy(
+        scope=scope,
+        name=_text(resource.get("name"), "name", resource),
+        rules=tuple(rules),
+        address=resource.address,
+        location=resource.location,
+        unresolved=tuple(_unresolved_texts(*unknown)),
     )

@@ -217,3 +217,20 @@ def test_asset_inventory_and_apis_agree_on_an_organization(tmp_path: Path) -> No
 
     assert key(assets) == key(apis)
     assert sum(asset_calls.values()) < sum(api_calls.values())
+
+
+def test_compute_instances_and_v1_v2_notebooks_from_assets() -> None:
+    from auditor.live.asset_reader import read_assets
+    from auditor.live.clients import Endpoints
+    from auditor.live.simulator import start_simulator
+
+    with start_simulator(org_state()) as simulator:
+        read = read_assets(["projects/ml-a"], endpoints=Endpoints(simulator.api_endpoint, simulator.grpc_endpoint))
+    assert read.complete, read.errors
+    generations = {i.name: i.generation for i in read.intent.instances}
+    assert generations == {"legacy": "v1", "wb": "v2"}
+    [vm] = read.intent.compute_instances
+    assert vm.address == "projects/ml-a/zones/europe-west4-a/instances/wb"
+    assert vm.service_account == "runtime@ml-a.iam.gserviceaccount.com"
+    assert vm.metadata == {"proxy-mode": "service_account"}
+    assert read.intent.organization is None  # the organization asset is above the project, not below it

@@ -14,7 +14,8 @@ def test_policies_plain_text_lists_every_builtin(capsys: pytest.CaptureFixture[s
     assert main(["policies"]) == 0
     out = capsys.readouterr().out
     lines = out.splitlines()
-    assert len(lines) == 19  # 14 for Terraform (issue 3), 5 chatops-* for workflows (issue 6)
+    assert len(lines) == 28  # 14 for Terraform (issue 3), 5 chatops-* (issue 6), 8 drift (issue 9), 1 (issue 11)
+    assert any(line.split()[:3] == ["unmanaged-grant", "info", "(drift)"] for line in lines)
     assert lines[0].split()[:3] == ["basic-role-human", "medium", "member"]
     assert any(line.split()[:3] == ["chatops-expression-injection", "critical", "workflow"] for line in lines)
     assert "\x1b[" not in out  # no terminal styling when stdout is not a terminal
@@ -32,12 +33,48 @@ def test_policies_json_includes_team_policies(tmp_path: Path, capsys: pytest.Cap
         "id": "team-rule",
         "title": "t",
         "severity": "info",
+        "kind": "policy",
         "subject": "key",
         "builtin": False,
         "condition": "key.service_account_unresolved",
         "source": str(tmp_path / "team-rule.yaml"),
     }
     assert by_id["public-principal"]["severity"] == "critical"
+    assert by_id["drift-privilege-expansion"] | {"source": "-"} == {
+        "id": "drift-privilege-expansion",
+        "title": "Terraform grants the role under a condition; the live grant has no condition or another one",
+        "severity": "high",
+        "kind": "drift",
+        "subject": None,
+        "builtin": True,
+        "condition": None,
+        "source": "-",
+    }
+
+
+def test_explain_a_drift_rule(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["explain", "unmanaged-grant"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("unmanaged-grant: A live grant that Terraform does not manage")
+    assert "kind:      drift" in out and "condition" not in out
+    assert "Bring the grant under Terraform or revoke it" in out
+
+
+def test_explain_and_policies_escape_terminal_control_sequences(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "team-rule.yaml").write_text(
+        'id: team-rule\ntitle: "t\\x1b[2J\\x1b]0;pwned\\x07"\nseverity: info\nsubject: key\n'
+        'condition: key.service_account_unresolved\nmessage: m\nrationale: "r\\x1b[31m"\nremediation: x\n'
+        "references: []\n"
+    )
+    assert main(["explain", "team-rule", "--policies", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\x07" not in out
+    assert "t\\x1b[2J" in out
+    assert main(["policies", "--policies", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\x07" not in out and "t\\x1b[2J" in out
 
 
 def test_bad_team_policy_exits_2_with_file_and_id(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -20,7 +20,7 @@ from auditor.model import (
     ShieldedVm,
     Unresolved,
 )
-from auditor.policy import load_policies, load_policy_file
+from auditor.policy import SubjectKind, load_policies, load_policy_file
 from auditor.policy.engine import evaluate, render_message
 from tests.policy_helpers import binding, instance, lookup
 
@@ -241,7 +241,7 @@ def test_message_template_renders_lists_bools_and_braces() -> None:
     assert render_message("{a.l}", sentences) == "one, two; three"  # items holding commas stay apart
 
 
-CHATOPS_IDS = sorted(i for i, p in POLICIES.items() if p.subject.value == "workflow")
+CHATOPS_IDS = sorted(i for i, p in POLICIES.items() if p.subject is SubjectKind.WORKFLOW)
 
 
 def _risky_workflow() -> tuple:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ import yaml
 from auditor.errors import PolicyError
 from auditor.model import Severity
 from auditor.policy import SubjectKind, builtin_policies_dir, load_policies, load_policy_file
-from auditor.policy.schema import schema_errors
+from auditor.policy.schema import RuleKind, schema_errors
 
 BUILTIN_IDS = {
     "human-notebook-admin": Severity.HIGH,
@@ -33,7 +34,18 @@ BUILTIN_IDS = {
     "chatops-overbroad-identity": Severity.HIGH,
     "chatops-key-credential": Severity.MEDIUM,
     "chatops-unpinned-action": Severity.MEDIUM,
+    # issue 9: drift rules live in the same registry (kind: drift), judged by `auditor drift`
+    "drift-unexpected-member": Severity.HIGH,
+    "unmanaged-grant": Severity.INFO,
+    "drift-missing-member": Severity.MEDIUM,
+    "drift-privilege-expansion": Severity.HIGH,
+    "drift-instance-config": Severity.HIGH,
+    "unmanaged-instance": Severity.MEDIUM,
+    "drift-missing-instance": Severity.MEDIUM,
+    "drift-unresolved": Severity.INFO,
+    "drift-custom-role": Severity.HIGH,  # issue 11
 }
+DRIFT_IDS = {rule for rule in BUILTIN_IDS if rule.startswith(("drift-", "unmanaged-"))}
 
 VALID = {
     "id": "team-rule",
@@ -58,7 +70,10 @@ def write(directory: Path, document: object, name: str = "team-rule") -> Path:
 def test_builtin_set_is_exactly_the_issue_list_with_its_severities() -> None:
     policies = load_policies()
     assert {p.id: p.severity for p in policies} == BUILTIN_IDS
-    assert all(p.builtin and p.program is not None for p in policies)
+    assert all(p.builtin for p in policies)
+    assert {p.id for p in policies if p.kind is RuleKind.DRIFT} == DRIFT_IDS
+    assert all((p.program is None) == (p.id in DRIFT_IDS) for p in policies)
+    assert all(p.subject is None and not p.condition for p in policies if p.id in DRIFT_IDS)
     assert [p.id for p in policies] == sorted(BUILTIN_IDS)
 
 
@@ -169,3 +184,36 @@ def test_warm_run_skips_the_schema_import_but_never_a_changed_file(tmp_path: Pat
     write(team, {**VALID, "severity": "urgent"})
     with pytest.raises(AssertionError, match="severity: 'urgent' is not one of"):
         imports_jsonschema()
+
+
+def test_a_drift_rule_has_no_condition_subject_or_message(tmp_path: Path) -> None:
+    rule = {k: v for k, v in VALID.items() if k not in ("subject", "condition", "message")}
+    write(tmp_path, {**rule, "kind": "drift"})
+    (loaded,) = load_policies([tmp_path], builtin=False)
+    assert loaded.kind is RuleKind.DRIFT and loaded.program is None
+    write(tmp_path, {**rule, "kind": "drift", "condition": "true"})
+    with pytest.raises(PolicyError, match="team-rule: a drift rule has no condition"):
+        load_policies([tmp_path], builtin=False)
+    write(tmp_path, rule)  # a policy (the default kind) needs them
+    with pytest.raises(PolicyError, match="'subject' is a required property"):
+        load_policies([tmp_path], builtin=False)
+
+
+def test_a_policy_line_must_name_an_int_variable_of_its_subject(tmp_path: Path) -> None:
+    write(tmp_path, {**VALID, "line": "binding.role"})
+    with pytest.raises(PolicyError, match="line: binding.role is not an int variable of a member subject"):
+        load_policies([tmp_path], builtin=False)
+
+
+def test_warm_run_writes_nothing_to_the_validation_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    team = tmp_path / "team"
+    write(team, VALID)
+    monkeypatch.setenv("AUDITOR_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("AUDITOR_NO_CACHE", raising=False)
+    load_policies([team])
+    remembered = {p: p.stat().st_mtime_ns for p in (tmp_path / "cache").rglob("*") if p.is_file()}
+    assert remembered
+    for path in remembered:
+        os.utime(path, ns=(1, 1))
+    load_policies([team])
+    assert {p: p.stat().st_mtime_ns for p in remembered} == dict.fromkeys(remembered, 1)

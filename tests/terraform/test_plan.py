@@ -9,6 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from auditor.identities import PrincipalClass, classify
 from auditor.model import DEFAULT_SERVICE_ACCOUNT, Authority, Location, ScopeKind, Unresolved
 from auditor.terraform.plan import read_plan
 from auditor.terraform.resources import policy_data_json
@@ -122,6 +123,10 @@ def test_template_around_a_reference_stays_unresolved(module_plan) -> None:
     assert viewers.unresolved == (
         "google_project_iam_binding.users.members[1] (from google_service_account.runner.email)",
     )
+    # Still known to be that declared account: its symbolic identity, a user-managed service account.
+    runner = viewers.members[1]
+    assert runner.identity == "google_service_account.runner"
+    assert classify(runner) is PrincipalClass.USER_MANAGED_SERVICE_ACCOUNT
 
 
 def test_deferred_iam_policy_data_source_is_computed_from_its_bindings(module_plan) -> None:

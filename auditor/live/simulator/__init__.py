@@ -10,7 +10,16 @@ was expected), plus these optional keys (all additive):
   broken server for testing the reader) and `latency_ms` (per call, default 0, at most 600,000);
 - per project `unreachableLocations: [ZONE]` (list calls for them answer `unreachable: [ZONE]` and skip their
   instances) and `locations: [ZONE]` (what ListLocations returns; default: the instances' zones plus unreachable);
-- per fault `after: N` (let N calls through first, e.g. to fail from the second page on).
+- per fault `after: N` (let N calls through first, e.g. to fail from the second page on) and `retryAfter: SECONDS`
+  (sent as gRPC RetryInfo / REST Retry-After with the error);
+- organization scale (issue 11, served by assets.py: Cloud Asset Inventory `ListAssets`, IAM `ListRoles`,
+  resourcemanager v3 folders/projects by parent and folder/organization IAM):
+  `organization: {id, displayName, iamPolicy, customRoles: [{name, title, includedPermissions, stage}]}`,
+  `folders: [{name: "folders/N", parent, displayName, iamPolicy}]`, per project `parent` (a project without one
+  sits under the organization), `customRoles` and `computeInstances: [{name: "projects/P/zones/Z/instances/N",
+  serviceAccounts: [{email}], metadata: {items: [{key, value}]}, iamPolicy}]`, and top-level `assetPageSize`
+  (ListAssets' largest page, default 1,000). Fault calls `assets.list`, `roles.list`, `folders.list`,
+  `projects.list`, `folders.getIamPolicy`, `organizations.getIamPolicy`.
 """
 
 from __future__ import annotations
