@@ -516,6 +516,10 @@ class Finding:
     suppression: Suppression | None = None
     project: str | None = None
     """The project the resource lives in; None for folder/organization scopes and when unknown. Reports group by it."""
+    path: tuple[Mapping[str, str | None], ...] = ()
+    """For `privilege-escalation`: the steps `{from, to, technique, address, location, condition}`."""
+    permissions: tuple[str, ...] = ()
+    """For `privilege-escalation`: the admin-level permissions gained, sorted."""
 
     def __post_init__(self) -> None:
         if not self.location.path:
