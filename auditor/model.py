@@ -340,6 +340,8 @@ class ComputeInstance:
     service_account: str | Unresolved | None = None
     """The attached service account's email; None when none is attached."""
     metadata: Mapping[str, str | Unresolved] = field(default_factory=dict)
+    identity: str | None = None
+    """The declaring address of the `google_service_account` it runs as, when it runs as a declared account."""
 
     @property
     def full_name(self) -> str:
