@@ -119,6 +119,8 @@ class AccessGraph:
     )
     """Node key -> (resource key, denied permission patterns, excepted permissions) from deny policies."""
     now: datetime.datetime = field(default_factory=lambda: datetime.datetime.now(datetime.UTC))
+    fronted: set[str] = field(default_factory=set)
+    """Accounts a scanned workflow runs as: its triggerers stand for whoever federates into them."""
 
     # --- queries ------------------------------------------------------------------------------------------------
 
@@ -140,6 +142,12 @@ class AccessGraph:
         """The grant through which `node` holds any of `permissions` on `resource` (an unconditional one first)."""
         wanted = frozenset(permissions)
         chain = self.chain(resource)
+        if self.nodes[node].kind is NodeKind.SCOPE:
+            scope = node.removeprefix("scope:")
+            if scope in chain and wanted:
+                every = Grant(scope, "every permission", wanted, node, Location(scope))
+                return every, Verdict.ALWAYS
+            return None
         name = self.resources[resource].name if resource in self.resources else None
         conditional: tuple[Grant, Verdict] | None = None
         for grant in self.grants.get(node, ()):
@@ -174,6 +182,13 @@ class AccessGraph:
     def _name(self, resource: str) -> str | None:
         known = self.resources.get(resource)
         return known.name if known else None
+
+    def label(self, resource: str) -> str:
+        """A resource key as a reader knows it: a service account by its email, anything else by its name."""
+        account = self.nodes.get(resource.removeprefix("serviceAccounts/"))
+        if resource.startswith("serviceAccounts/") and account is not None:
+            return account.label
+        return resource
 
     def instances(self) -> list[Resource]:
         return [
@@ -420,6 +435,7 @@ class _Builder:
                 accounts.append((key, identity))
                 if identity.kind is IdentityKind.WORKLOAD_IDENTITY:
                     self.federated_accounts.add(key)
+                self.graph.fronted.add(key)
             if not accounts:
                 continue
             node = f"workflow:{workflow.path}"
