@@ -141,6 +141,8 @@ def audit_drift(args: argparse.Namespace, setup: Any, endpoints: Any) -> int:
     # that opens a path is a live privilege-escalation finding.
     workflows = read_workflows_beside(args.paths)
     administrators = setup.config.administrators
+    for name in state.gone:
+        print(f"auditor: note: {name} was deleted while it was being read; it is treated as absent", file=sys.stderr)
     live_findings = evaluate(
         live_intent,
         [p for p in setup.policies if p.subject is None or p.subject.value != "workflow"],
