@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from auditor.config import POLICY_ID, ConfigIgnore
-from auditor.model import Finding, InputError, Suppression
+from auditor.model import Finding, InputError, Intent, Scope, ScopeKind, Suppression, Unresolved
 
 TextCache = MutableMapping[Path, tuple[str, ...]]
 """File lines by path, so that a file with many findings is read once."""
@@ -171,3 +171,54 @@ def _lines(path: Path, text_cache: TextCache | None) -> tuple[str, ...]:
     if text_cache is not None:
         text_cache[path] = lines
     return lines
+
+
+def scope_key(scope: Scope) -> tuple[ScopeKind, str] | None:
+    """(kind, name) in the one spelling Terraform and the API share; None when the name is unresolved."""
+    name = scope.name
+    if isinstance(name, Unresolved):
+        return None
+    name = name.strip()
+    if scope.kind is ScopeKind.PROJECT:
+        name = name.removeprefix("projects/")
+    elif scope.kind is ScopeKind.SERVICE_ACCOUNT:
+        name = name.rpartition("/serviceAccounts/")[2].lower()
+    elif scope.kind is ScopeKind.FOLDER and name.isdigit():
+        name = f"folders/{name}"
+    elif scope.kind is ScopeKind.ORGANIZATION and name.isdigit():
+        name = f"organizations/{name}"
+    return (scope.kind, name)
+
+
+def carry_suppressions(
+    declared_findings: Sequence[Finding],
+    live_findings: Sequence[Finding],
+    declared: Intent,
+    live: Intent,
+    config_ignores: Sequence[ConfigIgnore],
+    today: dt.date,
+) -> list[Finding]:
+    """A grant Terraform declares and suppresses with a reason is suppressed live too, with the same reason.
+
+    Otherwise every reasoned exception in the code (the ChatOps account's notebooks.admin, say) would come back in
+    each drift report. The match is on policy, principal, role AND scope: an exception for a grant on one instance
+    never silences the same role granted live on the whole project (or on another instance). A declared grant
+    whose scope is unresolved carries nothing: where it applies is unknown.
+    """
+    declared_scopes = {b.address: scope_key(b.scope) for b in declared.bindings}
+    live_scopes = {b.address: scope_key(b.scope) for b in live.bindings}
+    suppressed = apply_suppressions(declared_findings, config_ignores, today).findings
+    carried: dict[tuple[str, str, str | None, tuple[ScopeKind, str]], Suppression] = {}
+    for finding in suppressed:
+        scope = declared_scopes.get(finding.resource)
+        if finding.suppressed and finding.principal and finding.suppression is not None and scope is not None:
+            carried.setdefault((finding.rule, finding.principal, finding.role, scope), finding.suppression)
+    out = []
+    for finding in live_findings:
+        scope = live_scopes.get(finding.resource)
+        if finding.suppression is None and finding.principal and scope is not None:
+            suppression = carried.get((finding.rule, finding.principal, finding.role, scope))
+            if suppression is not None:
+                finding = dataclasses.replace(finding, suppression=suppression)
+        out.append(finding)
+    return out
