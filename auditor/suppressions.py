@@ -17,7 +17,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import re
-from collections.abc import Iterable, MutableMapping, Sequence
+from collections.abc import Collection, Iterable, MutableMapping, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
@@ -81,8 +81,12 @@ def apply_suppressions(
     today: dt.date,
     *,
     text_cache: TextCache | None = None,
+    known: Collection[str] | None = None,
 ) -> SuppressionOutcome:
-    """Attach to each finding the first matching live suppression (comment before config), else an expired one."""
+    """Attach to each finding the first matching live suppression (comment before config), else an expired one.
+
+    `known`: the rule ids that exist; a comment naming another (a typo) suppresses nothing and is an input error,
+    as the same typo in the config is."""
     cache: TextCache = {} if text_cache is None else text_cache
     scans: dict[tuple[Path, int], CommentScan] = {}
     errors: dict[tuple[str, int | None, str], InputError] = {}
@@ -98,7 +102,13 @@ def apply_suppressions(
             scan = scans[key]
             for error in scan.errors:
                 errors.setdefault((error.path, error.line, error.message), error)
-            candidates.extend(s for s in scan.suppressions if s.policy_id == finding.rule)
+            if known is not None:
+                for unknown in (s for s in scan.suppressions if s.policy_id not in known):
+                    error = _unknown_id(unknown, known)
+                    errors.setdefault((error.path, error.line, error.message), error)
+            candidates.extend(
+                s for s in scan.suppressions if s.policy_id == finding.rule and (known is None or s.policy_id in known)
+            )
         candidates.extend(
             Suppression(
                 entry.policy,
@@ -116,6 +126,16 @@ def apply_suppressions(
         chosen = next((s for s in judged if not s.expired), judged[0])
         result.append(dataclasses.replace(finding, suppression=chosen))
     return SuppressionOutcome(tuple(result), tuple(errors.values()))
+
+
+def _unknown_id(suppression: Suppression, known: Collection[str]) -> InputError:
+    import difflib
+
+    path, _, line = suppression.source.rpartition(":")
+    close = difflib.get_close_matches(suppression.policy_id, sorted(known), n=1)
+    hint = f" (did you mean {close[0]}?)" if close else ""
+    message = f"invalid suppression comment: unknown policy id {suppression.policy_id!r}{hint}; nothing was suppressed"
+    return InputError(path, message, line=int(line) if line.isdigit() else None)
 
 
 def _expired(suppression: Suppression, today: dt.date) -> bool:
