@@ -1,9 +1,10 @@
 """Terraform sources: HCL directories and `terraform show -json` plans, into the intent model.
 
 `load_intent` is the one entry point the commands use. A directory is searched for root modules (directories
-with `.tf` files that no other scanned directory calls as a local module), each evaluated with its own
-variables. A plan file is read as planned; when a directory is given beside a plan, it only lends the plan
-its source lines (auditing both would report every resource twice).
+with `.tf` or `.tf.json` files that no other scanned directory calls as a local module), each evaluated with its
+own variables; a directory with no configuration at all is an input error. A plan file is read as planned;
+when a directory is given beside a plan, it only lends the plan its source lines (auditing both would report
+every resource twice).
 """
 
 from __future__ import annotations

@@ -1,8 +1,12 @@
-"""HCL source: a Terraform root module directory (with its local modules) -> `ResourceInstance`s.
+"""Terraform configuration: a root module directory (with its local modules) -> `ResourceInstance`s.
 
-Evaluation is lazy and memoised: a reference to `google_service_account.nb.email` evaluates that one
-resource on demand, so declaration order never matters and cycles surface as unresolved values. Variables
-come from defaults, `terraform.tfvars`, `*.auto.tfvars` and `--var-file`, in Terraform's order.
+Files are read as Terraform reads them: `.tf` (HCL) and `.tf.json` (JSON syntax, `json_syntax.py`), with the
+override files merged in (`overrides.py`). Evaluation is lazy and memoised: a reference to
+`google_service_account.nb.email` evaluates that one resource on demand, so declaration order never matters.
+A reference cycle evaluates to an unknown; `locals` in a circle and a module cycle are also input errors, as in
+Terraform. Variables come from defaults, `terraform.tfvars(.json)`, `*.auto.tfvars(.json)` and `--var-file`, in
+Terraform's order. Each resource takes its provider's default project (`provider = google.x` for an alias);
+values the provider computes keep their shape and their declaring address (symbolic identities).
 """
 
 from __future__ import annotations

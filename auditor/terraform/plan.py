@@ -325,7 +325,9 @@ def _instance(resource: dict[str, Any], plan: _Plan) -> ResourceInstance | None:
                 continue
             references = [r for r in _list(_dict(expressions.get(attribute)).get("references")) if isinstance(r, str)]
             if references:
-                attributes[attribute] = _annotate(value, references[0], _declared_by(references, address))
+                attributes[attribute] = _annotate(
+                    value, references[0], _declared_by(references, address), _origin(references, address)
+                )
     return ResourceInstance(
         mode=mode,
         type=type_,
@@ -339,14 +341,26 @@ def _instance(resource: dict[str, Any], plan: _Plan) -> ResourceInstance | None:
     )
 
 
-def _annotate(value: Value, reference: str, declared_by: str | None = None) -> Value:
+def _annotate(value: Value, reference: str, declared_by: str | None = None, origin: str = "") -> Value:
     """Tell the user what an unknown hangs on, not only where it lands: `x.members[1] (from sa.email)`; an unknown
-    that only references one declared service account is that account (its symbolic identity)."""
+    that only references one declared service account is that account (its symbolic identity), and a scalar that
+    only references one value is that value (`project` from `data.google_project.p.project_id`: resources with the
+    same unknown project share one symbolic project)."""
     if isinstance(value, Unresolved):
-        return Unresolved(f"{value.expression} (from {reference})", declared_by=declared_by)
+        return Unresolved(f"{value.expression} (from {reference})", origin=origin, declared_by=declared_by)
     if isinstance(value, list) and any(isinstance(v, Unresolved) for v in value):
         return [_annotate(v, reference, declared_by) if isinstance(v, Unresolved) else v for v in value]
     return value
+
+
+def _origin(references: list[str], address: str) -> str:
+    """The module-qualified reference an attribute hangs on when it names exactly one value (Terraform also lists
+    the containing objects: `data.google_project.p.project_id` and `data.google_project.p`); else empty."""
+    leaves = [r for r in references if not any(other != r and other.startswith(r + ".") for other in references)]
+    if len(leaves) != 1 or leaves[0].startswith("var."):
+        return ""  # a root variable's unknown is not one of the plan's values; keep the attribute path
+    module_address = _module_address_of(address)
+    return f"{module_address}.{leaves[0]}" if module_address else leaves[0]
 
 
 def _declared_by(references: list[str], address: str) -> str | None:
