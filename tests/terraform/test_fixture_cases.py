@@ -172,3 +172,20 @@ resource "google_service_account_iam_member" "by_unique_id" {
     assert {b.identity for b in intent.bindings} == {"google_service_account.runtime"}
     template = next(b for b in intent.bindings if b.address.endswith("act_as"))
     assert str(template.scope.name) == "wb-runtime@{var.project_id}.iam.gserviceaccount.com"
+
+
+def test_google_managed_accounts_from_data_sources_are_service_agents(tmp_path: Path) -> None:
+    (tmp_path / "main.tf").write_text(
+        """
+data "google_bigquery_default_service_account" "bq" {}
+resource "google_project_iam_member" "bq_admin" {
+  project = "acme"
+  role    = "roles/iam.serviceAccountAdmin"
+  member  = "serviceAccount:${data.google_bigquery_default_service_account.bq.email}"
+}
+"""
+    )
+    intent = load_intent([tmp_path])
+    (binding,) = intent.bindings
+    assert binding.members[0].service_agent
+    assert findings(intent) == set()  # Google's agent, not a team's account nor an unknown one
