@@ -19,13 +19,9 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from auditor.errors import EvaluationError
 from auditor.model import Unresolved, hole
 from auditor.terraform.syntax import Node
-
-
-class EvaluationError(Exception):
-    """A definite error in the configuration (a type error, a missing key): `try()` catches it."""
-
 
 Scope = Callable[[str], Any]
 """Looks up a root name (`var`, `local`, `each`, a resource type...). Raises KeyError when unknown."""
@@ -84,7 +80,7 @@ def join_shape(pieces: list[str | Unresolved]) -> str | Unresolved:
     unknowns = [p for p in pieces if isinstance(p, Unresolved)]
     if not unknowns:
         return "".join(p for p in pieces if isinstance(p, str))
-    declared = {u.declared_by for u in unknowns}
+    declared = {u.declared_by for u in unknowns if u.declared_by is not None}
     shape = "".join(p.hole if isinstance(p, Unresolved) else p for p in pieces)
     return Unresolved(
         unknowns[0].expression,
