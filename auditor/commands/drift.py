@@ -159,8 +159,7 @@ def audit_drift(args: argparse.Namespace, setup: Any, endpoints: Any) -> int:
         declared,
         live_intent,
         live_violations=_worst_policy(live_findings),
-        projects=list(state.projects),
-        unread=state.unread,
+        coverage=state.coverage,
     )
     drift_findings += compare_custom_roles(declared, live_intent, projects=state.projects)
     declared_findings = evaluate(declared, setup.policies, workflows=workflows, administrators=administrators)
