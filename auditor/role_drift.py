@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from auditor.model import CustomRole, Finding, FindingKind, Intent, Severity, Unresolved
+from auditor.model import CustomRole, DriftDetail, Finding, FindingKind, Intent, Severity, Unresolved
 from auditor.roles.catalog import ADMIN_LEVEL
 
 CUSTOM_ROLE = "drift-custom-role"
@@ -55,9 +55,7 @@ def _compare(declared: CustomRole, live: CustomRole | None) -> Finding | None:
             location=declared.location,
             role=name,
             remediation=REMEDIATION,
-            field="included_permissions",
-            declared=", ".join(sorted(declared.permissions)),
-            live="(missing)",
+            drift=DriftDetail(", ".join(sorted(declared.permissions)), "(missing)", "included_permissions"),
             project=project,
         )
     added = sorted(live.permissions - declared.permissions)
@@ -80,8 +78,10 @@ def _compare(declared: CustomRole, live: CustomRole | None) -> Finding | None:
         location=declared.location,
         role=name,
         remediation=REMEDIATION,
-        field="included_permissions",
-        declared="removed live: " + (", ".join(removed) or "(none)"),
-        live="added live: " + (", ".join(added) or "(none)"),
+        drift=DriftDetail(
+            declared="removed live: " + (", ".join(removed) or "(none)"),
+            live="added live: " + (", ".join(added) or "(none)"),
+            field="included_permissions",
+        ),
         project=project,
     )
