@@ -111,11 +111,14 @@ def audit(source: str, simulator: Any, workdir: Path) -> dict[str, Any]:
     output = workdir / f"{source}.json"
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
     before = dict(simulator.calls)
+    terraform = workdir / "terraform"  # no declarations: the live side alone (all of it judged by the policies)
+    terraform.mkdir(exist_ok=True)
     command = [
         sys.executable,
         "-m",
         "auditor",
         "drift",
+        str(terraform),
         "--organization",
         ORG,
         "--source",
