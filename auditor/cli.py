@@ -18,14 +18,17 @@ from auditor.report import EXIT_ERROR
 COMMANDS = ("inventory", "check", "policies", "explain", "drift", "simulate", "demo", "notify")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser of every command, or of only the one `argv` names: `auditor check` then imports nothing of
+    `drift`, `inventory` or the others (their option defaults can reach for heavier modules)."""
     parser = argparse.ArgumentParser(
         prog="auditor",
         description="Policy-as-code IAM auditor for Vertex AI Workbench notebook instances.",
     )
     parser.add_argument("--version", action="version", version=f"auditor {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMANDS:
+    named = _named_command(argv)
+    for name in (named,) if named else COMMANDS:
         try:
             module = importlib.import_module(f"auditor.commands.{name}")
         except ModuleNotFoundError as error:
@@ -36,8 +39,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _named_command(argv: Sequence[str] | None) -> str | None:
+    """The command `argv` runs when it starts with one (options before it would need every parser)."""
+    words = list(argv or ())
+    return words[0] if words and words[0] in COMMANDS else None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    parser = build_parser(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
     if not getattr(args, "run", None):
         parser.print_help(sys.stderr)

@@ -430,8 +430,8 @@ class _Comparison:
     def _unresolved_binding(self, binding: Binding) -> Finding:
         parts = binding.unresolved or tuple(
             str(value)
-            for value in (binding.scope.name, binding.role, *(p.member for p in binding.members))
-            if isinstance(value, Unresolved) or value.startswith("${")
+            for value in (binding.scope.name, binding.role, *(p.value for p in binding.members))
+            if isinstance(value, Unresolved)
         )
         candidates = sorted(set(self.unresolved_candidates.get(id(binding), [])))
         could = f" Live grants it could match: {', '.join(candidates)}." if candidates else ""

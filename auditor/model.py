@@ -36,12 +36,19 @@ class Unresolved:
             object.__setattr__(self, "origin", self.expression)
 
     def __str__(self) -> str:
-        return f"${{{self.expression}}}"
+        """How reports name it: its shape (`wb@{var.project_id}.iam.gserviceaccount.com`) or its origin
+        (`var.project_id`), never `${...}` internals."""
+        return self.shape if self.shape is not None else self.origin
 
     @property
     def hole(self) -> str:
         """The unknown as a hole in a shape: its own shape, or `{origin}`."""
-        return self.shape if self.shape is not None else "{" + self.origin + "}"
+        return self.shape if self.shape is not None else hole(self.origin)
+
+
+def hole(origin: str) -> str:
+    """`{origin}`, with the origin's own braces (`${...}` of a template's text) taken out: a hole never nests."""
+    return "{" + origin.replace("${", "").replace("{", "").replace("}", "") + "}"
 
 
 class Severity(enum.Enum):

@@ -2,7 +2,7 @@
 
 `cel-python` (`celpy`, pure Python) versus `common-expression-language` (`cel`, Rust via PyO3): import time in a
 fresh interpreter, compile time per condition and evaluation time per activation, on the built-in policies'
-conditions and activations shaped like `auditor.policy.subjects` builds. Writes benchmarks/results/cel-engines.txt.
+conditions and activations shaped like `auditor.policy.facts` builds. Writes benchmarks/results/cel-engines.txt.
 
 Run: python benchmarks/cel_engines.py
 """
@@ -28,8 +28,8 @@ def workload(permissions: list[str] = PERMISSIONS) -> list[tuple[str, dict]]:
     """(condition, activation) per built-in policy; activations are the subject's documented variables, with a
     101-permission role and a human principal for `member` subjects."""
     sys.path.insert(0, str(ROOT))
+    from auditor.policy.facts import sample_activation
     from auditor.policy.schema import SubjectKind
-    from auditor.policy.subjects import sample_activation
 
     pairs = []
     for path in sorted((ROOT / "policies").glob("*.yaml")):

@@ -13,7 +13,10 @@ from auditor.model import (
     ShieldedVm,
     Unresolved,
 )
-from auditor.policy.subjects import FACT_NAMES, RoleGrant
+from auditor.policy.facts.base import documented_fields
+from auditor.roles.catalog import RoleFacts
+
+FACT_NAMES = tuple(name for name, _, _ in documented_fields(RoleFacts))
 
 # Facts as the catalog states them for the roles the tests use (GCP-NOTES.md, 2026-08 snapshot).
 _FACTS = {
@@ -61,11 +64,12 @@ _PERMISSIONS = {
 }
 
 
-def lookup(role: str) -> RoleGrant | None:
+def lookup(role: str) -> RoleFacts | None:
     if role not in _FACTS:
         return None
     facts = _FACTS[role]
-    return RoleGrant(frozenset(_PERMISSIONS.get(role, ())), {name: name in facts for name in FACT_NAMES})
+    permissions = frozenset(_PERMISSIONS.get(role, ()))
+    return RoleFacts(role=role, permissions=permissions, **{name: name in facts for name in FACT_NAMES})
 
 
 def binding(

@@ -51,3 +51,10 @@ def test_severity_order_and_parse() -> None:
 def test_finding_requires_a_location() -> None:
     with pytest.raises(ValueError, match="no location"):
         Finding("r", Severity.LOW, FindingKind.INTENT, "x", "m", Location(""))
+
+
+def test_unresolved_reads_as_its_shape_or_origin_never_internals() -> None:
+    assert str(Unresolved("var.project_id")) == "var.project_id"
+    assert str(Unresolved("x", origin="google_service_account.a.email", shape="a@{var.p}.iam.gserviceaccount.com")) == (
+        "a@{var.p}.iam.gserviceaccount.com"
+    )

@@ -38,9 +38,8 @@ from typing import TYPE_CHECKING, Any, assert_never
 
 from auditor.errors import PolicyError
 from auditor.model import CustomRole, Finding, FindingKind, Intent, Location
-from auditor.policy.schema import Policy, SubjectKind
-from auditor.policy.subjects import (
-    RoleGrant,
+from auditor.policy.facts import (
+    VARIABLES,
     RoleLookup,
     Subject,
     binding_activation,
@@ -50,11 +49,13 @@ from auditor.policy.subjects import (
     instance_subject,
     key_subject,
     member_subjects,
-    role_key,
+    sample_activation,
     service_account_subject,
     variable_names,
     workflow_subjects,
 )
+from auditor.policy.facts.base import as_activation, cel_value, fact
+from auditor.policy.schema import Policy, SubjectKind
 
 if TYPE_CHECKING:
     from auditor.workflows.model import Workflow
@@ -123,10 +124,8 @@ def render_message(template: str, activation: Mapping[str, Any]) -> str:
     def replace(match: re.Match[str]) -> str:
         if match.group(1) is None:
             return match.group(0)[0]
-        value: Any = activation
-        for part in match.group(1).strip().split("."):
-            value = value[part]
-        return _render_value(value)
+        top, _, name = match.group(1).strip().partition(".")
+        return _render_value(cel_value(fact(activation[top], name)))
 
     return _PLACEHOLDER.sub(replace, template)
 
@@ -140,8 +139,6 @@ _FIELD_ACCESS = re.compile(r"(?<![\w.])([a-z_]+)\.([a-z_]+)\b")
 def check_policy(policy: Policy) -> None:
     """Refuse conditions and messages that name variables their subject does not have, and dry-run the
     condition on an all-zero activation, so a typo fails at load time rather than on the first real subject."""
-    from auditor.policy.subjects import VARIABLES, sample_activation
-
     if policy.subject is None:
         return  # a drift rule has nothing to evaluate
     known = variable_names(policy.subject)
@@ -195,11 +192,6 @@ def _evaluate(policy: Policy, activation: Any, resource: str) -> bool:
 # --- evaluation ---------------------------------------------------------------------------------------------------
 
 
-def _reads_permissions(policy: Policy) -> bool:
-    fields = condition_fields(policy)
-    return fields is None or "role.permissions" in fields or "role.permissions" in template_fields(policy.message)
-
-
 _VARIABLE_USE = re.compile(r"(?<![\w.])([A-Za-z_]\w*)(?:\.([A-Za-z_]\w*))?")
 
 
@@ -219,28 +211,29 @@ def condition_fields(policy: Policy) -> frozenset[str] | None:
 
 def _hashable(value: Any) -> Hashable:
     # Each position of a memo key is one typed variable, so True and 1 can never meet in the same slot.
-    if isinstance(value, list):
-        return tuple(_hashable(item) for item in value)
-    if isinstance(value, dict):
+    if isinstance(value, Mapping):
         return tuple(sorted((key, _hashable(item)) for key, item in value.items()))
-    return value
+    if isinstance(value, tuple | list):
+        return tuple(_hashable(item) for item in value)
+    return value  # str, int, bool, frozenset (a role's permissions hash as they are)
 
 
 def _pruned(activation: Mapping[str, Any], fields: Sequence[tuple[str, str]] | None) -> dict[str, Any]:
-    """Only the variables the group's conditions read: converting an activation into CEL values costs ~5 us a
-    value, far more than evaluating, and a member subject has ~50 values of which a condition reads a few."""
+    """Only the variables the group's conditions read, converted to CEL values: converting costs ~5 us a value,
+    far more than evaluating, and a member subject has ~50 values of which a condition reads a few (and the
+    permissions of roles/owner alone are ~13,500)."""
     if fields is None:
-        return dict(activation)
+        return as_activation(activation)
     pruned: dict[str, dict[str, Any]] = {}
     for top, attribute in fields:
-        pruned.setdefault(top, {})[attribute] = activation[top][attribute]
+        pruned.setdefault(top, {})[attribute] = cel_value(fact(activation[top], attribute))
     return pruned
 
 
 def _memo_key(activation: Mapping[str, Any], fields: Sequence[tuple[str, str]] | None) -> Hashable:
     if fields is None:
-        return _hashable(dict(activation))
-    return tuple(_hashable(activation[top][attribute]) for top, attribute in fields)
+        return _hashable(as_activation(activation))
+    return tuple(_hashable(fact(activation[top], attribute)) for top, attribute in fields)
 
 
 def subjects(
@@ -248,25 +241,21 @@ def subjects(
     kind: SubjectKind,
     roles: RoleLookup,
     *,
-    with_permissions: bool,
-    shared: dict[tuple[int, bool], dict[str, Any]] | None = None,
+    shared: dict[int, dict[str, Any]] | None = None,
     workflows: Sequence[Workflow] = (),
 ) -> Iterator[Subject]:
-    """Every subject of `kind` in the intent; `shared` memoizes each binding's `binding`/`role` variables across
-    the member and binding subject kinds; `workflows` become one subject each, judged against the intent."""
+    """Every subject of `kind` in the intent; `shared` memoizes each binding's `binding`/`role` facts across the
+    member and binding subject kinds; `workflows` become one subject each, judged against the intent."""
     match kind:
         case SubjectKind.MEMBER | SubjectKind.BINDING:
             cache = {} if shared is None else shared
             for index, binding in enumerate(intent.bindings):
-                key = (index, with_permissions)
-                if key not in cache:
-                    name = role_key(binding.role)
-                    grant: RoleGrant | None = roles(name) if name is not None else None
-                    cache[key] = binding_activation(binding, grant, with_permissions=with_permissions)
+                if index not in cache:
+                    cache[index] = binding_activation(binding, roles)
                 if kind is SubjectKind.MEMBER:
-                    yield from member_subjects(binding, None, shared=cache[key])
+                    yield from member_subjects(binding, cache[index])
                 else:
-                    yield binding_subject(binding, None, shared=cache[key])
+                    yield binding_subject(binding, cache[index])
         case SubjectKind.INSTANCE:
             yield from (instance_subject(i) for i in intent.instances)
         case SubjectKind.SERVICE_ACCOUNT:
@@ -298,29 +287,27 @@ def evaluate(
     """
     if roles is None:
         roles = catalog_lookup(intent.custom_roles if custom_roles is None else custom_roles)
-    groups: dict[tuple[SubjectKind, bool], list[Policy]] = {}
+    groups: dict[SubjectKind, list[Policy]] = {}
     for policy in policies:
         if policy.subject is None:
             continue  # a drift rule: `auditor drift` judges it, not a condition
         if policy.program is None:
             raise PolicyError(f"{policy.source}: {policy.id}: condition was never compiled")
-        groups.setdefault((policy.subject, _reads_permissions(policy)), []).append(policy)
+        groups.setdefault(policy.subject, []).append(policy)
 
     context_class = _load_rust_cel().Context
-    shared: dict[tuple[int, bool], dict[str, Any]] = {}
+    shared: dict[int, dict[str, Any]] = {}
     findings: dict[tuple[str, str, str, str], Finding] = {}
-    for (subject_kind, with_permissions), group in groups.items():
+    for subject_kind, group in groups.items():
         read: frozenset[str] | None = frozenset()
         for policy in group:
             more = condition_fields(policy)
             read = None if more is None or read is None else read | more
-        fields = None if read is None else [tuple(name.split(".", 1)) for name in sorted(read)]
+        fields = None if read is None else [_split(name) for name in sorted(read)]
         # Conditions are pure functions of the variables they read, and those repeat across subjects (the same
         # role, principal kind and scope kind): evaluate each distinct pruned activation once.
         verdicts: dict[Hashable, tuple[bool, ...]] = {}
-        for subject in subjects(
-            intent, subject_kind, roles, with_permissions=with_permissions, shared=shared, workflows=workflows
-        ):
+        for subject in subjects(intent, subject_kind, roles, shared=shared, workflows=workflows):
             memo_key = _memo_key(subject.activation, fields)
             if memo_key not in verdicts:
                 # One context shared by the group's policies: the engine converts the variables once.
@@ -351,10 +338,15 @@ def _location(subject: Subject, policy: Policy) -> Location:
     location = subject.location if subject.location is not None else Location(subject.resource)
     if policy.line:
         top, _, attribute = policy.line.partition(".")
-        line = subject.activation[top][attribute]
-        if line:
+        line = fact(subject.activation[top], attribute)
+        if isinstance(line, int) and line > 0:
             return Location(location.path, line)
     return location
+
+
+def _split(name: str) -> tuple[str, str]:
+    top, _, attribute = name.partition(".")
+    return top, attribute
 
 
 def finding_sort_key(finding: Finding) -> tuple[Any, ...]:

@@ -49,7 +49,10 @@ def load_policy_file(path: Path, *, builtin: bool = False) -> Policy:
             raise PolicyError(f"{path}: {policy_id}: " + "; ".join(problems))
     if policy_id != path.stem:
         raise PolicyError(f"{path}: {policy_id}: the id must equal the file name ({path.stem})")
-    return _compile(path, document, policy_id, builtin, content)
+    policy = _compile(path, document, policy_id, builtin)
+    if cached is None:
+        remember_valid(content, document)  # only once every check passed; a cached document was remembered before
+    return policy
 
 
 def _parse_yaml(path: Path, content: bytes) -> Any:
@@ -67,7 +70,7 @@ def _parse_yaml(path: Path, content: bytes) -> Any:
         raise PolicyError(f"{where}: -: not valid YAML: {problem}") from None
 
 
-def _compile(path: Path, document: dict[str, Any], policy_id: str, builtin: bool, content: bytes) -> Policy:
+def _compile(path: Path, document: dict[str, Any], policy_id: str, builtin: bool) -> Policy:
     common = {
         "id": policy_id,
         "title": document["title"].strip(),
@@ -79,9 +82,7 @@ def _compile(path: Path, document: dict[str, Any], policy_id: str, builtin: bool
         "builtin": builtin,
     }
     if document.get("kind") == RuleKind.DRIFT.value:
-        rule = Policy(subject=None, condition="", message="", kind=RuleKind.DRIFT, **common)
-        remember_valid(content, document)
-        return rule
+        return Policy(subject=None, condition="", message="", kind=RuleKind.DRIFT, **common)
     try:
         program = compile_condition(document["condition"])
     except (ValueError, RuntimeError) as error:
@@ -96,7 +97,6 @@ def _compile(path: Path, document: dict[str, Any], policy_id: str, builtin: bool
         **common,
     )
     check_policy(policy)
-    remember_valid(content, document)  # only once every check passed
     return policy
 
 

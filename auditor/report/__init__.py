@@ -9,6 +9,7 @@ reaches them as `RuleInfo`.
 from __future__ import annotations
 
 import enum
+import functools
 import importlib
 import os
 from collections.abc import Iterable, Mapping
@@ -203,6 +204,13 @@ def repo_relative(path: str, repo_root: Path | None) -> str | None:
     """
     if repo_root is None:
         return None
+    return _repo_relative(path, repo_root, os.getcwd())
+
+
+@functools.lru_cache(maxsize=4096)
+def _repo_relative(path: str, repo_root: Path, cwd: str) -> str | None:
+    """Once per distinct file (a report of thousands of findings names a few dozen files); `cwd` is in the key
+    because a relative path means a different file from another working directory."""
     candidate = Path(path)
     for absolute, root in (
         (Path(os.path.abspath(candidate)), Path(os.path.abspath(repo_root))),

@@ -56,7 +56,69 @@ def render(
         "findings": [_finding(f, rules or {}, repo_root, baseline) for f in ordered_findings(result.findings)],
         "errors": [_error(error) for error in ordered_errors(result.errors)],
     }
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return indented_json(document) + "\n"
+
+
+_encode_string = json.encoder.encode_basestring  # the C function where available: no escaping of non-ASCII
+_SCALARS = {True: "true", False: "false", None: "null"}
+
+
+def indented_json(document: Any) -> str:
+    """The text of `json.dumps(document, indent=2, ensure_ascii=False)`, several times faster.
+
+    With `indent`, the standard library leaves its C encoder for a pure-Python generator chain: a report of
+    thousands of findings spent more time there than in the audit. Here strings go through the C string encoder
+    and the layout is joined once. Anything but JSON's own types falls back to `json.dumps`."""
+    parts: list[str] = []
+    try:
+        _emit(document, parts, "\n")
+    except _Unusual:
+        return json.dumps(document, indent=2, ensure_ascii=False)
+    return "".join(parts)
+
+
+class _Unusual(Exception):
+    """A value (or key) `indented_json` leaves to `json.dumps`."""
+
+
+def _emit(value: Any, parts: list[str], newline: str) -> None:
+    kind = type(value)
+    if kind is str:
+        parts.append(_encode_string(value))
+    elif kind is dict:
+        if not value:
+            parts.append("{}")
+            return
+        inner = newline + "  "
+        separator = "{" + inner
+        for key, item in value.items():
+            if type(key) is not str:
+                raise _Unusual
+            parts.append(separator)
+            parts.append(_encode_string(key))
+            parts.append(": ")
+            _emit(item, parts, inner)
+            separator = "," + inner
+        parts.append(newline + "}")
+    elif kind is list or kind is tuple:
+        if not value:
+            parts.append("[]")
+            return
+        inner = newline + "  "
+        separator = "[" + inner
+        for item in value:
+            parts.append(separator)
+            _emit(item, parts, inner)
+            separator = "," + inner
+        parts.append(newline + "]")
+    elif kind is bool or value is None:
+        parts.append(_SCALARS[value])
+    elif kind is int:
+        parts.append(int.__repr__(value))
+    elif kind is float and value == value and value not in (float("inf"), float("-inf")):
+        parts.append(float.__repr__(value))
+    else:
+        raise _Unusual
 
 
 def _finding(

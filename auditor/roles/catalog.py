@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 from types import MappingProxyType
+from typing import Annotated
 
 # Permission groups, as data: the CEL variables expose both these facts and the raw permission list.
 
@@ -172,32 +173,36 @@ def is_admin_role_name(role: str) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class RoleFacts:
-    """What a role lets its holder do, precomputed from its permissions so that policy conditions stay one line."""
+    """What a role lets its holder do, precomputed from its permissions so that policy conditions stay one line.
+
+    Each annotated fact is the CEL variable `role.<name>` (docs/policy-variables.md is generated from these)."""
 
     role: str
     permissions: frozenset[str]
     """Tracked permissions for a predefined role; every declared permission for a custom role."""
-    notebook_admin: bool
-    notebook_create: bool
-    notebook_delete: bool
-    notebook_reconfigure: bool
-    notebook_set_iam: bool
-    notebook_start_stop: bool
-    notebook_use: bool
-    act_as: bool
-    impersonate: bool
-    """getAccessToken, signBlob, signJwt, implicitDelegation or getOpenIdToken on service accounts."""
-    service_account_set_iam: bool
-    service_account_key_create: bool
-    project_set_iam: bool
-    """setIamPolicy on a project, folder or organization."""
-    vm_control: bool
-    project_metadata: bool
-    role_write: bool
-    basic_role: bool
-    """`roles/owner` or `roles/editor`."""
-    admin_role: bool
-    """Basic role or a role named `...admin`/`...Admin` (CIS GCP 1.5)."""
+    notebook_admin: Annotated[bool, "Catalog fact: the role administers notebook instances."]
+    notebook_create: Annotated[bool, "Catalog fact: can create notebook instances."]
+    notebook_delete: Annotated[bool, "Catalog fact: can delete notebook instances."]
+    notebook_reconfigure: Annotated[bool, "Catalog fact: can change an instance (machine type, config, ...)."]
+    notebook_set_iam: Annotated[bool, "Catalog fact: can set an instance's IAM policy."]
+    notebook_start_stop: Annotated[bool, "Catalog fact: can start and stop instances."]
+    notebook_use: Annotated[bool, "Catalog fact: can open instances (`notebooks.instances.use`)."]
+    act_as: Annotated[bool, "Catalog fact: grants `iam.serviceAccounts.actAs`."]
+    impersonate: Annotated[
+        bool, "Catalog fact: getAccessToken, signBlob, signJwt, implicitDelegation or getOpenIdToken."
+    ]
+    service_account_set_iam: Annotated[bool, "Catalog fact: `iam.serviceAccounts.setIamPolicy`."]
+    service_account_key_create: Annotated[bool, "Catalog fact: `iam.serviceAccountKeys.create`."]
+    project_set_iam: Annotated[bool, "Catalog fact: setIamPolicy on a project, folder or organization."]
+    vm_control: Annotated[bool, "Catalog fact: `compute.instances.setMetadata/setServiceAccount/setMachineType`."]
+    project_metadata: Annotated[
+        bool, "Catalog fact: `compute.projects.setCommonInstanceMetadata` (project-wide startup-script, ssh-keys)."
+    ]
+    role_write: Annotated[bool, "Catalog fact: `iam.roles.create` or `iam.roles.update`."]
+    basic_role: Annotated[bool, "Catalog fact: `roles/owner` or `roles/editor`."]
+    admin_role: Annotated[
+        bool, "Catalog fact: owner, editor, or a role whose id ends in `admin`/`Admin` (CIS GCP 1.5)."
+    ]
 
     @classmethod
     def from_permissions(cls, role: str, permissions: frozenset[str]) -> RoleFacts:

@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from auditor.model import Unresolved
+from auditor.model import Unresolved, hole
 from auditor.terraform.syntax import Node
 
 
@@ -49,7 +49,7 @@ def expression_text(node: Node) -> str:
     if kind == "lit":
         return json.dumps(node[1])
     if kind == "tmpl":
-        return '"' + "".join(p if isinstance(p, str) else "${" + expression_text(p) + "}" for p in node[1]) + '"'
+        return '"' + "".join(_template_part_text(p) for p in node[1]) + '"'
     if kind == "tuple":
         return "[" + ", ".join(expression_text(i) for i in node[1]) + "]"
     if kind == "binop":
@@ -62,7 +62,17 @@ def expression_text(node: Node) -> str:
         return "{...}"
     if kind == "unop":
         return f"{node[1]}{expression_text(node[2])}"
+    if kind == "tif":
+        return f"%{{if {expression_text(node[1])}}}"
+    if kind == "tfor":
+        return f"%{{for ... in {expression_text(node[3])}}}"
     return "<expression>"
+
+
+def _template_part_text(part: str | Node) -> str:
+    if isinstance(part, str):
+        return part
+    return expression_text(part) if part[0] in ("tif", "tfor") else "${" + expression_text(part) + "}"
 
 
 def join_shape(pieces: list[str | Unresolved], origin: str) -> str | Unresolved:
@@ -79,6 +89,27 @@ def join_shape(pieces: list[str | Unresolved], origin: str) -> str | Unresolved:
         shape="".join(p.hole if isinstance(p, Unresolved) else p for p in pieces),
         declared_by=declared.pop() if len(declared) == 1 else None,
     )
+
+
+def common_shape(first: str, second: str, origin: str) -> str | None:
+    """One shape for two texts: their common start and end around a `{origin}` hole (None if they share neither).
+    Holes already in the texts are never cut in half."""
+    size = 0
+    while size < min(len(first), len(second)) and first[size] == second[size]:
+        size += 1
+    prefix = first[:size]
+    if prefix.count("{") > prefix.count("}"):
+        prefix = prefix[: prefix.rindex("{")]
+    rest_first, rest_second = first[len(prefix) :], second[len(prefix) :]
+    size = 0
+    while size < min(len(rest_first), len(rest_second)) and rest_first[-1 - size] == rest_second[-1 - size]:
+        size += 1
+    suffix = rest_first[len(rest_first) - size :] if size else ""
+    if suffix.count("}") > suffix.count("{"):
+        suffix = suffix[suffix.index("}") + 1 :]
+    if not prefix and not suffix:
+        return None
+    return f"{prefix}{hole(origin)}{suffix}"
 
 
 def first_unresolved(value: Any) -> Unresolved | None:
@@ -151,12 +182,16 @@ class Evaluator:
         if kind == "cond":
             test = self._eval(node[1])
             if isinstance(test, Unresolved):
-                return test
+                return self._either(test, node)
             return self._eval(node[2] if _truthy(test) else node[3])
         if kind == "splat":
             return self._splat(node)
         if kind == "for":
             return self._for(node)
+        if kind == "tif":
+            return self._template_if(node)
+        if kind == "tfor":
+            return self._template_for(node)
         if kind == "bad":
             return Unresolved(node[1])
         raise EvaluationError(f"unknown node {kind}")
@@ -211,6 +246,40 @@ class Evaluator:
             else:
                 pieces.append(_to_string(value))
         return join_shape(pieces, expression_text(node))
+
+    def _template_if(self, node: Node) -> Any:
+        """`%{ if test }...%{ else }...%{ endif }`: the chosen branch's text (an unknown test is the result)."""
+        test = self._eval(node[1])
+        if isinstance(test, Unresolved):
+            return test
+        return self._template_text(node[2] if _truthy(test) else node[3])
+
+    def _template_for(self, node: Node) -> Any:
+        """`%{ for k, v in xs }...%{ endfor }`: the body's text once per element, joined."""
+        _, key_var, value_var, collection_node, body = node
+        collection = self._eval(collection_node)
+        if isinstance(collection, Unresolved):
+            return collection
+        if isinstance(collection, dict):
+            pairs: list[tuple[Any, Any]] = list(collection.items())
+        elif isinstance(collection, list):
+            pairs = list(enumerate(collection))
+        else:
+            raise EvaluationError(f"cannot iterate over {type(collection).__name__} in a template")
+        pieces: list[str | Unresolved] = []
+        for key, value in pairs:
+            names = {value_var: value, **({key_var: key} if key_var else {})}
+            text = self.child(names)._template_text(body)
+            pieces.append(text)
+        return join_shape(pieces, expression_text(node))
+
+    def _template_text(self, node: Node) -> str | Unresolved:
+        value = self._eval(node)
+        if isinstance(value, Unresolved):
+            return value
+        if isinstance(value, list | dict):
+            raise EvaluationError("a template directive's body must be text")
+        return _to_string(value)
 
     def _object(self, node: Node) -> Any:
         result: dict[str, Any] = {}
@@ -378,6 +447,24 @@ class Evaluator:
             # never as a try() fallback or an input error.
             raise EvaluationError(f"{name}(): {error}") from None
 
+    def _either(self, test: Unresolved, node: Node) -> Any:
+        """`unknown ? a : b`: the value both branches agree on, or an unknown shaped by what they share
+        (`"user:${x}@a.com"` and `"user:${y}@a.com"` are both `user:{...}@a.com`: a person either way)."""
+        try:
+            branches = [self._eval(node[2]), self._eval(node[3])]
+        except EvaluationError:
+            return test
+        first, second = branches
+        if first == second and not isinstance(first, Unresolved) and first_unresolved(first) is None:
+            return first
+        origin = expression_text(node)
+        texts = [b if isinstance(b, str) else b.hole if isinstance(b, Unresolved) else None for b in branches]
+        declared = {b.declared_by if isinstance(b, Unresolved) else None for b in branches}
+        shape = common_shape(texts[0], texts[1], origin) if texts[0] is not None and texts[1] is not None else None
+        return Unresolved(
+            test.expression, origin=origin, shape=shape, declared_by=declared.pop() if len(declared) == 1 else None
+        )
+
     @staticmethod
     def _shaped_call(name: str, args: list[Any], origin: str) -> Unresolved | None:
         """`format` and `join` over known text and unknown strings: an unknown with a shape, or None (evaluate as
@@ -403,6 +490,17 @@ class Evaluator:
                     value = next(rest)
                     pieces.append(value if isinstance(value, Unresolved) else _format(verb, value))
             return _as_unknown(join_shape(pieces, origin))
+        if name == "lookup" and len(args) == 3 and isinstance(args[1], Unresolved) and isinstance(args[0], dict):
+            # An unknown key into a known map with a known default: one of known strings, shaped by what they share.
+            candidates = [*args[0].values(), args[2]]
+            if not all(isinstance(c, str) for c in candidates):
+                return None
+            shape: str | None = candidates[0]
+            for candidate in candidates[1:]:
+                shape = common_shape(shape, candidate, origin) if shape is not None else None
+            if shape is not None and hole(origin) not in shape:
+                return None  # every candidate is the same string: evaluate as usual
+            return Unresolved(args[1].expression, origin=origin, shape=shape)
         if name == "join" and len(args) >= 2 and all(isinstance(a, list) for a in args[1:]):
             items = [item for xs in args[1:] for item in xs]
             if not any(isinstance(i, Unresolved) for i in items) or any(isinstance(i, list | dict) for i in items):
@@ -855,7 +953,7 @@ def _as_unknown(value: str | Unresolved) -> Unresolved | None:
 
 
 _NEEDS_MODULE_DIR = frozenset({"file", "fileexists"})
-_SHAPE_KEEPING = frozenset({"format", "join"})
+_SHAPE_KEEPING = frozenset({"format", "join", "lookup"})
 """Functions whose unknown string arguments become holes in the result's shape."""
 _ELEMENT_TOLERANT = frozenset({"concat", "flatten", "tolist", "list", "merge", "element", "slice", "reverse", "one"})
 """Functions that move elements without looking at them: an unknown element stays one element of the result."""

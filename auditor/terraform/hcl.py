@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from auditor.model import InputError, Location, Unresolved
+from auditor.model import InputError, Location, Unresolved, hole
 from auditor.terraform.expressions import EvaluationError, Evaluator, expression_text, first_unresolved
 from auditor.terraform.json_syntax import parse_json_text
 from auditor.terraform.overrides import merge_overrides
@@ -167,6 +167,7 @@ class _Loader:
                 if isinstance(result, InputError):
                     self.errors.append(result)
                 else:
+                    self.errors.extend(result.errors)  # syntax errors; the rest of the file is still read
                     parsed.append(result)
             merged, errors = merge_overrides(parsed)
             self.errors.extend(errors)
@@ -595,7 +596,7 @@ def _computed(
     elif mode == "data" and type_name == "google_compute_default_service_account":
         # Known up to the project number: the shape says it is the default compute account.
         email = Unresolved(
-            f"{address}.email", shape=f"{{{address}.project_number}}-compute@developer.gserviceaccount.com"
+            f"{address}.email", shape=f"{hole(f'{address}.project_number')}-compute@developer.gserviceaccount.com"
         )
         out = {"email": email, "member": Unresolved(f"{address}.member", shape=f"serviceAccount:{email.shape}")}
     elif mode == "managed" and type_name in ("google_notebooks_instance", "google_workbench_instance"):
@@ -676,6 +677,7 @@ def read_variable_files(paths: Sequence[Path], errors: list[InputError]) -> dict
         if isinstance(result, InputError):
             errors.append(result)
         elif result is not None:
+            errors.extend(result.errors)
             for name, attribute in result.body.attributes.items():
                 values[name] = constants.evaluate(attribute.expression)
     return values

@@ -123,7 +123,8 @@ class _Reader:
         if "${" not in text and "%{" not in text:
             return ("lit", text)
         parsed = parse_text(f"v = {json.dumps(text)}\n", self.path)
-        if isinstance(parsed, InputError) or "v" not in parsed.body.attributes:
-            message = parsed.message if isinstance(parsed, InputError) else "not a template"
+        if isinstance(parsed, InputError) or parsed.errors or "v" not in parsed.body.attributes:
+            problem = parsed if isinstance(parsed, InputError) else next(iter(parsed.errors), None)
+            message = problem.message if problem is not None else "not a template"
             raise _Invalid(f"invalid template {text!r}: {message}", None)
         return parsed.body.attributes["v"].expression

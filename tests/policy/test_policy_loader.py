@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -202,3 +203,17 @@ def test_a_policy_line_must_name_an_int_variable_of_its_subject(tmp_path: Path) 
     write(tmp_path, {**VALID, "line": "binding.role"})
     with pytest.raises(PolicyError, match="line: binding.role is not an int variable of a member subject"):
         load_policies([tmp_path], builtin=False)
+
+
+def test_warm_run_writes_nothing_to_the_validation_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    team = tmp_path / "team"
+    write(team, VALID)
+    monkeypatch.setenv("AUDITOR_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("AUDITOR_NO_CACHE", raising=False)
+    load_policies([team])
+    remembered = {p: p.stat().st_mtime_ns for p in (tmp_path / "cache").rglob("*") if p.is_file()}
+    assert remembered
+    for path in remembered:
+        os.utime(path, ns=(1, 1))
+    load_policies([team])
+    assert {p: p.stat().st_mtime_ns for p in remembered} == dict.fromkeys(remembered, 1)

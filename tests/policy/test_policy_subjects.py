@@ -16,22 +16,31 @@ from auditor.model import (
     ShieldedVm,
     Unresolved,
 )
-from auditor.policy.schema import SubjectKind
-from auditor.policy.subjects import (
+from auditor.policy.docs import variables_markdown
+from auditor.policy.facts import (
     VARIABLES,
+    PrincipalFacts,
     Subject,
+    binding_activation,
     binding_subject,
     conflict_subject,
     instance_subject,
     key_subject,
     member_subjects,
-    principal_variables,
     sample_activation,
     service_account_subject,
-    variables_markdown,
     workflow_subjects,
 )
-from tests.policy_helpers import binding, instance, lookup
+from auditor.policy.facts.base import as_activation
+from auditor.policy.schema import SubjectKind
+from auditor.roles.catalog import RoleFacts
+from tests.policy_helpers import FACT_NAMES, binding, instance, lookup
+
+
+def plain(subject: Subject) -> dict:
+    """The subject's facts as CEL sees them (lists and maps)."""
+    return as_activation(subject.activation)
+
 
 RISKY_WORKFLOW = (
     Path(__file__).resolve().parent.parent.parent / "examples/workbench-risky/.github/workflows/notebook-chatops.yml"
@@ -55,8 +64,8 @@ def all_subjects() -> list[Subject]:
     b = binding("roles/notebooks.admin", "user:a@x.com")
     return [
         *_workflow_subjects(),
-        *member_subjects(b, lookup("roles/notebooks.admin")),
-        binding_subject(b, lookup("roles/notebooks.admin")),
+        *member_subjects(b, binding_activation(b, lookup)),
+        binding_subject(b, binding_activation(b, lookup)),
         instance_subject(instance()),
         service_account_subject(ServiceAccount("a@p.iam.gserviceaccount.com", "p", "sa", Location("m.tf", 1))),
         key_subject(ServiceAccountKey("a@p.iam.gserviceaccount.com", "key", Location("m.tf", 1))),
@@ -70,7 +79,7 @@ def test_activations_expose_exactly_the_documented_variables() -> None:
     subjects = all_subjects()
     assert {s.kind for s in subjects} == set(SubjectKind)
     for subject in subjects:
-        assert flatten(dict(subject.activation)) == {v.name for v in VARIABLES[subject.kind]}, subject.kind
+        assert flatten(plain(subject)) == {v.name for v in VARIABLES[subject.kind]}, subject.kind
         assert flatten(sample_activation(subject.kind)) == {v.name for v in VARIABLES[subject.kind]}
 
 
@@ -82,7 +91,7 @@ def test_docs_are_generated_from_the_variables(repo_root: Path) -> None:
 
 def test_workflow_subject_is_judged_by_the_engine_role_lookup_and_locates_per_policy() -> None:
     (subject,) = _workflow_subjects()
-    facts = subject.activation["workflow"]
+    facts = plain(subject)["workflow"]
     # The test lookup knows no notebooks.admin permissions, only facts: so no surplus from it, and the identity
     # counts as checked only where every account is literal (the key step names none).
     assert facts["identity_roles"] == ["roles/notebooks.admin"] and facts["identity_surplus_permissions"] == []
@@ -99,43 +108,53 @@ def test_workflow_subject_is_judged_by_the_engine_role_lookup_and_locates_per_po
 
 
 def test_principal_facts() -> None:
-    def facts(member: str) -> dict:
-        return principal_variables(Principal.parse(member))
+    def facts(member: str) -> PrincipalFacts:
+        return PrincipalFacts.of(Principal.parse(member))
 
-    assert facts("serviceAccount:nb@p.iam.gserviceaccount.com")["user_managed_service_account"] is True
-    assert facts("serviceAccount:service-12@gcp-sa-notebooks.iam.gserviceaccount.com")["service_agent"] is True
+    assert facts("serviceAccount:nb@p.iam.gserviceaccount.com").user_managed_service_account is True
+    assert facts("serviceAccount:service-12@gcp-sa-notebooks.iam.gserviceaccount.com").service_agent is True
     assert (
-        facts("serviceAccount:service-12@gcp-sa-notebooks.iam.gserviceaccount.com")["user_managed_service_account"]
+        facts("serviceAccount:service-12@gcp-sa-notebooks.iam.gserviceaccount.com").user_managed_service_account
         is False
     )
     default = facts("serviceAccount:4242-compute@developer.gserviceaccount.com")
-    assert default["default_compute_service_account"] is True
-    assert default["user_managed_service_account"] is False
-    unresolved = principal_variables(Principal.parse(Unresolved("var.m")))
-    assert unresolved["unresolved"] is True and unresolved["member"] == "var.m"
-    assert facts("allUsers")["public"] is True and facts("allUsers")["human"] is True
+    assert default.default_compute_service_account is True
+    assert default.user_managed_service_account is False
+    unresolved = PrincipalFacts.of(Principal.parse(Unresolved("var.m")))
+    assert unresolved.unresolved is True and unresolved.member == "var.m"
+    assert facts("allUsers").public is True and facts("allUsers").human is True
 
 
 def test_unresolved_binding_parts_are_flagged_and_listed() -> None:
     b = binding(Unresolved("var.role"), "user:a@x.com", Unresolved("local.more"), scope_name=Unresolved("var.p"))
-    (subject, _) = member_subjects(b, None)
-    variables = subject.activation["binding"]
+    (subject, _) = member_subjects(b, binding_activation(b, lookup))
+    variables = plain(subject)["binding"]
     assert variables["role"] == "var.role" and variables["role_unresolved"] is True
     assert variables["members_unresolved"] is True and variables["scope_unresolved"] is True
     assert variables["unresolved"] is True
     assert variables["unresolved_expressions"] == ["var.role", "local.more", "var.p"]
-    role = subject.activation["role"]
+    role = plain(subject)["role"]
     assert role["known"] is False and role["unresolved"] is True and role["permissions"] == []
     assert not any(role[name] for name in ("notebook_admin", "act_as", "sensitive"))
 
 
-def test_role_permissions_only_when_asked() -> None:
+def test_role_facts_come_from_the_catalog_lookup() -> None:
     b = binding("projects/p/roles/resizer", "user:a@x.com")
-    (full,) = member_subjects(b, lookup("projects/p/roles/resizer"))
-    (lean,) = member_subjects(b, lookup("projects/p/roles/resizer"), with_permissions=False)
-    assert "notebooks.instances.setMachineType" in full.activation["role"]["permissions"]
-    assert lean.activation["role"]["permissions"] == []
-    assert full.activation["role"]["sensitive"] is True
+    (subject,) = member_subjects(b, binding_activation(b, lookup))
+    role = subject.activation["role"]
+    assert "notebooks.instances.setMachineType" in role.permissions
+    assert role.sensitive is True and role.notebook_reconfigure is True and role.act_as is False
+    assert plain(subject)["role"]["permissions"] == sorted(role.permissions)
+
+
+def test_every_catalog_fact_is_a_documented_role_variable() -> None:
+    """A fact added to `RoleFacts` (with its annotation) reaches the policies and the docs with no second list."""
+    documented = {v.name for v in VARIABLES[SubjectKind.MEMBER]}
+    assert {f"role.{name}" for name in FACT_NAMES} <= documented
+    assert len(FACT_NAMES) >= 17 and "notebook_admin" in FACT_NAMES
+    from dataclasses import fields
+
+    assert {f.name for f in fields(RoleFacts)} - {"role", "permissions"} == set(FACT_NAMES)
 
 
 def test_instance_unknowns_never_look_safe() -> None:
@@ -146,7 +165,8 @@ def test_instance_unknowns_never_look_safe() -> None:
             metadata={"notebook-disable-root": Unresolved("var.root")},
             shielded_vm=ShieldedVm(Unresolved("var.sb"), None, False),
         )
-    ).activation["instance"]
+    )
+    variables = plain(variables)["instance"]
     assert variables["service_account_unresolved"] is True
     assert variables["uses_default_service_account"] is False  # unresolved is reported by the flag, not hidden
     assert variables["public_ip"] is False and variables["public_ip_unresolved"] is True
@@ -159,9 +179,7 @@ def test_instance_unknowns_never_look_safe() -> None:
 
 
 def test_instance_defaults() -> None:
-    variables = instance_subject(instance(service_account="default", metadata={}, public_ip=True)).activation[
-        "instance"
-    ]
+    variables = plain(instance_subject(instance(service_account="default", metadata={}, public_ip=True)))["instance"]
     assert variables["uses_default_service_account"] is True
     assert variables["root_access"] is True and variables["disable_root_text"] == "not set"
     assert variables["public_ip"] is True and variables["public_ip_text"] == "true"
@@ -172,7 +190,6 @@ def test_documented_example_policy_loads_and_works(repo_root: Path, tmp_path: Pa
 
     from auditor.policy import load_policy_file
     from auditor.policy.engine import evaluate
-    from auditor.policy.subjects import RoleGrant
 
     doc = (repo_root / "docs" / "policy-variables.md").read_text()
     example = re.search(r"```yaml\n(.*?)```", doc, re.S)
@@ -183,8 +200,8 @@ def test_documented_example_policy_loads_and_works(repo_root: Path, tmp_path: Pa
 
     from auditor.model import Intent
 
-    def roles(role: str) -> RoleGrant:
-        return RoleGrant(frozenset({"notebooks.instances.use"}), {"notebook_use": True})
+    def roles(role: str) -> RoleFacts:
+        return RoleFacts.from_permissions(role, frozenset({"notebooks.instances.use"}))
 
     intent = Intent(bindings=(binding("roles/notebooks.runner", "domain:x.com", "user:a@x.com", address="d"),))
     (finding,) = evaluate(intent, [policy], roles=roles)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from auditor.baseline import fingerprint
 from auditor.model import AuditResult
 from auditor.report import json_report
@@ -77,3 +80,20 @@ def test_clean_report_is_complete() -> None:
     assert report["complete"] is True
     assert report["findings"] == [] and report["errors"] == []
     assert report["summary"]["failing"] is None
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    document=st.recursive(
+        st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
+        lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+        max_leaves=20,
+    )
+)
+def test_indented_json_is_the_standard_library_text(document: object) -> None:
+    assert json_report.indented_json(document) == json.dumps(document, indent=2, ensure_ascii=False)
+
+
+def test_indented_json_leaves_other_values_to_the_standard_library() -> None:
+    for document in ({1: "a"}, [float("nan")], {"a": (1, 2)}):
+        assert json_report.indented_json(document) == json.dumps(document, indent=2, ensure_ascii=False)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +49,22 @@ def test_case_findings_and_errors(directory: Path) -> None:
     scopes = {b.address: str(b.scope) for b in intent.bindings}
     for address, scope in expect.get("scopes", {}).items():
         assert scopes[address] == scope
+
+
+def test_the_seed_without_a_provider_project(repo_root: Path, tmp_path: Path) -> None:
+    """examples/workbench with no project anywhere (no provider project, none on the resources): every resource
+    shares the provider's unknown project, each instance still runs as its own declared account."""
+    for source in sorted((repo_root / "examples" / "workbench").glob("*.tf")):
+        lines = source.read_text(encoding="utf-8").splitlines(keepends=True)
+        kept = [line for line in lines if not re.match(r"\s*project\s*=\s*var\.project_id\s*$", line)]
+        (tmp_path / source.name).write_text("".join(kept), encoding="utf-8")
+    intent = load_intent([tmp_path])
+    assert intent.errors == ()
+    assert {str(sa.project) for sa in intent.service_accounts} == {"provider.google.project"}
+    assert all(i.identity for i in intent.instances)
+    assert findings(intent) == {
+        ("service-account-admin-privileges", "google_project_iam_member.chatops_notebooks_admin")
+    }
 
 
 def test_the_module_pattern_meets_on_one_identity() -> None:

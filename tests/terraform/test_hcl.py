@@ -304,9 +304,13 @@ def test_malformed_file_gives_path_line_col_and_the_rest_is_read(tmp_path: Path)
         },
     )
     instances, errors = load_module(tmp_path)
-    assert [i.address for i in instances] == ["google_project_iam_member.ok"]
+    by_address = {i.address: i for i in instances}
+    assert sorted(by_address) == ["google_project_iam_member.ok", "google_project_iam_member.x"]
+    # The broken block is still read: its broken attribute is unknown, never dropped or assumed safe.
+    assert isinstance(by_address["google_project_iam_member.x"].attributes["role"], Unresolved)
+    assert by_address["google_project_iam_member.ok"].attributes["role"] == "roles/viewer"
     assert len(errors) == 1
-    assert str(errors[0]).startswith(f"{tmp_path / 'bad.tf'}:2:10: invalid HCL")
+    assert str(errors[0]).startswith(f"{tmp_path / 'bad.tf'}:2:3: invalid HCL")
 
 
 def test_duplicate_resource_is_reported(tmp_path: Path) -> None:
@@ -353,7 +357,31 @@ def test_unknown_flows_through_functions_and_templates() -> None:
     upper = evaluate('upper("user:${x}")', x=unknown)
     assert isinstance(upper, Unresolved) and upper.expression == "var.x"
     assert evaluate('concat(["a"], [x])', x=unknown) == ["a", unknown]
-    assert evaluate('x == "a" ? "b" : "c"', x=unknown) == unknown
+    either = evaluate('x == "a" ? "b" : "c"', x=unknown)
+    assert isinstance(either, Unresolved) and either.expression == "var.x" and either.shape is None
+    assert evaluate('x ? "same" : "same"', x=unknown) == "same"
+
+
+def test_lookup_of_an_unknown_key_with_a_known_default_keeps_the_shared_shape() -> None:
+    accounts = '{ a = "serviceAccount:a@p.iam.gserviceaccount.com", b = "serviceAccount:b@p.iam.gserviceaccount.com" }'
+    value = evaluate(f'lookup({accounts}, x, "serviceAccount:c@p.iam.gserviceaccount.com")', x=Unresolved("var.k"))
+    assert isinstance(value, Unresolved) and value.expression == "var.k"
+    assert value.shape is not None
+    assert value.shape.startswith("serviceAccount:{") and value.shape.endswith("}@p.iam.gserviceaccount.com")
+
+
+def test_an_unknown_condition_keeps_what_both_branches_share() -> None:
+    unknown = Unresolved("var.admin")
+    either = evaluate('x ? "user:ana@example.com" : "user:bob@example.com"', x=unknown)
+    assert either.shape == 'user:{x ? "user:ana@example.com" : "user:bob@example.com"}@example.com'
+    holes = evaluate(
+        'x ? "${y}@p.iam.gserviceaccount.com" : "${z}@p.iam.gserviceaccount.com"',
+        x=unknown,
+        y=Unresolved("var.y"),
+        z=Unresolved("var.z"),
+    )
+    assert holes.shape.startswith("{") and holes.shape.endswith("}@p.iam.gserviceaccount.com")
+    assert holes.shape.count("{") == 1
 
 
 def test_unknowns_keep_their_shape_in_templates_format_and_join() -> None:
@@ -406,3 +434,31 @@ def test_definite_errors_are_unresolved_with_the_reason() -> None:
 def test_heredoc_with_interpolation() -> None:
     parsed = parse_text("x = <<-EOT\n  hello ${name}\n  EOT\n", "h.tf")
     assert Evaluator(lambda n: {"name": "w"}[n]).evaluate(parsed.body.attributes["x"].expression) == "hello w\n"
+
+
+def test_module_calls_pass_aliased_providers(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "main.tf": """
+provider "google" { project = "acme" }
+provider "google" {
+  alias   = "shared"
+  project = "acme-shared"
+}
+module "on_shared" {
+  source    = "./m"
+  providers = { google = google.shared }
+}
+module "on_default" {
+  source = "./m"
+}
+""",
+            "m/main.tf": 'resource "google_service_account" "a" { account_id = "a" }\n',
+        },
+    )
+    resources = load(tmp_path)
+    assert (
+        resources["module.on_shared.google_service_account.a"].get("email") == "a@acme-shared.iam.gserviceaccount.com"
+    )
+    assert resources["module.on_default.google_service_account.a"].get("email") == "a@acme.iam.gserviceaccount.com"

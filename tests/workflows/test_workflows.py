@@ -4,10 +4,8 @@ examples, and the shared ChatOps corpus."""
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from pathlib import Path
 
-import cel
 import pytest
 import yaml
 
@@ -23,9 +21,9 @@ from auditor.model import (
     Scope,
     ScopeKind,
 )
-from auditor.roles.catalog import permissions_for as catalog_permissions_for
+from auditor.policy import evaluate, load_policies
+from auditor.policy.facts import WorkflowFacts, catalog_lookup, workflow_subjects
 from auditor.terraform import load_intent
-from auditor.workflows.facts import finding_location, workflow_facts, workflow_subjects
 from auditor.workflows.files import discover, yaml_files
 from auditor.workflows.model import Source, Workflow
 from auditor.workflows.reader import read_workflow, read_workflows
@@ -39,18 +37,8 @@ POLICY_IDS = (
     "chatops-key-credential",
     "chatops-unpinned-action",
 )
-ADMIN = {
-    "notebooks.instances.create",
-    "notebooks.instances.delete",
-    "notebooks.instances.get",
-    "notebooks.instances.list",
-    "notebooks.instances.setIamPolicy",
-    "notebooks.instances.start",
-    "notebooks.instances.stop",
-    "notebooks.instances.update",
-    "compute.instances.setMetadata",
-    "storage.buckets.list",
-}
+POLICIES = {p.id: p for p in load_policies()}
+"""The real registry: the chatops tests go through the loader and the engine, with the real role catalog."""
 STARTSTOP = frozenset(
     {
         "notebooks.instances.get",
@@ -60,13 +48,6 @@ STARTSTOP = frozenset(
         "notebooks.operations.get",
     }
 )
-
-
-def permissions_for(role: str, custom_roles: Mapping[str, frozenset[str]]) -> frozenset[str] | None:
-    """A two-role catalogue standing in for auditor.roles.catalog."""
-    if role in custom_roles:
-        return custom_roles[role]
-    return {"roles/notebooks.admin": frozenset(ADMIN), "roles/viewer": frozenset({"storage.buckets.list"})}.get(role)
 
 
 def _binding(email: str, role: str, address: str, line: int) -> Binding:
@@ -90,7 +71,9 @@ INTENT = Intent(
         _binding(
             "startstop@p.iam.gserviceaccount.com", "projects/p/roles/startStop", "google_project_iam_member.s", 20
         ),
-        _binding("startstop@p.iam.gserviceaccount.com", "roles/viewer", "google_project_iam_member.v", 25),
+        _binding(
+            "startstop@p.iam.gserviceaccount.com", "roles/storage.objectViewer", "google_project_iam_member.v", 25
+        ),
         _binding("mystery@p.iam.gserviceaccount.com", "roles/mystery", "google_project_iam_member.m", 30),
         _binding(
             "chatops@risky-project.iam.gserviceaccount.com",
@@ -112,6 +95,21 @@ def _policy(policy_id: str) -> dict:
     return yaml.safe_load((REPO / "policies" / f"{policy_id}.yaml").read_text())
 
 
+def _facts(workflow: Workflow, intent: Intent = INTENT) -> WorkflowFacts:
+    (subject,) = workflow_subjects([workflow], intent, catalog_lookup(intent.custom_roles))
+    facts = subject.activation["workflow"]
+    assert isinstance(facts, WorkflowFacts)
+    return facts
+
+
+def _failing(
+    workflows: list[Workflow], intent: Intent = INTENT, ids: tuple[str, ...] = POLICY_IDS
+) -> set[tuple[str, str]]:
+    """(policy id, workflow path) of every finding the engine reports."""
+    findings = evaluate(intent, [POLICIES[i] for i in ids], workflows=workflows)
+    return {(f.rule, f.resource) for f in findings}
+
+
 def _read(path: Path) -> Workflow:
     result = read_workflow(path.read_text(), path.name)
     assert isinstance(result, Workflow), result
@@ -119,8 +117,7 @@ def _read(path: Path) -> Workflow:
 
 
 def _violates(policy_id: str, workflow: Workflow, intent: Intent = INTENT) -> bool:
-    ((activation, _, _),) = workflow_subjects([workflow], intent, permissions_for)
-    return bool(cel.evaluate(_policy(policy_id)["condition"], activation))
+    return bool(_failing([workflow], intent, (policy_id,)))
 
 
 @pytest.mark.parametrize("policy_id", POLICY_IDS)
@@ -182,28 +179,29 @@ def test_rest_and_untraced_verbs_are_not_trusted() -> None:
 def test_instance_allowlist_must_name_declared_instances() -> None:
     workflow = _read(FIXTURES / "chatops-unrestricted-operation" / "case-allowlist.yml")
     only_alice = Intent(instances=(_instance("nb-alice", "p"),))
-    facts = workflow_facts(workflow, only_alice, permissions_for, declared_instances={"nb-alice"})
-    assert facts["unrestricted_operations_count"] == 1
-    assert "nb-bob" in facts["unrestricted_reasons"][0]
+    facts = _facts(workflow, only_alice)
+    assert facts.unrestricted_operations_count == 1
+    assert "nb-bob" in facts.unrestricted_reasons[0]
 
 
 def test_overbroad_identity_lists_surplus_and_points_at_the_binding() -> None:
     workflow = _read(FIXTURES / "chatops-overbroad-identity" / "admin.yml")
-    ((activation, location, resource),) = workflow_subjects([workflow], INTENT, permissions_for)
-    facts = activation["workflow"]
-    assert facts["identity_surplus_permissions"] == [
+    facts = _facts(workflow)
+    surplus = facts.identity_surplus_permissions
+    assert {
         "notebooks.instances.create",
         "notebooks.instances.delete",
         "notebooks.instances.setIamPolicy",
         "notebooks.instances.update",
-        "compute.instances.setMetadata",
-    ]
-    assert facts["identity_binding_locations"] == ["google_project_iam_member.admin (main.tf:10)"]
-    assert facts["identity_line"] == 12
-    assert finding_location(activation, "chatops-overbroad-identity") == Location("admin.yml", 12)
-    assert resource == "admin.yml" and location.path == "admin.yml"
-    assert "admin@p.iam.gserviceaccount.com" in facts["effective_access"]
-    assert "notebooks.instances.delete" in facts["effective_access"]
+    } <= set(surplus)
+    assert not {"notebooks.instances.start", "notebooks.instances.stop", "notebooks.instances.get"} & set(surplus)
+    assert surplus[0].startswith("notebooks.instances.")  # the notebook permissions first
+    assert facts.identity_binding_locations == ("google_project_iam_member.admin (main.tf:10)",)
+    assert facts.identity_line == 12
+    (finding,) = evaluate(INTENT, [POLICIES["chatops-overbroad-identity"]], workflows=[workflow])
+    assert finding.location == Location("admin.yml", 12) and finding.resource == "admin.yml"
+    assert "admin@p.iam.gserviceaccount.com" in facts.effective_access
+    assert "notebooks.instances.delete" in facts.effective_access
 
 
 def test_risky_example_triggers_every_chatops_policy() -> None:
@@ -212,16 +210,14 @@ def test_risky_example_triggers_every_chatops_policy() -> None:
     assert not errors
     (workflow,) = [w for w in workflows if w.path.endswith("notebook-chatops.yml")]
     intent = load_intent([root / "main.tf"])
-    ((activation, _, _),) = workflow_subjects([workflow], intent, catalog_permissions_for)
-    for policy_id in POLICY_IDS:
-        assert cel.evaluate(_policy(policy_id)["condition"], activation), policy_id
-    facts = activation["workflow"]
-    sentence = facts["effective_access"]
+    assert {rule for rule, _ in _failing([workflow], intent)} == set(POLICY_IDS)
+    facts = _facts(workflow, intent)
+    sentence = facts.effective_access
     assert "repository_dispatch" in sentence and "chatops@risky-project.iam.gserviceaccount.com" in sentence
     assert "notebooks.instances.create" in sentence
     # The Terraform binding behind the surplus, as the overbroad-identity finding names it.
-    assert [b["address"] for b in facts["identity_bindings"]] == ["google_project_iam_member.chatops_admin"]
-    assert facts["identity_roles"] == ["roles/notebooks.admin"]
+    assert [b["address"] for b in facts.identity_bindings] == ["google_project_iam_member.chatops_admin"]
+    assert facts.identity_roles == ("roles/notebooks.admin",)
 
 
 def test_reference_example_passes_every_chatops_policy() -> None:
@@ -230,13 +226,11 @@ def test_reference_example_passes_every_chatops_policy() -> None:
     assert not errors and len(workflows) == 1
     intent = load_intent([root / "main.tf"])
     assert not intent.errors, intent.errors
-    ((activation, _, _),) = workflow_subjects(workflows, intent, catalog_permissions_for)
-    assert activation["workflow"]["controls_notebooks"]
-    assert activation["workflow"]["identity_roles"] == ["projects/data-platform-prod/roles/notebookStartStop"]
-    assert [p for p in POLICY_IDS if cel.evaluate(_policy(p)["condition"], activation)] == []
-    assert activation["workflow"]["effective_access"].endswith(
-        "nothing beyond start, stop, get and list on notebook instances."
-    )
+    facts = _facts(workflows[0], intent)
+    assert facts.controls_notebooks
+    assert facts.identity_roles == ("projects/data-platform-prod/roles/notebookStartStop",)
+    assert _failing(workflows, intent) == set()
+    assert facts.effective_access.endswith("nothing beyond start, stop, get and list on notebook instances.")
 
 
 def test_reference_terraform_grants_start_stop_get_list_only() -> None:
@@ -253,7 +247,8 @@ def test_invalid_yaml_is_an_input_error_with_a_line() -> None:
 
 def test_policy_files_are_complete_and_messages_name_existing_facts() -> None:
     workflow = _read(FIXTURES / "chatops-overbroad-identity" / "admin.yml")
-    facts = workflow_facts(workflow, INTENT, permissions_for)
+    facts = {name for name in WorkflowFacts.__dataclass_fields__}
+    assert _facts(workflow).identity_line == 12
     severities = {
         "chatops-expression-injection": "critical",
         "chatops-unrestricted-operation": "high",
@@ -275,9 +270,8 @@ def test_shared_chatops_corpus_parses_and_its_injections_are_reported(shared: Pa
     workflows, errors = read_workflows(yaml_files(root), root)
     assert errors == ()
     assert len(workflows) == 13  # 3 dot-github + 10 extracted; action.yml is action metadata, skipped
-    subjects = workflow_subjects(workflows, Intent(), permissions_for)
-    condition = _policy("chatops-expression-injection")["condition"]
-    injected = {Path(resource).name for activation, _, resource in subjects if cel.evaluate(condition, activation)}
+    failing = _failing(workflows, Intent())
+    injected = {Path(resource).name for rule, resource in failing if rule == "chatops-expression-injection"}
     assert injected == {
         "README__slash_command_context.yml",
         "examples__pytest.yml",
@@ -285,7 +279,6 @@ def test_shared_chatops_corpus_parses_and_its_injections_are_reported(shared: Pa
         "examples__use_case_execute_command_using_a_specific_reposito.yml",
     }
     # They control no notebooks, so nothing else applies.
-    for policy_id in POLICY_IDS[1:]:
-        assert not any(cel.evaluate(_policy(policy_id)["condition"], a) for a, _, _ in subjects), policy_id
-    env_only = next(a for a, _, r in subjects if r.endswith("README__github_and_pull_request_contexts.yml"))
-    assert env_only["workflow"]["injections_count"] == 0
+    assert {rule for rule, _ in failing} == {"chatops-expression-injection"}
+    env_only = next(w for w in workflows if w.path.endswith("README__github_and_pull_request_contexts.yml"))
+    assert _facts(env_only, Intent()).injections_count == 0

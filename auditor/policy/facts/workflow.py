@@ -1,9 +1,9 @@
-"""Turn workflow facts plus the Terraform intent into the `workflow` subject the `chatops-*` policies evaluate.
+"""The `workflow` subject: a GitHub Actions workflow (from `auditor.workflows`, a source) joined with the Terraform
+intent, and judged here, beside the other facts, for the `chatops-*` policies.
 
-Each workflow becomes one activation `{"workflow": {...}}` of plain str/int/bool/list/dict values, so every policy
-condition stays one line of CEL (`workflow.injections_count > 0`). The connection the issue asks for is made here:
-the service account a workflow authenticates as is looked up in the intent's bindings, and its notebook and
-instance permissions beyond start/stop/get/list become `identity_surplus_permissions`.
+Each workflow becomes one frozen `WorkflowFacts`, so every policy condition stays one line of CEL
+(`workflow.injections_count > 0`). The service account a workflow authenticates as is looked up in the intent's
+bindings, and its notebook and instance permissions beyond start/stop/get/list become `identity_surplus_permissions`.
 
 Scope, decided per policy:
 - `chatops-expression-injection` applies to every workflow, also those that control no notebook and README snippets
@@ -18,15 +18,17 @@ Scope, decided per policy:
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Annotated, Any
 
 from auditor.identities import email_matches
-from auditor.model import Binding, Intent, Location, Unresolved
+from auditor.model import Binding, Intent, Location
+from auditor.policy.facts.base import Subject
+from auditor.policy.facts.iam import RoleLookup, role_key
+from auditor.policy.schema import SubjectKind
 from auditor.workflows.model import Identity, IdentityKind, NotebookControl, Source, Workflow
-
-PermissionsFor = Callable[[str, Mapping[str, frozenset[str]]], "frozenset[str] | None"]
-Subject = tuple[dict[str, Any], Location, str]
 
 ALLOWED_PERMISSIONS = frozenset(
     {
@@ -45,14 +47,6 @@ SAFE_VERBS = frozenset({"start", "stop", "describe", "list"})
 
 _RELEVANT_PREFIXES = ("notebooks.", "compute.instances.")
 """Workbench instances are Compute Engine VMs: compute.instances.setMetadata & co. reconfigure them too."""
-
-POLICY_LINE_FIELDS = {
-    "chatops-expression-injection": "injection_line",
-    "chatops-unrestricted-operation": "unrestricted_line",
-    "chatops-overbroad-identity": "identity_line",
-    "chatops-key-credential": "key_line",
-    "chatops-unpinned-action": "unpinned_line",
-}
 
 _WHO = {
     "repository_dispatch": "anyone who can send a repository_dispatch event (a chat bot relaying commands: "
@@ -82,33 +76,25 @@ _EVENT_OF_PATH = (
 )
 
 
-def workflow_subjects(workflows: Iterable[Workflow], intent: Intent, permissions_for: PermissionsFor) -> list[Subject]:
-    """One (activation, primary location, resource) per workflow, in input order."""
-    custom_roles = _custom_roles(intent)
+def workflow_subjects(workflows: Iterable[Workflow], intent: Intent, roles: RoleLookup) -> Iterator[Subject]:
+    """One `workflow` subject per workflow, its identity judged against the intent's bindings.
+
+    Roles resolve through the same `RoleLookup` as every other subject (the catalog plus the declared custom
+    roles), so a workflow's service account and a binding's member can never be judged by two role tables. A
+    policy that points at a particular step names its line variable in its own file (`line:`).
+    """
     declared = {str(instance.name) for instance in intent.instances if isinstance(instance.name, str)}
-    subjects = []
     for workflow in workflows:
-        facts = workflow_facts(workflow, intent, permissions_for, custom_roles, declared)
-        line = next((facts[field] for field in POLICY_LINE_FIELDS.values() if facts[field]), workflow.line)
-        subjects.append(({"workflow": facts}, Location(workflow.path, line), workflow.path))
-    return subjects
+        facts = WorkflowFacts.of(workflow, intent, roles, declared)
+        yield Subject(
+            kind=SubjectKind.WORKFLOW,
+            activation={"workflow": facts},
+            resource=workflow.path,
+            location=Location(workflow.path, workflow.line),
+        )
 
 
-def finding_location(activation: Mapping[str, Any], policy_id: str) -> Location:
-    """The line a given policy's finding should point at (the subject's location is one line for all policies)."""
-    facts = activation["workflow"]
-    return Location(facts["path"], facts.get(POLICY_LINE_FIELDS.get(policy_id, ""), 0) or facts["line"])
-
-
-def workflow_facts(
-    workflow: Workflow,
-    intent: Intent,
-    permissions_for: PermissionsFor,
-    custom_roles: Mapping[str, frozenset[str]] | None = None,
-    declared_instances: set[str] | None = None,
-) -> dict[str, Any]:
-    custom_roles = _custom_roles(intent) if custom_roles is None else custom_roles
-    declared = declared_instances if declared_instances is not None else set()
+def _workflow_facts(workflow: Workflow, intent: Intent, roles: RoleLookup, declared: set[str]) -> dict[str, Any]:
     controls = [_control_facts(control, declared) for control in workflow.notebook_controls]
     unrestricted = [c for c in controls if c["unrestricted"]]
     control_jobs = {control.job for control in workflow.notebook_controls}
@@ -118,7 +104,7 @@ def workflow_facts(
     keys = [i for i in workflow.identities if i.kind is IdentityKind.KEY]
     holds_identity = bool(workflow.identities) or workflow.controls_notebooks
     unpinned = [a for a in workflow.actions if not a.pinned]
-    identity = _identity_facts(identities, intent, permissions_for, custom_roles)
+    identity = _identity_facts(identities, intent, roles)
     injections = [
         {
             "expression": i.expression,
@@ -231,26 +217,13 @@ def _origin_words(source: Source) -> str:
     return "the trigger" if source is Source.TRIGGER else "a value the auditor cannot trace"
 
 
-def _custom_roles(intent: Intent) -> dict[str, frozenset[str]]:
-    roles: dict[str, frozenset[str]] = {}
-    for role in intent.custom_roles:
-        if isinstance(role.role, str):
-            roles[role.role] = role.permissions
-    return roles
-
-
-def _identity_facts(
-    identities: list[Identity],
-    intent: Intent,
-    permissions_for: PermissionsFor,
-    custom_roles: Mapping[str, frozenset[str]],
-) -> dict[str, Any]:
+def _identity_facts(identities: list[Identity], intent: Intent, roles: RoleLookup) -> dict[str, Any]:
     accounts = [i.service_account for i in identities if i.service_account]
     unresolved_accounts = [
         i.service_account_text or i.credentials_secret or i.kind.value for i in identities if not i.service_account
     ]
     bindings: list[dict[str, str]] = []
-    roles: list[str] = []
+    known_roles: list[str] = []
     unresolved_roles: list[str] = []
     surplus: set[str] = set()
     for binding in _bindings_of(accounts, intent.bindings):
@@ -264,12 +237,13 @@ def _identity_facts(
                 "member": next(m.member for m in binding.members if any(email_matches(m, a) for a in accounts)),
             }
         )
-        permissions = None if isinstance(role, Unresolved) else permissions_for(role, custom_roles)
-        if permissions is None:
+        key = role_key(role)
+        grant = roles(key) if key is not None else None
+        if grant is None:
             unresolved_roles.append(str(role))
             continue
-        roles.append(role)
-        surplus |= {p for p in permissions if p.startswith(_RELEVANT_PREFIXES) and p not in ALLOWED_PERMISSIONS}
+        known_roles.append(str(role))
+        surplus |= {p for p in grant.permissions if p.startswith(_RELEVANT_PREFIXES) and p not in ALLOWED_PERMISSIONS}
     kinds = sorted({i.kind.value for i in identities})
     descriptions = list(dict.fromkeys(_describe(i) for i in identities))
     checked = bool(identities) and not unresolved_accounts and not unresolved_roles
@@ -282,7 +256,7 @@ def _identity_facts(
         "service_account": ", ".join(sorted(set(accounts))) or ", ".join(unresolved_accounts),
         "service_account_resolved": bool(identities) and not unresolved_accounts,
         "identity_checked": checked,
-        "identity_roles": sorted(set(roles)),
+        "identity_roles": sorted(set(known_roles)),
         "identity_unresolved_roles": sorted(set(unresolved_roles)),
         "identity_bindings": bindings,
         "identity_binding_locations": [f"{b['address']} ({b['location']})" for b in bindings],
@@ -346,3 +320,102 @@ def effective_access(facts: Mapping[str, Any]) -> str:
                 "which in the Terraform holds nothing beyond start, stop, get and list on notebook instances"
             )
     return sentence + ", " + "; ".join(clauses) + "."
+
+
+@dataclass(frozen=True, slots=True)
+class WorkflowFacts:
+    path: Annotated[str, "The workflow file, relative to the scanned directory (the finding's resource)."]
+    name: Annotated[str, "The workflow's `name:`, or its file name."]
+    line: Annotated[int, "First line of the workflow document."]
+    fragment: Annotated[bool, "A bare list of steps (a README snippet) rather than a whole workflow."]
+    triggers: Annotated[tuple[str, ...], "The `on:` events; for a fragment, the events its expressions imply."]
+    triggered_by: Annotated[str, "Who can trigger it, in words (derived from the triggers)."]
+    controls_notebooks: Annotated[
+        bool, "A step controls notebook instances (`gcloud notebooks|workbench instances ...`, the notebooks REST API)."
+    ]
+    notebook_controls: Annotated[
+        tuple[Mapping[str, Any], ...],
+        "One map per such command: `line`, `job`, `step`, `tool` (`gcloud`/`rest`), `generation`, `verb`, "
+        "`verb_source` (`literal`, `configuration`, `trigger`, `unknown`), `instance`, `instance_source`, "
+        "`allowed_verbs`, `verb_allowlisted`, `allowed_instances`, `instance_allowlisted`, `unrestricted`, `reasons`.",
+    ]
+    notebook_controls_count: Annotated[int, "Number of notebook-controlling commands."]
+    injections: Annotated[
+        tuple[Mapping[str, Any], ...],
+        "One map per attacker-controlled expression expanded into a script: `expression`, `text`, `line`, `job`, "
+        "`step`, `sink` (`run` or `with.script`), `via_env` (the env variable it came through, or empty).",
+    ]
+    injections_count: Annotated[int, "Number of such expansions."]
+    injection_expressions: Annotated[
+        tuple[str, ...],
+        "The distinct attacker-controlled context paths expanded (`github.event.client_payload.command`, ...).",
+    ]
+    injection_line: Annotated[int, "Line of the first injection; 0 when none."]
+    unrestricted_operations_count: Annotated[
+        int,
+        "Notebook commands whose verb or instance comes from the trigger (or an untraceable value) without an "
+        "allowlist of start/stop and of the declared instances, or that run another verb outright.",
+    ]
+    unrestricted_reasons: Annotated[tuple[str, ...], "Why each of those is unrestricted, one sentence each."]
+    unrestricted_line: Annotated[int, "Line of the first unrestricted command; 0 when none."]
+    authenticates_to_gcp: Annotated[bool, "A `google-github-actions/auth` step or a key-file gcloud login."]
+    holds_cloud_identity: Annotated[bool, "Authenticates to Google Cloud or controls notebooks."]
+    identity_kind: Annotated[str, "`workload_identity`, `key`, `other`, `mixed` (several kinds) or `none`."]
+    identity_line: Annotated[int, "Line of the first authentication relevant to the notebook jobs; 0 if none."]
+    identities: Annotated[tuple[str, ...], "Each identity in words (account and how it authenticates)."]
+    service_accounts: Annotated[tuple[str, ...], "Service account emails written literally in the workflow."]
+    service_account: Annotated[
+        str, "Those emails comma-separated, or the unresolved expression/secret naming the account."
+    ]
+    service_account_resolved: Annotated[bool, "Every identity names its service account literally."]
+    identity_checked: Annotated[
+        bool, "The identity was checked against the Terraform: accounts literal and every role granted to them known."
+    ]
+    identity_roles: Annotated[tuple[str, ...], "Known roles the Terraform grants the workflow's accounts."]
+    identity_unresolved_roles: Annotated[
+        tuple[str, ...],
+        "Roles granted to them whose permissions are unknown (undeclared custom role, unresolved name).",
+    ]
+    identity_bindings: Annotated[
+        tuple[Mapping[str, Any], ...],
+        "The Terraform bindings granting those accounts: `address`, `role`, `scope`, `location`, `member`.",
+    ]
+    identity_binding_locations: Annotated[tuple[str, ...], "The same bindings as `address (file:line)`, for messages."]
+    identity_surplus_permissions: Annotated[
+        tuple[str, ...],
+        "`notebooks.*` and `compute.instances.*` permissions of those roles beyond start, stop, get, list (and "
+        "`notebooks.operations.get`).",
+    ]
+    identity_surplus_count: Annotated[int, "Number of surplus permissions."]
+    key_credentials_count: Annotated[
+        int,
+        "Authentications with a service-account key (`credentials_json`, `gcloud auth activate-service-account "
+        "--key-file`).",
+    ]
+    key_secrets: Annotated[tuple[str, ...], "Where each key comes from (`${{ secrets.NAME }}`, `key file`)."]
+    key_line: Annotated[int, "Line of the first key authentication; 0 when none."]
+    unpinned_actions: Annotated[
+        tuple[Mapping[str, Any], ...], "Actions not pinned to a full commit SHA: `uses`, `line`, `job`."
+    ]
+    unpinned_actions_count: Annotated[int, "Number of unpinned action uses."]
+    unpinned_uses: Annotated[tuple[str, ...], "The distinct unpinned `uses:` values."]
+    unpinned_line: Annotated[int, "Line of the first unpinned action; 0 when none."]
+    effective_access: Annotated[
+        str,
+        "One sentence: who can trigger the workflow, as which service account, and which notebook permissions that "
+        "gives them beyond start and stop.",
+    ]
+
+    @classmethod
+    def of(cls, workflow: Workflow, intent: Intent, roles: RoleLookup, declared: set[str]) -> WorkflowFacts:
+        facts = _workflow_facts(workflow, intent, roles, declared)
+        return cls(**{name: _frozen(value) for name, value in facts.items()})
+
+
+def _frozen(value: Any) -> Any:
+    """Lists become tuples and dicts read-only mappings: the facts are as immutable as the model."""
+    if isinstance(value, list):
+        return tuple(_frozen(item) for item in value)
+    if isinstance(value, dict):
+        return MappingProxyType({key: _frozen(item) for key, item in value.items()})
+    return value
