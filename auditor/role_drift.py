@@ -13,8 +13,7 @@ from auditor.model import CustomRole, Finding, FindingKind, Intent, Severity, Un
 from auditor.roles.catalog import ADMIN_LEVEL
 
 CUSTOM_ROLE = "drift-custom-role"
-TITLE = "A custom role's live permissions differ from Terraform"
-REMEDIATION = (
+REMEDIATION = (  # the same text as policies/drift-custom-role.yaml, which the reports show
     "Find out who changed the role (`iam.roles.update` in the audit log); `terraform apply` restores the declared "
     "permissions. Until then every holder of the role has the live ones."
 )

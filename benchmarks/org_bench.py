@@ -111,8 +111,12 @@ def audit(source: str, simulator: Any, workdir: Path) -> dict[str, Any]:
     output = workdir / f"{source}.json"
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
     before = dict(simulator.calls)
-    terraform = workdir / "terraform"  # no declarations: the live side alone (all of it judged by the policies)
+    terraform = workdir / "terraform"  # one declaration: the live side is almost all unmanaged, judged by policies
     terraform.mkdir(exist_ok=True)
+    (terraform / "main.tf").write_text(
+        'resource "google_organization_iam_member" "viewers" {\n'
+        f'  org_id = "{ORG}"\n  role   = "roles/notebooks.viewer"\n  member = "group:ds@bench.example"\n}}\n'
+    )
     command = [
         sys.executable,
         "-m",
