@@ -27,8 +27,11 @@ def fingerprint(finding: Finding) -> str:
     part (null) distinct from an empty one.
     """
     identity = [finding.rule, finding.resource, finding.principal, finding.role, finding.field]
-    encoded = json.dumps(identity, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-    return hashlib.sha256(encoded).hexdigest()
+    return hashlib.sha256(_encode_identity(identity).encode("utf-8")).hexdigest()
+
+
+_encode_identity = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+"""`json.dumps(identity, separators=(",", ":"), ensure_ascii=False)` without building an encoder per finding."""
 
 
 def write_baseline(path: Path | str, findings: Iterable[Finding]) -> int:

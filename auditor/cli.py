@@ -15,7 +15,7 @@ from auditor import __version__
 from auditor.errors import AuditorError
 from auditor.report import EXIT_ERROR
 
-COMMANDS = ("inventory", "check", "policies", "explain", "drift", "simulate", "demo", "notify")
+COMMANDS = ("inventory", "check", "policies", "explain", "drift", "simulate", "demo", "notify", "access")
 
 
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:

@@ -38,7 +38,7 @@ PYPROJECT_TOML = "pyproject.toml"
 
 POLICY_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_KEYS = frozenset({"fail_on", "policies", "disable", "ignore", "project_numbers"})
+_KEYS = frozenset({"fail_on", "policies", "disable", "ignore", "project_numbers", "administrators"})
 _IGNORE_KEYS = frozenset({"policy", "address", "reason", "until"})
 
 
@@ -71,6 +71,8 @@ class Config:
     disable: tuple[str, ...] = ()
     ignore: tuple[ConfigIgnore, ...] = ()
     project_numbers: tuple[str, ...] = ()
+    administrators: tuple[str, ...] = ()
+    """The team's intended admins (IAM members, or service-account emails): no escalation finding is about them."""
 
     def check_policy_ids(self, known: Collection[str]) -> None:
         """Refuse ids in `disable` or `ignore` that name no loaded policy: a typo would otherwise do nothing."""
@@ -165,6 +167,7 @@ def _build(path: Path, table: Mapping[str, object]) -> Config:
     for number in project_numbers:
         if not number.isdigit():
             raise UsageError(f"{path}: project_numbers: {number!r} is not a project number (digits only)")
+    administrators = _strings(path, "administrators", table.get("administrators", []))
     entries = table.get("ignore", [])
     if not isinstance(entries, list):
         raise UsageError(f"{path}: ignore must be an array of tables ([[ignore]])")
@@ -176,6 +179,7 @@ def _build(path: Path, table: Mapping[str, object]) -> Config:
         disable=disable,
         ignore=ignore,
         project_numbers=project_numbers,
+        administrators=administrators,
     )
 
 

@@ -319,10 +319,11 @@ class NotebookInstance:
 
     @property
     def uses_default_service_account(self) -> bool:
-        sa = self.service_account
-        return sa == DEFAULT_SERVICE_ACCOUNT or (
-            isinstance(sa, str) and sa.endswith("-compute@developer.gserviceaccount.com")
-        )
+        """No account set, `NUMBER-compute@developer.gserviceaccount.com`, or the default account's data source
+        (classified in auditor/identities.py)."""
+        from auditor.identities import PrincipalClass, classify_account
+
+        return classify_account(self.service_account, self.identity) is PrincipalClass.DEFAULT_COMPUTE_SERVICE_ACCOUNT
 
 
 @dataclass(frozen=True, slots=True)
@@ -339,6 +340,8 @@ class ComputeInstance:
     service_account: str | Unresolved | None = None
     """The attached service account's email; None when none is attached."""
     metadata: Mapping[str, str | Unresolved] = field(default_factory=dict)
+    identity: str | None = None
+    """The declaring address of the `google_service_account` it runs as, when it runs as a declared account."""
 
     @property
     def full_name(self) -> str:
@@ -513,6 +516,10 @@ class Finding:
     suppression: Suppression | None = None
     project: str | None = None
     """The project the resource lives in; None for folder/organization scopes and when unknown. Reports group by it."""
+    path: tuple[Mapping[str, str | None], ...] = ()
+    """For `privilege-escalation`: the steps `{from, to, technique, address, location, condition}`."""
+    permissions: tuple[str, ...] = ()
+    """For `privilege-escalation`: the admin-level permissions gained, sorted."""
 
     def __post_init__(self) -> None:
         if not self.location.path:

@@ -1,5 +1,8 @@
 """Time `auditor inventory` against a plain single-process python-hcl2 parse of the same files, in one run.
 
+python-hcl2 (the test oracle, in the `test` extra) is what the front end replaced: "plain" is only its parse, while
+`auditor inventory` parses with tree-sitter, evaluates and writes the inventory.
+
 Usage: python benchmarks/inventory_bench.py [--sizes 500,2000,8000] [--repeat 3]
 Each measurement is a fresh process (wall time and peak RSS from wait4). "cold" empties the parse cache first;
 "warm" runs again on unchanged files. Figures go to benchmarks/results/inventory.txt.
@@ -40,7 +43,9 @@ def main() -> None:
     python = sys.executable
     work = Path(tempfile.mkdtemp(prefix="auditor-bench-"))
     cache = work / "cache"
-    env = {**os.environ, "AUDITOR_CACHE_DIR": str(cache)}
+    repo = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "AUDITOR_CACHE_DIR": str(cache), "PYTHONPATH": str(repo)}  # this checkout's code
+    env.pop("AUDITOR_NO_CACHE", None)
     lines = [
         f"# auditor inventory vs plain python-hcl2 parse ({time.strftime('%Y-%m-%d %H:%M')}, "
         f"{os.cpu_count()} cores, Python {sys.version.split()[0]}); median of {args.repeat}",

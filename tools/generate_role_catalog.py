@@ -56,9 +56,14 @@ KNOWN_WITHOUT_TRACKED_PERMISSIONS = (
 )
 
 
+# Tracked although the sensitive file does not cover their family: read from the fully listed roles only (the 40 of
+# notebook-relevant-roles.json). Any other predefined role reads as lacking them: a documented gap, not a guess.
+FULL_FILE_ONLY = frozenset({"aiplatform.customJobs.create"})
+
+
 def main(argv: list[str]) -> int:
     source = Path(argv[1]) if len(argv) > 1 else SOURCE
-    outside = sorted(p for p in SENSITIVE_PERMISSIONS if not COVERED_FAMILIES.match(p))
+    outside = sorted(p for p in SENSITIVE_PERMISSIONS if not COVERED_FAMILIES.match(p) and p not in FULL_FILE_ONLY)
     if outside:
         print(f"tracked permissions outside the snapshot's complete families: {outside}", file=sys.stderr)
         return 1
@@ -70,7 +75,9 @@ def main(argv: list[str]) -> int:
         roles[role] = sorted(SENSITIVE_PERMISSIONS.intersection(permissions))
     for role, permissions in full.items():
         tracked = sorted(SENSITIVE_PERMISSIONS.intersection(permissions))
-        if roles.get(role, []) != tracked:
+        if [p for p in roles.get(role, []) if p not in FULL_FILE_ONLY] != [
+            p for p in tracked if p not in FULL_FILE_ONLY
+        ]:
             print(f"{role}: the two snapshot files disagree", file=sys.stderr)
             return 1
         roles[role] = tracked

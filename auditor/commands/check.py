@@ -54,9 +54,20 @@ def run(args: argparse.Namespace) -> int:
         from auditor.workflows.reader import read_workflows
 
         workflows, workflow_errors = read_workflows(workflow_paths)
-    findings = evaluate(intent, setup.policies, workflows=workflows)
+    findings = evaluate(intent, setup.policies, workflows=workflows, administrators=setup.config.administrators)
     scanned = [*map(str, args.paths), *map(str, args.workflows)]
     return finish(args, setup, findings, [*intent.errors, *missing, *workflow_errors], scanned)
+
+
+def read_workflows_beside(paths: Sequence[Path]) -> tuple[Any, ...]:
+    """The workflows under the scanned paths (for commands that read Terraform and judge access: drift, access)."""
+    found, _ = workflow_files(paths, [])
+    if not found:
+        return ()
+    from auditor.workflows.reader import read_workflows
+
+    workflows, _ = read_workflows(found)
+    return tuple(workflows)
 
 
 def workflow_files(paths: Sequence[Path], workflow_dirs: Sequence[Path]) -> tuple[list[Path], list[InputError]]:

@@ -135,11 +135,21 @@ def audit_drift(args: argparse.Namespace, setup: Any, endpoints: Any) -> int:
     )
     live_intent = state.intent
     read_errors = list(state.errors)
+    from auditor.commands.check import read_workflows_beside
+
+    # The access graph of the live project is judged with the workflows beside the Terraform: an out-of-band grant
+    # that opens a path is a live privilege-escalation finding.
+    workflows = read_workflows_beside(args.paths)
+    administrators = setup.config.administrators
+    for name in state.gone:
+        print(f"auditor: note: {name} was deleted while it was being read; it is treated as absent", file=sys.stderr)
     live_findings = evaluate(
         live_intent,
-        setup.policies,
+        [p for p in setup.policies if p.subject is None or p.subject.value != "workflow"],
         kind=FindingKind.LIVE,
         custom_roles=[*declared.custom_roles, *live_intent.custom_roles],
+        workflows=workflows,
+        administrators=administrators,
     )
     drift_findings = compare(
         declared,
@@ -149,7 +159,8 @@ def audit_drift(args: argparse.Namespace, setup: Any, endpoints: Any) -> int:
         unread=state.unread,
     )
     drift_findings += compare_custom_roles(declared, live_intent, projects=state.projects)
-    live_findings = _carry_suppressions(evaluate(declared, setup.policies), live_findings, setup)
+    declared_findings = evaluate(declared, setup.policies, workflows=workflows, administrators=administrators)
+    live_findings = _carry_suppressions(declared_findings, live_findings, setup)
     findings = with_projects([*drift_findings, *live_findings])
     return finish(
         args,

@@ -34,9 +34,10 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from auditor.live.simulator import load_state, start_simulator
+    from auditor.live.simulator.state import MAX_LATENCY_MS
 
-    if args.latency_ms is not None and args.latency_ms < 0:
-        raise UsageError("--latency-ms must be >= 0")
+    if args.latency_ms is not None and not 0 <= args.latency_ms <= MAX_LATENCY_MS:  # also refuses nan
+        raise UsageError(f"--latency-ms must be a number from 0 to {MAX_LATENCY_MS:g}, not {args.latency_ms:g}")
     state = load_state(args.state)
     try:
         simulator = start_simulator(state, latency_ms=args.latency_ms, http_port=args.port, grpc_port=args.grpc_port)

@@ -16,6 +16,7 @@ from typing import Any
 
 from auditor.live.assets import ASSET_TYPES, IAM_ASSET_TYPES, AssetCollector, AssetRecord
 from auditor.live.clients import Endpoints, is_loopback
+from auditor.live.paging import PageTokens
 from auditor.live.quota import LIST_ASSETS_QUOTA_RPM, RateLimiter, call_with_quota
 from auditor.live.retry import RetryPolicy, read_error
 from auditor.model import Intent, ReadError
@@ -113,6 +114,7 @@ class _AssetRead:
         from google.cloud import asset_v1
         from google.protobuf import json_format
 
+        tokens = PageTokens()
         token = ""
         try:
             while True:
@@ -138,7 +140,7 @@ class _AssetRead:
                     self.collector.add(_record(asset_v1.Asset.pb(asset), json_format))
                 if self._progress is not None:
                     self._progress(self.collector.assets_read, self.calls)
-                token = page.next_page_token
+                token = tokens.advance(page.next_page_token)
                 if not token:
                     return
         except Exception as error:  # noqa: BLE001 - every failure must reach the report

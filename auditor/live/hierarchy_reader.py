@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from auditor.live.clients import Endpoints, default_credentials, make_grpc_client, make_rest_client
 from auditor.live.normalise import bindings_from_policy
+from auditor.live.paging import advancing
 from auditor.live.reader import PAGE_SIZE, read_custom_roles
 from auditor.live.retry import RetryPolicy, make_retry, read_error
 from auditor.model import Binding, CustomRole, Folder, Intent, Project, ReadError, Scope, ScopeKind
@@ -109,7 +110,7 @@ class _Walk:
         request = {"parent": node, "page_size": PAGE_SIZE}
         folders = self._call("folders.list", node, self._clients["folders"].list_folders, request=request)
         try:
-            for folder in folders if folders is not None else ():
+            for folder in (f for page in advancing(folders.pages) for f in page.folders) if folders else ():
                 with self._lock:
                     self._folders[folder.name] = Folder(
                         folder.name, folder.parent or node, folder.display_name, folder.name
@@ -120,7 +121,7 @@ class _Walk:
                 self._errors.append(read_error("folders.list", node, error))
         projects = self._call("projects.list", node, self._clients["projects"].list_projects, request=request)
         try:
-            for project in projects if projects is not None else ():
+            for project in (p for page in advancing(projects.pages) for p in page.projects) if projects else ():
                 number = project.name.rpartition("/")[2]
                 with self._lock:
                     self._projects[project.project_id] = Project(

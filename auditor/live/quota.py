@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from auditor.live.retry import RetryPolicy
+from auditor.live.retry import RetryPolicy, is_transient
 
 T = TypeVar("T")
 
@@ -104,7 +104,7 @@ def call_with_quota(
         try:
             return function()
         except Exception as error:
-            if not _transient(error):
+            if not is_transient(error):
                 raise
             delay = server_delay(error)
             if delay is None:
@@ -115,18 +115,3 @@ def call_with_quota(
             if on_retry is not None:
                 on_retry(error, delay)
             sleep(delay)
-
-
-def _transient(error: BaseException) -> bool:
-    import requests
-    from google.api_core import exceptions
-
-    return isinstance(
-        error,
-        exceptions.TooManyRequests
-        | exceptions.ServiceUnavailable
-        | exceptions.GatewayTimeout
-        | exceptions.InternalServerError
-        | requests.exceptions.Timeout
-        | requests.exceptions.ConnectionError,
-    )

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 from auditor.live.clients import Clients, Endpoints, make_clients
 from auditor.live.normalise import bindings_from_policy, instance_v1, instance_v2, project_scope, service_account
+from auditor.live.paging import PageTokens, advancing
 from auditor.live.retry import RetryPolicy, make_retry, read_error
 from auditor.model import (
     Binding,
@@ -47,6 +48,8 @@ class LiveProject:
     intent: Intent
     """Everything read, as the same model objects Terraform produces (bindings with `Authority.LIVE`)."""
     errors: tuple[ReadError, ...]
+    gone: tuple[str, ...] = ()
+    """Items listed and then deleted before their IAM policy was read (404): absent from `intent`, not an error."""
 
     @property
     def complete(self) -> bool:
@@ -121,9 +124,12 @@ class _Fanout:
 
 class _ProjectRead:
     def __init__(self, project_id: str, clients: Clients, policy: RetryPolicy, fanout: _Fanout) -> None:
+        from google.api_core import exceptions
         from google.iam.v1 import iam_policy_pb2, options_pb2
 
         self.project_id = project_id
+        self._not_found = exceptions.NotFound
+        self._gone: set[str] = set()
         self._clients = clients
         self._retry = make_retry(policy)
         self._timeout = policy.attempt_timeout
@@ -144,11 +150,20 @@ class _ProjectRead:
 
     # -- plumbing ----------------------------------------------------------------------------------------------
 
-    def _call(self, call: str, resource: str, function: Callable[..., T], **request: Any) -> T | None:
+    def _call(
+        self, call: str, resource: str, function: Callable[..., T], *, listed: str = "", **request: Any
+    ) -> T | None:
+        """One call with our retry; a failure becomes a ReadError and None. `listed`: the name of the item (instance,
+        account) a listing returned moments ago, so a 404 means it was deleted since (noted in `gone`), not that the
+        read failed."""
         try:
             return function(**request, retry=self._retry, timeout=self._timeout)
         except Exception as error:  # noqa: BLE001 - every failure must reach the report, not a worker's void
-            self._error(read_error(call, resource, error))
+            if listed and isinstance(error, self._not_found):
+                with self._lock:
+                    self._gone.add(listed)
+            else:
+                self._error(read_error(call, resource, error))
             return None
 
     def _error(self, error: ReadError) -> None:
@@ -163,7 +178,11 @@ class _ProjectRead:
             self._error(read_error(call, resource, error))
 
     def start(self) -> None:
-        self._fanout.submit(self._project)
+        if self.project_id.isdigit():
+            # A project number: every other read names the project by its id, and drift compares by id.
+            self._project()
+        else:
+            self._fanout.submit(self._project)
         self._fanout.submit(self._project_iam)
         self._fanout.submit(self._service_accounts)
         self._fanout.submit(self._v1_locations)
@@ -171,14 +190,18 @@ class _ProjectRead:
         self._fanout.submit(self._custom_roles)
 
     def result(self) -> LiveProject:
+        gone = self._gone
         bindings = sorted(self._bindings, key=lambda b: (b.scope.kind.value, str(b.scope.name), *b.key))
+        accounts = [a for a in self._accounts if a.address not in gone]
+        instances = [i for i in self._instances if i.address not in gone]
         return LiveProject(
             project_id=self.project_id,
             project_number=self._number,
+            gone=tuple(sorted(gone)),
             intent=Intent(
                 bindings=tuple(bindings),
-                service_accounts=tuple(sorted(self._accounts, key=lambda a: str(a.email))),
-                instances=tuple(sorted(self._instances, key=lambda i: i.address)),
+                service_accounts=tuple(sorted(accounts, key=lambda a: str(a.email))),
+                instances=tuple(sorted(instances, key=lambda i: i.address)),
                 custom_roles=tuple(sorted(self._roles, key=lambda r: str(r.role))),
                 projects=(Project(self.project_id, self._number, self._parent or None, f"projects/{self.project_id}"),),
             ),
@@ -193,13 +216,16 @@ class _ProjectRead:
         if project is not None:
             self._number = project.name.rpartition("/")[2] or None
             self._parent = project.parent or None
+            self.project_id = project.project_id or self.project_id
 
     def _project_iam(self) -> None:
         name = f"projects/{self.project_id}"
         self._iam("projects.getIamPolicy", self._clients.projects, project_scope(self.project_id), name, name)
 
-    def _iam(self, call: str, client: Any, scope: Scope, resource: str, address: str) -> None:
-        policy = self._call(call, resource, client.get_iam_policy, request=self._policy_request(resource))
+    def _iam(self, call: str, client: Any, scope: Scope, resource: str, address: str, *, listed: str = "") -> None:
+        policy = self._call(
+            call, resource, client.get_iam_policy, listed=listed, request=self._policy_request(resource)
+        )
         if policy is not None:
             found = bindings_from_policy(policy, scope, address)
             with self._lock:
@@ -228,24 +254,30 @@ class _ProjectRead:
                 self._clients.iam.list_service_accounts,
                 request={"name": parent, "page_size": PAGE_SIZE},
             )
-            for page in pager.pages if pager is not None else ():
+            for page in advancing(pager.pages) if pager is not None else ():
                 for account in page.accounts:
                     model = service_account(account, self.project_id)
                     with self._lock:
                         self._accounts.append(model)
                     scope = Scope(ScopeKind.SERVICE_ACCOUNT, account.email)
-                    resource = f"projects/{self.project_id}/serviceAccounts/{account.email}"
-                    self._fanout.submit(
-                        self._iam, "serviceAccounts.getIamPolicy", self._clients.iam, scope, resource, model.address
-                    )
+                    self._fanout.submit(self._account_iam, scope, model.address)
 
         self._guarded("serviceAccounts.list", parent, pages)
+
+    def _account_iam(self, scope: Scope, address: str) -> None:
+        resource = f"projects/{self.project_id}/serviceAccounts/{scope.name}"
+        self._iam("serviceAccounts.getIamPolicy", self._clients.iam, scope, resource, address, listed=address)
+
+    def _instance_iam(self, call: str, client: Any, scope: Scope) -> None:
+        name = str(scope.name)
+        self._iam(call, client, scope, name, name, listed=name)
 
     def _v1_locations(self) -> None:
         """notebooks v1 has no documented `locations/-`: list the locations, then each location's instances."""
         name = f"projects/{self.project_id}"
 
         def pages() -> None:
+            tokens = PageTokens()
             token = ""
             while True:
                 response = self._call(
@@ -258,7 +290,7 @@ class _ProjectRead:
                     return
                 for location in response.locations:
                     self._fanout.submit(self._v1_instances, f"{name}/locations/{location.location_id}")
-                token = response.next_page_token
+                token = tokens.advance(response.next_page_token)
                 if not token:
                     return
 
@@ -283,7 +315,7 @@ class _ProjectRead:
 
         def pages() -> None:
             pager = self._call(call, parent, client.list_instances, request={"parent": parent, "page_size": PAGE_SIZE})
-            for page in pager.pages if pager is not None else ():
+            for page in advancing(pager.pages) if pager is not None else ():
                 for location in page.unreachable:
                     resource = location if "/" in location else f"projects/{self.project_id}/locations/{location}"
                     self._error(ReadError(call, resource, "location unreachable: its instances were not read"))
@@ -295,9 +327,7 @@ class _ProjectRead:
                     with self._lock:
                         self._instances.append(model)
                     scope = Scope(scope_kind, instance.name)
-                    self._fanout.submit(
-                        self._iam, f"{generation}.instances.getIamPolicy", client, scope, instance.name, instance.name
-                    )
+                    self._fanout.submit(self._instance_iam, f"{generation}.instances.getIamPolicy", client, scope)
 
         self._guarded(call, parent, pages)
 
@@ -311,7 +341,7 @@ def read_custom_roles(parent: str, call: Callable[[dict[str, Any]], Any]) -> lis
 
     roles = []
     pager = call({"parent": parent, "view": iam_admin_v1.RoleView.FULL, "page_size": PAGE_SIZE})
-    for role in pager if pager is not None else ():
+    for role in (r for page in advancing(pager.pages) for r in page.roles) if pager is not None else ():
         if role.deleted:
             continue
         roles.append(

@@ -1,7 +1,7 @@
 """Retries and failure reporting for live reads.
 
 The clients' default retries are thin (429 never retried, IAM and notebooks calls not at all), so every call gets
-our own Retry: 429, 503, 504 and timeouts, exponential backoff with full jitter, bounded by a deadline. What still
+our own Retry: 429, 500, 503, 504 and timeouts, exponential backoff with full jitter, bounded by a deadline. What still
 fails becomes a `ReadError` that names the call, the resource and, when denied, the missing permission.
 """
 
@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from auditor.live.calls import PERMISSIONS
+from auditor.live.paging import PageTokenStuck
 from auditor.model import ReadError
 
 
@@ -28,19 +29,10 @@ class RetryPolicy:
 
 def make_retry(policy: RetryPolicy) -> Any:
     """A `google.api_core.retry.Retry` for idempotent reads."""
-    import requests
-    from google.api_core import exceptions
     from google.api_core import retry as retries
 
-    transient = retries.if_exception_type(
-        exceptions.TooManyRequests,  # HTTP 429; gRPC RESOURCE_EXHAUSTED subclasses it
-        exceptions.ServiceUnavailable,  # 503 / UNAVAILABLE
-        exceptions.GatewayTimeout,  # 504; gRPC DEADLINE_EXCEEDED subclasses it
-        requests.exceptions.Timeout,  # REST transports let raw requests timeouts through
-        requests.exceptions.ConnectionError,
-    )
     return retries.Retry(
-        predicate=transient,
+        predicate=is_transient,
         initial=policy.initial_backoff,
         maximum=policy.max_backoff,
         multiplier=policy.multiplier,
@@ -48,9 +40,28 @@ def make_retry(policy: RetryPolicy) -> Any:
     )
 
 
+def is_transient(error: BaseException) -> bool:
+    """Worth another try: 429, 500, 503, 504 (REST or their gRPC codes), timeouts and dropped connections."""
+    import requests
+    from google.api_core import exceptions
+
+    return isinstance(
+        error,
+        exceptions.TooManyRequests  # HTTP 429; gRPC RESOURCE_EXHAUSTED subclasses it
+        | exceptions.InternalServerError  # 500 / INTERNAL: Google documents these as retryable
+        | exceptions.ServiceUnavailable  # 503 / UNAVAILABLE
+        | exceptions.GatewayTimeout  # 504; gRPC DEADLINE_EXCEEDED subclasses it
+        | requests.exceptions.Timeout  # REST transports let raw requests timeouts through
+        | requests.exceptions.ConnectionError,
+    )
+
+
 def read_error(call: str, resource: str, error: BaseException) -> ReadError:
     """Describe a failed read for the report; never lets a failure pass as an empty result."""
     from google.api_core import exceptions
+
+    if isinstance(error, PageTokenStuck):
+        return ReadError(call, resource, str(error))
 
     if isinstance(error, exceptions.RetryError):
         cause = error.cause

@@ -92,6 +92,8 @@ class LiveState:
     assets: int = 0
     labels: tuple[str, ...] = field(default=())
     """What was read, for the report header (`organizations/1`, `projects/p`, an export path)."""
+    gone: tuple[str, ...] = ()
+    """Resources listed, then deleted before the read finished (a 404 on their IAM): absent, not unread."""
 
 
 ProgressFactory = Callable[[str], AbstractContextManager[Callable[[int, int], None] | None]]
@@ -199,24 +201,35 @@ def _read_apis(
 
         return on_call
 
-    for project in dict.fromkeys(projects):
+    read: dict[str, str | None] = {}
+    """Project id -> number, of the projects read so far."""
+    gone: list[str] = []
+    # Ids first, then numbers: a number whose project was already read by id is not read again.
+    for project in sorted(dict.fromkeys(projects), key=str.isdigit):
+        if project in read or project in read.values():
+            continue
         calls.append(0)
         with progress(f"reading {project}") as update:
             live = read_project(
                 project, endpoints=endpoints, concurrency=concurrency, progress=counted(update), retry=retry
             )
+        if live.project_id in read:
+            continue  # a number that resolved to a project read by id (whose number was unknown then)
+        read[live.project_id] = live.project_number
         parts.append(live.intent)
         errors.extend(live.errors)
-        unread.extend(unread_scopes(project, live.errors))
+        gone.extend(live.gone)
+        unread.extend(unread_scopes(live.project_id, live.errors))
     return LiveState(
         "apis",
         merge_intents(parts),
         tuple(errors),
         tuple(unread),
-        tuple(dict.fromkeys(projects)),
+        tuple(read),
         sum(calls),
         0,
         scopes.parents,
+        tuple(gone),
     )
 
 

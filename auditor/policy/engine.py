@@ -30,7 +30,7 @@ import importlib.machinery
 import importlib.util
 import re
 import sys
-from collections.abc import Hashable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Hashable, Iterator, Mapping, Sequence
 from functools import cache
 from pathlib import Path
 from types import ModuleType
@@ -243,6 +243,7 @@ def subjects(
     *,
     shared: dict[int, dict[str, Any]] | None = None,
     workflows: Sequence[Workflow] = (),
+    administrators: Collection[str] = (),
 ) -> Iterator[Subject]:
     """Every subject of `kind` in the intent; `shared` memoizes each binding's `binding`/`role` facts across the
     member and binding subject kinds; `workflows` become one subject each, judged against the intent."""
@@ -266,6 +267,10 @@ def subjects(
             yield from (conflict_subject(c) for c in intent.conflicts)
         case SubjectKind.WORKFLOW:
             yield from workflow_subjects(workflows, intent, roles)
+        case SubjectKind.ESCALATION:
+            from auditor.access.subjects import escalation_subjects
+
+            yield from escalation_subjects(intent, workflows, administrators)
         case _:
             assert_never(kind)
 
@@ -277,6 +282,7 @@ def evaluate(
     custom_roles: Sequence[CustomRole] | Mapping[str, frozenset[str]] | None = None,
     roles: RoleLookup | None = None,
     workflows: Sequence[Workflow] = (),
+    administrators: Collection[str] = (),
 ) -> list[Finding]:
     """Evaluate every policy on every subject of its kind; findings sorted worst first, then by place.
 
@@ -307,7 +313,9 @@ def evaluate(
         # Conditions are pure functions of the variables they read, and those repeat across subjects (the same
         # role, principal kind and scope kind): evaluate each distinct pruned activation once.
         verdicts: dict[Hashable, tuple[bool, ...]] = {}
-        for subject in subjects(intent, subject_kind, roles, shared=shared, workflows=workflows):
+        for subject in subjects(
+            intent, subject_kind, roles, shared=shared, workflows=workflows, administrators=administrators
+        ):
             memo_key = _memo_key(subject.activation, fields)
             if memo_key not in verdicts:
                 # One context shared by the group's policies: the engine converts the variables once.
@@ -329,6 +337,8 @@ def evaluate(
                     principal=subject.principal,
                     role=subject.role or None,
                     remediation=policy.remediation,
+                    path=subject.path,
+                    permissions=subject.permissions,
                 )
     return sorted(findings.values(), key=finding_sort_key)
 

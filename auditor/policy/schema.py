@@ -34,6 +34,8 @@ class SubjectKind(enum.Enum):
     CONFLICT = "conflict"
     WORKFLOW = "workflow"
     """A GitHub Actions workflow file joined with the Terraform intent (the `chatops-*` policies)."""
+    ESCALATION = "escalation"
+    """One (principal, first edge) of the access graph and what it gains (`privilege-escalation`)."""
 
 
 class RuleKind(enum.Enum):

@@ -151,6 +151,9 @@ def _finding(
             "expired": finding.suppression.expired,
             "source": finding.suppression.source,
         }
+    if finding.path:
+        entry["path"] = [dict(step) for step in finding.path]
+        entry["permissions"] = list(finding.permissions)
     if finding.kind is FindingKind.DRIFT:
         entry["field"] = finding.field
         entry["declared"] = finding.declared

@@ -91,18 +91,31 @@ VM_LIFECYCLE = frozenset(
 )
 ROLE_WRITE = frozenset({"iam.roles.create", "iam.roles.update"})
 
-ADMIN_LEVEL: frozenset[str] = (
-    NOTEBOOK_ADMIN
-    | VM_CONTROL
-    | PROJECT_METADATA
-    | HIERARCHY_SET_IAM
-    | SERVICE_ACCOUNT_SET_IAM
-    | ROLE_WRITE
-    | IMPERSONATE
-    | SERVICE_ACCOUNT_KEY_CREATE
+_PERMISSION_SETS_FILE = Path(__file__).with_name("permission_sets.json")
+
+
+def _named_sets() -> dict[str, dict[str, frozenset[str]]]:
+    """`permission_sets.json`: set name -> part name -> permissions (a small file, read at import)."""
+    document = json.loads(_PERMISSION_SETS_FILE.read_text(encoding="utf-8"))
+    return {
+        name: {part: frozenset(permissions) for part, permissions in parts.items()}
+        for name, parts in document["sets"].items()
+    }
+
+
+NAMED_SETS: Mapping[str, Mapping[str, frozenset[str]]] = MappingProxyType(
+    {name: MappingProxyType(parts) for name, parts in _named_sets().items()}
 )
-"""Admin-level permissions: notebook admin, VM control, IAM admin, impersonation. A custom role widened with any of
-these is high-severity drift; starting, stopping, using notebooks and actAs are the users' intended access."""
+"""Named permission sets from the catalog data, each in named parts (`admin-level` -> `impersonation` -> ...)."""
+
+ADMIN_LEVEL: frozenset[str] = frozenset().union(*NAMED_SETS["admin-level"].values())
+"""Admin-level permissions (the `admin-level` set of permission_sets.json): notebook administration, VM control, IAM
+administration, impersonation. A custom role widened with any of these is high-severity drift, and gaining one
+through another identity is a privilege escalation; starting, stopping, using notebooks and actAs are not."""
+
+OS_ADMIN_LOGIN = frozenset({"compute.instances.osAdminLogin"})
+VERTEX_JOB_CREATE = frozenset({"aiplatform.customJobs.create"})
+"""Tracked from the 40 fully listed roles only (tools/generate_role_catalog.py): other roles read as lacking it."""
 
 PERMISSION_GROUPS: Mapping[str, frozenset[str]] = MappingProxyType(
     {
@@ -126,7 +139,7 @@ PERMISSION_GROUPS: Mapping[str, frozenset[str]] = MappingProxyType(
 """Fact name -> the permissions any one of which makes the fact true."""
 
 SENSITIVE_PERMISSIONS: frozenset[str] = frozenset().union(
-    *PERMISSION_GROUPS.values(), NOTEBOOK_START_STOP, NOTEBOOK_READ, VM_LIFECYCLE
+    *PERMISSION_GROUPS.values(), NOTEBOOK_START_STOP, NOTEBOOK_READ, VM_LIFECYCLE, ADMIN_LEVEL, VERTEX_JOB_CREATE
 )
 """Every permission the catalog tracks for predefined roles; other permissions of a predefined role are dropped."""
 

@@ -1,9 +1,10 @@
 """Terraform sources: HCL directories and `terraform show -json` plans, into the intent model.
 
 `load_intent` is the one entry point the commands use. A directory is searched for root modules (directories
-with `.tf` files that no other scanned directory calls as a local module), each evaluated with its own
-variables. A plan file is read as planned; when a directory is given beside a plan, it only lends the plan
-its source lines (auditing both would report every resource twice).
+with `.tf` or `.tf.json` files that no other scanned directory calls as a local module), each evaluated with its
+own variables; a directory with no configuration at all is an input error. A plan file is read as planned;
+when a directory is given beside a plan, it only lends the plan its source lines (auditing both would report
+every resource twice).
 """
 
 from __future__ import annotations
@@ -40,14 +41,14 @@ def load_intent(paths: Sequence[Path], *, var_files: Sequence[Path] = (), allow_
         roots: list[Path] = []
         for path in paths:
             if path.is_dir():
-                found = find_root_modules(path, errors)
-                if not found and path not in allow_empty:
+                found_roots = find_root_modules(path, errors)
+                if not found_roots and path not in allow_empty:
                     errors.append(
                         InputError(
                             str(path), "no Terraform configuration here (no .tf or .tf.json files): check the path"
                         )
                     )
-                roots.extend(found)
+                roots.extend(found_roots)
             elif path.is_file() and _is_configuration(path):
                 roots.append(path.parent)
         unique = {root.resolve(): root for root in reversed(roots)}

@@ -75,18 +75,21 @@ def _template_part_text(part: str | Node) -> str:
     return expression_text(part) if part[0] in ("tif", "tfor") else "${" + expression_text(part) + "}"
 
 
-def join_shape(pieces: list[str | Unresolved], origin: str) -> str | Unresolved:
+def join_shape(pieces: list[str | Unresolved]) -> str | Unresolved:
     """Known text and unknowns joined: a string when all are known, else an unknown that keeps the known text
     around holes (its shape), hangs on the first unknown (its expression) and names the declared resource when
-    exactly one of the unknowns does (`"serviceAccount:${google_service_account.x.email}"`)."""
+    exactly one of the unknowns does (`"serviceAccount:${google_service_account.x.email}"`). Its origin is its
+    shape: built from the holes' own origins, it means the same wherever the expression is written (the same
+    template text in two modules over different variables gives two different unknowns)."""
     unknowns = [p for p in pieces if isinstance(p, Unresolved)]
     if not unknowns:
         return "".join(p for p in pieces if isinstance(p, str))
     declared = {u.declared_by for u in unknowns}
+    shape = "".join(p.hole if isinstance(p, Unresolved) else p for p in pieces)
     return Unresolved(
         unknowns[0].expression,
-        origin=origin,
-        shape="".join(p.hole if isinstance(p, Unresolved) else p for p in pieces),
+        origin=shape,
+        shape=shape,
         declared_by=declared.pop() if len(declared) == 1 else None,
     )
 
@@ -245,7 +248,7 @@ class Evaluator:
                 return first_unresolved(value)
             else:
                 pieces.append(_to_string(value))
-        return join_shape(pieces, expression_text(node))
+        return join_shape(pieces)
 
     def _template_if(self, node: Node) -> Any:
         """`%{ if test }...%{ else }...%{ endif }`: the chosen branch's text (an unknown test is the result)."""
@@ -271,7 +274,7 @@ class Evaluator:
             names = {value_var: value, **({key_var: key} if key_var else {})}
             text = self.child(names)._template_text(body)
             pieces.append(text)
-        return join_shape(pieces, expression_text(node))
+        return join_shape(pieces)
 
     def _template_text(self, node: Node) -> str | Unresolved:
         value = self._eval(node)
@@ -422,7 +425,7 @@ class Evaluator:
                 return last
             args.extend(last if isinstance(last, list) else list(last.values()))
         if name in _SHAPE_KEEPING:
-            shaped = self._shaped_call(name, args, expression_text(node))
+            shaped = self._shaped_call(name, args)
             if shaped is not None:
                 return shaped
         if name in _ELEMENT_TOLERANT:
@@ -457,8 +460,8 @@ class Evaluator:
         first, second = branches
         if first == second and not isinstance(first, Unresolved) and first_unresolved(first) is None:
             return first
-        origin = expression_text(node)
         texts = [b if isinstance(b, str) else b.hole if isinstance(b, Unresolved) else None for b in branches]
+        origin = f"{test.origin} ? {texts[0] or expression_text(node[2])} : {texts[1] or expression_text(node[3])}"
         declared = {b.declared_by if isinstance(b, Unresolved) else None for b in branches}
         shape = common_shape(texts[0], texts[1], origin) if texts[0] is not None and texts[1] is not None else None
         return Unresolved(
@@ -466,7 +469,7 @@ class Evaluator:
         )
 
     @staticmethod
-    def _shaped_call(name: str, args: list[Any], origin: str) -> Unresolved | None:
+    def _shaped_call(name: str, args: list[Any]) -> Unresolved | None:
         """`format` and `join` over known text and unknown strings: an unknown with a shape, or None (evaluate as
         usual) when nothing is unknown or the unknowns are not plain strings."""
         if not args or isinstance(args[0], Unresolved):
@@ -489,10 +492,11 @@ class Evaluator:
                 if verb:
                     value = next(rest)
                     pieces.append(value if isinstance(value, Unresolved) else _format(verb, value))
-            return _as_unknown(join_shape(pieces, origin))
+            return _as_unknown(join_shape(pieces))
         if name == "lookup" and len(args) == 3 and isinstance(args[1], Unresolved) and isinstance(args[0], dict):
             # An unknown key into a known map with a known default: one of known strings, shaped by what they share.
             candidates = [*args[0].values(), args[2]]
+            origin = f"lookup({', '.join(json.dumps(c) for c in candidates)})[{args[1].origin}]"
             if not all(isinstance(c, str) for c in candidates):
                 return None
             shape: str | None = candidates[0]
@@ -511,7 +515,7 @@ class Evaluator:
                 if index:
                     pieces.append(separator)
                 pieces.append(item if isinstance(item, Unresolved) else _to_string(item))
-            return _as_unknown(join_shape(pieces, origin))
+            return _as_unknown(join_shape(pieces))
         return None
 
     def _try(self, name: str, arg_nodes: tuple[Node, ...]) -> Any:
@@ -699,6 +703,9 @@ def _slice(items: Any, start: Any, end: Any) -> list[Any]:
 
 def _range(*args: Any) -> list[int | float]:
     numbers = [_to_number(a) for a in args]
+    start: int | float
+    stop: int | float
+    step: int | float
     if len(numbers) == 1:
         start, stop, step = 0, numbers[0], 1
     elif len(numbers) == 2:

@@ -1,8 +1,12 @@
-"""HCL source: a Terraform root module directory (with its local modules) -> `ResourceInstance`s.
+"""Terraform configuration: a root module directory (with its local modules) -> `ResourceInstance`s.
 
-Evaluation is lazy and memoised: a reference to `google_service_account.nb.email` evaluates that one
-resource on demand, so declaration order never matters and cycles surface as unresolved values. Variables
-come from defaults, `terraform.tfvars`, `*.auto.tfvars` and `--var-file`, in Terraform's order.
+Files are read as Terraform reads them: `.tf` (HCL) and `.tf.json` (JSON syntax, `json_syntax.py`), with the
+override files merged in (`overrides.py`). Evaluation is lazy and memoised: a reference to
+`google_service_account.nb.email` evaluates that one resource on demand, so declaration order never matters.
+A reference cycle evaluates to an unknown; `locals` in a circle and a module cycle are also input errors, as in
+Terraform. Variables come from defaults, `terraform.tfvars(.json)`, `*.auto.tfvars(.json)` and `--var-file`, in
+Terraform's order. Each resource takes its provider's default project (`provider = google.x` for an alias);
+values the provider computes keep their shape and their declaring address (symbolic identities).
 """
 
 from __future__ import annotations
@@ -295,7 +299,7 @@ class _Module:
             elif "default" in block.attributes:
                 variables[name] = constants.evaluate(block.attributes["default"].expression)
             else:
-                variables[name] = Unresolved(f"var.{name}")
+                variables[name] = Unresolved(f"{self.prefix}var.{name}")
         return variables
 
     def _own_providers(self) -> dict[str, _Provider]:
@@ -304,12 +308,14 @@ class _Module:
         for block, _ in self.blocks.get("provider", []):
             if not block.labels or block.labels[0] not in GOOGLE_PROVIDERS:
                 continue
-            get = block.attributes.get
-            alias = self.evaluator.evaluate(get("alias").expression) if get("alias") else None
+            settings = {
+                name: self.evaluator.evaluate(attribute.expression)
+                for name, attribute in block.attributes.items()
+                if name in ("alias", "project", "region", "zone")
+            }
+            alias = settings.get("alias")
             key = f"{block.labels[0]}.{alias}" if isinstance(alias, str) else block.labels[0]
-            values = [
-                self.evaluator.evaluate(get(n).expression) if get(n) else None for n in ("project", "region", "zone")
-            ]
+            values = [settings.get(n) for n in ("project", "region", "zone")]
             if values[0] is None:
                 values[0] = _unset_provider(key).project
             own[key] = _Provider(*values)
@@ -477,7 +483,7 @@ class _Module:
             )
             self._children[name] = [(f"{self.prefix}module.{name}.", None)]
             return self._children[name]
-        made = []
+        made: list[tuple[str, _Module | None]] = []
         for suffix, bindings in self._expansion(block):
             evaluator = self.evaluator.child(bindings) if bindings else self.evaluator
             inputs = {
@@ -591,6 +597,8 @@ def _computed(
             out["project"] = project
     elif mode == "data" and type_name == "google_iam_policy":
         out = {"policy_data": _policy_data(values)}
+    elif mode == "data" and type_name == "google_client_config":
+        out = {"project": project, "region": provider.region, "zone": provider.zone}  # the provider's own defaults
     elif mode == "data" and type_name == "google_project":
         out = {"project_id": values.get("project_id") or project, "number": Unresolved(f"{address}.number")}
     elif mode == "data" and type_name == "google_compute_default_service_account":

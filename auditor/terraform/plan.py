@@ -306,7 +306,7 @@ def _instances(document: dict[str, Any], plan: _Plan) -> Iterator[ResourceInstan
 
 def _instance(resource: dict[str, Any], plan: _Plan) -> ResourceInstance | None:
     address, mode, type_, name = (resource.get(k) for k in ("address", "mode", "type", "name"))
-    if not all(isinstance(v, str) for v in (address, mode, type_, name)):
+    if not (isinstance(address, str) and isinstance(mode, str) and isinstance(type_, str) and isinstance(name, str)):
         return None
     values = _dict(resource.get("values"))
     attributes = _merge_unknown(values, plan.unknown.get(address), address)
@@ -325,7 +325,9 @@ def _instance(resource: dict[str, Any], plan: _Plan) -> ResourceInstance | None:
                 continue
             references = [r for r in _list(_dict(expressions.get(attribute)).get("references")) if isinstance(r, str)]
             if references:
-                attributes[attribute] = _annotate(value, references[0], _declared_by(references, address))
+                attributes[attribute] = _annotate(
+                    value, references[0], _declared_by(references, address), _origin(references, address)
+                )
     return ResourceInstance(
         mode=mode,
         type=type_,
@@ -339,14 +341,26 @@ def _instance(resource: dict[str, Any], plan: _Plan) -> ResourceInstance | None:
     )
 
 
-def _annotate(value: Value, reference: str, declared_by: str | None = None) -> Value:
+def _annotate(value: Value, reference: str, declared_by: str | None = None, origin: str = "") -> Value:
     """Tell the user what an unknown hangs on, not only where it lands: `x.members[1] (from sa.email)`; an unknown
-    that only references one declared service account is that account (its symbolic identity)."""
+    that only references one declared service account is that account (its symbolic identity), and a scalar that
+    only references one value is that value (`project` from `data.google_project.p.project_id`: resources with the
+    same unknown project share one symbolic project)."""
     if isinstance(value, Unresolved):
-        return Unresolved(f"{value.expression} (from {reference})", declared_by=declared_by)
+        return Unresolved(f"{value.expression} (from {reference})", origin=origin, declared_by=declared_by)
     if isinstance(value, list) and any(isinstance(v, Unresolved) for v in value):
         return [_annotate(v, reference, declared_by) if isinstance(v, Unresolved) else v for v in value]
     return value
+
+
+def _origin(references: list[str], address: str) -> str:
+    """The module-qualified reference an attribute hangs on when it names exactly one value (Terraform also lists
+    the containing objects: `data.google_project.p.project_id` and `data.google_project.p`); else empty."""
+    leaves = [r for r in references if not any(other != r and other.startswith(r + ".") for other in references)]
+    if len(leaves) != 1 or leaves[0].startswith("var."):
+        return ""  # a root variable's unknown is not one of the plan's values; keep the attribute path
+    module_address = _module_address_of(address)
+    return f"{module_address}.{leaves[0]}" if module_address else leaves[0]
 
 
 def _declared_by(references: list[str], address: str) -> str | None:
@@ -372,11 +386,11 @@ def _merge_unknown(value: Value, unknown: Any, path: str) -> Value:
                 merged[key] = _merge_unknown(base.get(key), inner, f"{path}.{key}")
         return merged
     if isinstance(unknown, list):
-        base = value if isinstance(value, list) else []
-        length = max(len(base), len(unknown))
+        items = value if isinstance(value, list) else []
+        length = max(len(items), len(unknown))
         return [
             _merge_unknown(
-                base[i] if i < len(base) else None, unknown[i] if i < len(unknown) else False, f"{path}[{i}]"
+                items[i] if i < len(items) else None, unknown[i] if i < len(unknown) else False, f"{path}[{i}]"
             )
             for i in range(length)
         ]

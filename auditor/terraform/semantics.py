@@ -117,7 +117,9 @@ def build_intent(resources: Iterable[ResourceInstance], errors: Iterable[InputEr
         keys=tuple(collected.keys),
         instances=tuple(replace(i, identity=directory.identity_of(i.service_account)) for i in collected.instances),
         custom_roles=tuple(collected.custom_roles),
-        compute_instances=tuple(collected.compute_instances),
+        compute_instances=tuple(
+            replace(c, identity=directory.identity_of(c.service_account)) for c in collected.compute_instances
+        ),
         group_memberships=tuple(collected.group_memberships),
         deny_policies=tuple(collected.deny_policies),
         conflicts=tuple(find_conflicts(collected.bindings + collected.empty_policies)),

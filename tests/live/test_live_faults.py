@@ -127,3 +127,44 @@ def test_reads_run_concurrently():
     # 27 calls: at 40 ms that is >= 1.08 s one at a time; the longest dependent chain is 4 calls.
     assert timings[1] >= 1.0
     assert timings[16] * 2 < timings[1]
+
+
+def test_http_500_is_retried_like_503():
+    live, calls, _ = read_with(
+        {"call": "projects.getIamPolicy", "code": 500, "count": 2},  # REST 500
+        {"call": "serviceAccounts.list", "code": 500, "count": 1},  # gRPC INTERNAL
+    )
+    assert live.errors == ()
+    assert calls["projects.getIamPolicy"] == 3
+    assert calls["serviceAccounts.list"] == 1 + 3  # one failure, then the three pages of five accounts
+
+
+def test_a_page_token_that_never_advances_is_an_error_not_a_hang():
+    import threading
+
+    state = base_state()
+    state["pageSize"] = 0  # the server answers empty pages and the same token forever
+    result: list = []
+    with start_simulator(state) as simulator:
+        reading = threading.Thread(
+            target=lambda: result.append(read_project(PROJECT, endpoints=endpoints_of(simulator), retry=fast_retry())),
+            daemon=True,
+        )
+        reading.start()
+        reading.join(timeout=30)
+        assert not reading.is_alive(), "the reader kept following a page token that never advances"
+    [live] = result
+    assert not live.complete
+    stuck = {e.call for e in live.errors if "page token" in e.message}
+    assert stuck >= {"serviceAccounts.list", "v2.instances.list", "locations.list"}
+
+
+def test_an_instance_deleted_during_the_read_is_noted_gone_not_an_incomplete_audit():
+    # The listing saw it; by the time its IAM policy was asked for, it was gone (404).
+    live, _, _ = read_with({"call": "v2.instances.getIamPolicy", "code": 404, "count": 1})
+    assert live.complete, live.errors
+    [gone] = live.gone
+    assert gone.startswith(f"projects/{PROJECT}/locations/{ZONE_B}/instances/wb-")
+    assert gone not in {i.full_name for i in live.intent.instances}
+    assert len([i for i in live.intent.instances if i.generation == "v2"]) == 2
+    assert not [b for b in live.intent.bindings if b.scope.name == gone]

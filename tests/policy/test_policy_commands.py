@@ -14,7 +14,9 @@ def test_policies_plain_text_lists_every_builtin(capsys: pytest.CaptureFixture[s
     assert main(["policies"]) == 0
     out = capsys.readouterr().out
     lines = out.splitlines()
-    assert len(lines) == 28  # 14 for Terraform (issue 3), 5 chatops-* (issue 6), 8 drift (issue 9), 1 (issue 11)
+    assert (
+        len(lines) == 29
+    )  # 14 for Terraform (issue 3), 5 chatops-* (issue 6), 8 drift (issue 9), 1 (issue 11), 1 (10)
     assert any(line.split()[:3] == ["unmanaged-grant", "info", "(drift)"] for line in lines)
     assert lines[0].split()[:3] == ["basic-role-human", "medium", "member"]
     assert any(line.split()[:3] == ["chatops-expression-injection", "critical", "workflow"] for line in lines)

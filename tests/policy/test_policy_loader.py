@@ -14,6 +14,7 @@ from auditor.policy import SubjectKind, builtin_policies_dir, load_policies, loa
 from auditor.policy.schema import RuleKind, schema_errors
 
 BUILTIN_IDS = {
+    "privilege-escalation": Severity.CRITICAL,
     "human-notebook-admin": Severity.HIGH,
     "human-vm-control-of-notebooks": Severity.HIGH,
     "default-compute-service-account": Severity.HIGH,

@@ -72,7 +72,24 @@ def all_subjects() -> list[Subject]:
         conflict_subject(
             Conflict(ConflictKind.DUPLICATE_POLICY, Scope(ScopeKind.PROJECT, "p"), None, ("x", "y"), (), "twice")
         ),
+        *_escalation_subjects(),
     ]
+
+
+def _escalation_subjects() -> list[Subject]:
+    from auditor.access.subjects import escalation_subjects
+    from auditor.model import Authority, Binding, Intent
+
+    grant = Binding(
+        Scope(ScopeKind.SERVICE_ACCOUNT, "ops@p.iam.gserviceaccount.com"),
+        "roles/iam.serviceAccountTokenCreator",
+        (Principal.parse("user:a@x.com"),),
+        Authority.MEMBER,
+        "token",
+        Location("m.tf", 1),
+    )
+    admin = binding("roles/notebooks.admin", "serviceAccount:ops@p.iam.gserviceaccount.com")
+    return list(escalation_subjects(Intent(bindings=(grant, admin))))
 
 
 def test_activations_expose_exactly_the_documented_variables() -> None:

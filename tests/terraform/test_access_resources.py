@@ -124,3 +124,26 @@ def test_deny_identifiers() -> None:
         "principalSet://goog/cloudIdentityCustomerId/C01"
     )
     assert deny_permission("compute.googleapis.com/instances.setMetadata") == "compute.instances.setMetadata"
+
+
+def test_a_compute_instance_names_the_declared_account_it_runs_as(tmp_path: Path) -> None:
+    (tmp_path / "main.tf").write_text(
+        """
+variable "project_id" {}
+resource "google_service_account" "vm" {
+  project    = var.project_id
+  account_id = "vm-runner"
+}
+resource "google_compute_instance" "vm" {
+  project = var.project_id
+  zone    = "europe-west4-a"
+  name    = "vm1"
+  service_account {
+    email  = google_service_account.vm.email
+    scopes = ["cloud-platform"]
+  }
+}
+"""
+    )
+    (instance,) = load_intent([tmp_path]).compute_instances
+    assert instance.identity == "google_service_account.vm"

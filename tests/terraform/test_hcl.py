@@ -373,7 +373,7 @@ def test_lookup_of_an_unknown_key_with_a_known_default_keeps_the_shared_shape() 
 def test_an_unknown_condition_keeps_what_both_branches_share() -> None:
     unknown = Unresolved("var.admin")
     either = evaluate('x ? "user:ana@example.com" : "user:bob@example.com"', x=unknown)
-    assert either.shape == 'user:{x ? "user:ana@example.com" : "user:bob@example.com"}@example.com'
+    assert either.shape == "user:{var.admin ? user:ana@example.com : user:bob@example.com}@example.com"
     holes = evaluate(
         'x ? "${y}@p.iam.gserviceaccount.com" : "${z}@p.iam.gserviceaccount.com"',
         x=unknown,
@@ -394,6 +394,12 @@ def test_unknowns_keep_their_shape_in_templates_format_and_join() -> None:
     joined = evaluate('join("/", ["projects", x, "roles", "r"])', x=project)
     assert joined.shape == "projects/{var.project_id}/roles/r"
     assert evaluate('"${x}"', x=project) is project
+
+
+def test_the_same_template_over_different_unknowns_is_two_values() -> None:
+    first = evaluate('"sa-${x}"', x=Unresolved("module.a.var.name"))
+    second = evaluate('"sa-${x}"', x=Unresolved("module.b.var.name"))
+    assert first != second and first == evaluate('"sa-${x}"', x=Unresolved("module.a.var.name"))
 
 
 def test_unknowns_with_the_same_origin_are_equal() -> None:
@@ -462,3 +468,31 @@ module "on_default" {
         resources["module.on_shared.google_service_account.a"].get("email") == "a@acme-shared.iam.gserviceaccount.com"
     )
     assert resources["module.on_default.google_service_account.a"].get("email") == "a@acme.iam.gserviceaccount.com"
+
+
+def test_client_config_and_project_data_sources_share_the_provider_project(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "main.tf": """
+variable "project_id" {}
+provider "google" { project = var.project_id }
+data "google_client_config" "current" {}
+data "google_project" "this" {}
+resource "google_project_iam_member" "a" {
+  project = data.google_client_config.current.project
+  role    = "roles/viewer"
+  member  = "user:a@example.com"
+}
+resource "google_project_iam_member" "b" {
+  project = data.google_project.this.project_id
+  role    = "roles/viewer"
+  member  = "user:b@example.com"
+}
+"""
+        },
+    )
+    resources = load(tmp_path)
+    first = resources["google_project_iam_member.a"].get("project")
+    second = resources["google_project_iam_member.b"].get("project")
+    assert first == second == Unresolved("var.project_id")

@@ -54,9 +54,10 @@ def test_data_source_read_at_plan_time_comes_from_prior_state(shared: Path) -> N
 def test_unknown_project_set_from_a_computed_value_stays_unknown(shared: Path) -> None:
     instances, _ = read_plan(rendered(shared) / "example_project_iam_member_empty_project.tfplan.json")
     member = next(i for i in instances if i.type == "google_project_iam_member")
-    assert member.get("project") == Unresolved(
-        "google_project_iam_member.test-valid-owner.project (from random_string.suffix.result)"
-    )
+    project = member.get("project")
+    assert isinstance(project, Unresolved)
+    assert project.expression == "google_project_iam_member.test-valid-owner.project (from random_string.suffix.result)"
+    assert project.origin == "random_string.suffix.result"  # what it hangs on: one value, shared by its users
 
 
 def test_unset_computed_attributes_take_the_provider_default(shared: Path) -> None:

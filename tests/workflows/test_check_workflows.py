@@ -47,7 +47,7 @@ def test_risky_example_reports_every_chatops_policy_at_the_workflow(repo_root: P
     overbroad = chatops["chatops-overbroad-identity"]["message"]
     assert "google_project_iam_member.chatops_admin" in overbroad and "notebooks.instances.delete" in overbroad
     # ... and the Terraform beside it still breaks every built-in Terraform policy.
-    assert len({f["rule"] for f in report["findings"]} - CHATOPS_IDS) == 14
+    assert len({f["rule"] for f in report["findings"]} - CHATOPS_IDS) == 15  # 14 + privilege-escalation
 
 
 def test_workflows_option_replaces_discovery(repo_root: Path, tmp_path: Path) -> None:

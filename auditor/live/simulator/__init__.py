@@ -4,8 +4,10 @@ REST (resourcemanager v3, notebooks v2) and gRPC (IAM admin v1, notebooks v1/v2,
 loopback ports, so the official client libraries talk to it exactly as they talk to Google. It only reads: every
 mutating call is refused and recorded in `mutations` (REST: 405; gRPC: UNIMPLEMENTED, see grpc_server.py).
 
-State file: issue 4's format, plus these optional keys (all additive):
-- top level `pageSize` (the server's largest page, default 100) and `latency_ms` (per call, default 0);
+State file: issue 4's format, checked against `state.schema.json` (an error names the place in the state and what
+was expected), plus these optional keys (all additive):
+- top level `pageSize` (the server's largest page, default 100; 0 serves empty pages whose token never advances, a
+  broken server for testing the reader) and `latency_ms` (per call, default 0, at most 600,000);
 - per project `unreachableLocations: [ZONE]` (list calls for them answer `unreachable: [ZONE]` and skip their
   instances) and `locations: [ZONE]` (what ListLocations returns; default: the instances' zones plus unreachable);
 - per fault `after: N` (let N calls through first, e.g. to fail from the second page on) and `retryAfter: SECONDS`
@@ -54,6 +56,7 @@ class RunningSimulator:
         return dict(self.cloud.calls)
 
     def stop(self) -> None:
+        self.cloud.stop()
         self._http.shutdown()
         self._http.server_close()
         self._grpc.stop(grace=None).wait()

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import base64
 import copy
+import functools
 import hashlib
 import json
+import math
 import threading
-import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +39,8 @@ HTTP_STATUS = {
 """HTTP status -> canonical status name (google.rpc.Code), used in both error shapes."""
 
 DEFAULT_PAGE_SIZE = 100
+MAX_LATENCY_MS = 600_000.0
+"""Ten minutes per call (the schema's bound too): anything longer is a typo such as `1e12`."""
 ETAG = base64.b64encode(b"\x07\x06simetag").decode()
 
 
@@ -92,24 +96,72 @@ class _Fault:
 def load_state(path: str | Path) -> dict[str, Any]:
     """Read a state file; a malformed file is a user error, not a traceback."""
     try:
-        state = json.loads(Path(path).read_text(encoding="utf-8"))
+        text = Path(path).read_text(encoding="utf-8")
     except OSError as error:
         raise InputReadError(f"{path}: {error.strerror or error}") from None
+    except UnicodeDecodeError as error:
+        raise InputReadError(f"{path}: not UTF-8 text: {error.reason}") from None
+    try:
+        state = json.loads(text, parse_constant=_refuse_constant)
     except json.JSONDecodeError as error:
         raise InputReadError(f"{path}:{error.lineno}:{error.colno}: invalid JSON: {error.msg}") from None
+    except ValueError as error:
+        raise InputReadError(f"{path}: {error}") from None
     validate_state(state, source=str(path))
     return state
 
 
+def _refuse_constant(name: str) -> float:
+    raise ValueError(f"{name} is not a number JSON allows (latency_ms, pageSize and the like must be finite)")
+
+
+@functools.cache
+def _validator() -> Any:
+    import jsonschema
+
+    schema = json.loads(resources.files(__package__).joinpath("state.schema.json").read_text(encoding="utf-8"))
+    schema["$defs"]["fault"]["properties"]["call"]["enum"] = list(CALLS)
+    return jsonschema.Draft202012Validator(schema)
+
+
 def validate_state(state: Any, *, source: str = "state") -> None:
-    if not isinstance(state, dict) or not isinstance(state.get("projects", []), list):
-        raise InputReadError(f"{source}: expected an object with a `projects` list")
-    for project in state.get("projects", []):
-        if not isinstance(project, dict) or not isinstance(project.get("projectId"), str):
-            raise InputReadError(f"{source}: every project needs a string `projectId`")
-    for fault in state.get("faults", []):
-        if not isinstance(fault, dict) or fault.get("call") not in CALLS or not isinstance(fault.get("code"), int):
-            raise InputReadError(f"{source}: fault {fault!r} needs `call` (one of {', '.join(CALLS)}) and `code`")
+    """Check `state` against state.schema.json; the first error names its place in the state and what was expected."""
+    errors = sorted(_validator().iter_errors(state), key=lambda e: (list(map(str, e.absolute_path)), e.message))
+    if errors:
+        first = errors[0]
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        raise InputReadError(f"{source}: {state_path(first.absolute_path)}: {_expected(first)}{more}")
+    latency = state.get("latency_ms", 0)
+    if isinstance(latency, float) and not math.isfinite(latency):
+        raise InputReadError(f"{source}: latency_ms: expected a finite number of milliseconds, got {latency}")
+
+
+def state_path(parts: Iterable[str | int]) -> str:
+    """`projects[0].iamPolicy.bindings[2]`: where in the state a value sits (`(top level)` for the root)."""
+    text = ""
+    for part in parts:
+        text += f"[{part}]" if isinstance(part, int) else f".{part}" if text else str(part)
+    return text or "(top level)"
+
+
+def _expected(error: Any) -> str:
+    """jsonschema's message, with the expectation first for the common type error."""
+    if error.validator == "type":
+        wanted = error.validator_value if isinstance(error.validator_value, str) else " or ".join(error.validator_value)
+        return f"expected {wanted}, got {_json_type(error.instance)} {_short(error.instance)}"
+    if error.validator == "enum":
+        return f"expected one of {', '.join(map(str, error.validator_value))}, got {_short(error.instance)}"
+    return error.message
+
+
+def _json_type(value: Any) -> str:
+    names = {bool: "boolean", int: "integer", float: "number", str: "string", list: "array", dict: "object"}
+    return "null" if value is None else names.get(type(value), type(value).__name__)
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value, default=str)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 class SimulatedCloud:
@@ -120,6 +172,8 @@ class SimulatedCloud:
         validate_state(state)
         self._state = copy.deepcopy(dict(state))
         latency = self._state.get("latency_ms", 0) if latency_ms is None else latency_ms
+        if not 0 <= float(latency) <= MAX_LATENCY_MS:  # also refuses nan
+            raise ValueError(f"latency_ms must be from 0 to {MAX_LATENCY_MS:g}, not {latency}")
         self.latency_s = float(latency) / 1000
         self.page_size = int(self._state.get("pageSize", DEFAULT_PAGE_SIZE))
         self._faults = [
@@ -133,6 +187,7 @@ class SimulatedCloud:
             for f in self._state.get("faults", [])
         ]
         self._lock = threading.Lock()
+        self._stopping = threading.Event()
         self._mutations: list[Mutation] = []
         self.calls: dict[str, int] = {}
         """How many times each read call was answered (faults included), for tests and benchmarks."""
@@ -166,10 +221,16 @@ class SimulatedCloud:
         with self._lock:
             self._mutations.append(Mutation(protocol, method, target))
 
+    def stop(self) -> None:
+        """Calls in flight stop waiting out their latency and answer UNAVAILABLE: shutting down never waits for them."""
+        self._stopping.set()
+
     def begin(self, call: str, resource: str) -> None:
         """Every read goes through here: latency first (like a round trip), then injected faults."""
         if self.latency_s:
-            time.sleep(self.latency_s)
+            self._stopping.wait(self.latency_s)
+        if self._stopping.is_set():
+            raise ApiError(503, "The simulator is shutting down.")
         with self._lock:
             self.calls[call] = self.calls.get(call, 0) + 1
             fault = next((f for f in self._faults if f.call == call and f.remaining != 0), None)

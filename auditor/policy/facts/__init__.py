@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from auditor.policy.facts.base import Subject, Variable, text, variables_of
+from auditor.policy.facts.escalation import EscalationFacts
 from auditor.policy.facts.iam import (
     BindingFacts,
     PrincipalFacts,
@@ -78,6 +79,11 @@ SUBJECTS: Mapping[SubjectKind, SubjectFacts] = {
         "joined with the Terraform intent: the service account it authenticates as is looked up in the bindings. A "
         "policy that points at the line of the offending step names that line's variable in its file (`line:`).",
     ),
+    SubjectKind.ESCALATION: SubjectFacts(
+        (("escalation", EscalationFacts),),
+        "One (principal, first edge) of the access graph built from the model (auditor/access): the path to the "
+        "most powerful identity reachable through that edge and the admin-level permissions it gains.",
+    ),
 }
 
 VARIABLES: Mapping[SubjectKind, tuple[Variable, ...]] = {
@@ -111,6 +117,7 @@ __all__ = [
     "VARIABLES",
     "BindingFacts",
     "ConflictFacts",
+    "EscalationFacts",
     "InstanceFacts",
     "KeyFacts",
     "PrincipalFacts",

@@ -127,3 +127,6 @@ class Subject:
     location: Location | None
     principal: str | None = None
     role: str | None = None
+    path: tuple[Mapping[str, str | None], ...] = ()
+    """For an escalation: the steps, each `{from, to, technique, address, location, condition}`."""
+    permissions: tuple[str, ...] = ()

@@ -1,0 +1,217 @@
+"""Questions asked of the access graph: who can do X (on R), what can P do, and the notebook matrix.
+
+Every answer names how: a direct grant (role and the binding's address) or the path of edges to the identity that
+holds the grant. `render.py` draws these answers; nothing here prints.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+
+from auditor.access.closure import Closure
+from auditor.access.conditions import Verdict, condition_text
+from auditor.access.escalation import is_administrator
+from auditor.access.graph import AccessGraph, Edge, Grant, NodeKind
+from auditor.model import ScopeKind
+from auditor.roles.catalog import (
+    ACT_AS,
+    NOTEBOOK_DELETE,
+    NOTEBOOK_RECONFIGURE,
+    NOTEBOOK_SET_IAM,
+    NOTEBOOK_START_STOP,
+    NOTEBOOK_USE,
+    VM_CONTROL,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Access:
+    """`principal` can do something on `resource` through `grant`, held by itself or by the last identity of `path`."""
+
+    principal: str
+    resource: str
+    grant: Grant
+    path: tuple[Edge, ...] = ()
+    conditional: bool = False
+    administrator: bool = False
+
+    @property
+    def holder(self) -> str:
+        return self.path[-1].target if self.path else self.principal
+
+
+MATRIX_COLUMNS: tuple[tuple[str, frozenset[str]], ...] = (
+    ("use", ACT_AS | NOTEBOOK_USE),
+    ("start/stop", NOTEBOOK_START_STOP | frozenset({"compute.instances.start", "compute.instances.stop"})),
+    ("reconfigure", NOTEBOOK_RECONFIGURE | VM_CONTROL | frozenset({"compute.instances.osAdminLogin"})),
+    ("delete", NOTEBOOK_DELETE | frozenset({"compute.instances.delete"})),
+    ("change IAM", NOTEBOOK_SET_IAM | frozenset({"compute.instances.setIamPolicy"})),
+    ("run code as its account", frozenset()),
+)
+"""The team's promises per notebook instance: who can use it, start/stop it, reconfigure it, delete it, change its
+IAM, and run code as its account. `use` is actAs on the instance's account (service-account access mode)."""
+
+
+class Queries:
+    def __init__(self, graph: AccessGraph, administrators: Collection[str] = ()) -> None:
+        self.graph = graph
+        self.closure = Closure(graph)
+        self.administrators = administrators
+
+    def principals(self) -> list[str]:
+        """Every node that can hold or reach anything, scope nodes aside."""
+        return sorted(k for k, n in self.graph.nodes.items() if n.kind is not NodeKind.SCOPE)
+
+    def entries(self) -> list[str]:
+        """Where access starts: people, groups, the public, workflow triggerers, federated identities, and the
+        service accounts nothing else acts as (a pipeline's own account)."""
+        reached = {edge.target for edges in self.graph.edges.values() for edge in edges}
+        found = []
+        for key, node in self.graph.nodes.items():
+            own_account = node.kind is NodeKind.SERVICE_ACCOUNT and key not in reached | self.graph.fronted
+            if node.kind in (NodeKind.PRINCIPAL, NodeKind.WORKFLOW) or own_account:
+                found.append(key)
+        return sorted(found)
+
+    def access(self, principal: str, permissions: frozenset[str], resource: str) -> Access | None:
+        """How `principal` holds one of `permissions` on `resource`: directly, else through the fewest steps."""
+        direct = self.graph.holding(principal, permissions, resource)
+        administrator = is_administrator(self.graph, principal, self.administrators)
+        if direct is not None:
+            grant, verdict = direct
+            return Access(principal, resource, grant, (), verdict is Verdict.CONDITIONAL, administrator)
+        best: Access | None = None
+        for node in self.closure.reach(principal):
+            held = self.graph.holding(node, permissions, resource)
+            if held is None:
+                continue
+            path = tuple(self.closure.path(principal, node))
+            conditional = held[1] is Verdict.CONDITIONAL or any(step.condition for step in path)
+            candidate = Access(principal, resource, held[0], path, conditional, administrator)
+            if best is None or len(candidate.path) < len(best.path):
+                best = candidate
+        return best
+
+    def acts_as(self, principal: str, account: str) -> Access | None:
+        if account == principal:
+            return None
+        path = self.closure.path(principal, account)
+        if not path:
+            return None
+        grant = Grant(f"serviceAccounts/{account}", path[-1].role, frozenset(), path[-1].address, path[-1].location)
+        conditional = any(step.condition for step in path)
+        administrator = is_administrator(self.graph, principal, self.administrators)
+        return Access(principal, grant.resource, grant, tuple(path), conditional, administrator)
+
+    # --- the three commands -------------------------------------------------------------------------------------
+
+    def who_can(self, permission: str, on: str | None = None) -> list[Access]:
+        wanted = frozenset({permission})
+        resources = self.resolve(on) if on else self._granted_resources(wanted)
+        found = []
+        for principal in self.principals():
+            for resource in resources:
+                access = self.access(principal, wanted, resource)
+                if access is not None:
+                    found.append(access)
+        return found
+
+    def what_can(self, principal: str) -> tuple[list[Access], dict[str, list[tuple[str, Access]]]]:
+        """The identities `principal` acts as, and its effective admin-level permissions per resource."""
+        from auditor.roles.catalog import ADMIN_LEVEL
+
+        identities = [a for a in (self.acts_as(principal, n) for n in self.closure.reach(principal)) if a]
+        per_resource: dict[str, list[tuple[str, Access]]] = {}
+        holders = [principal, *self.closure.reach(principal)]
+        for holder in holders:
+            for (permission, resource), _ in sorted(self.graph.admin_holdings(holder).items()):
+                access = self.access(principal, frozenset({permission}), resource)
+                if access is not None and permission in ADMIN_LEVEL:
+                    entries = per_resource.setdefault(resource, [])
+                    if all(p != permission for p, _ in entries):
+                        entries.append((permission, access))
+        return identities, per_resource
+
+    def matrix(self) -> list[tuple[str, list[tuple[str, list[Access]]]]]:
+        """Per notebook instance: each promise column with who holds it and how."""
+        rows = []
+        entries = self.entries()
+        for instance in sorted(self.graph.instances(), key=lambda r: r.key):
+            if instance.kind is ScopeKind.COMPUTE_INSTANCE:
+                continue
+            columns = []
+            for column, permissions in MATRIX_COLUMNS:
+                cell: list[Access] = []
+                for principal in entries:
+                    if column == "use":
+                        access = self._use(principal, instance.account)
+                    elif column == "run code as its account":
+                        access = self.acts_as(principal, instance.account) if instance.account else None
+                    else:
+                        access = self.access(principal, permissions, instance.key)
+                    if access is not None:
+                        cell.append(access)
+                columns.append((column, cell))
+            rows.append((instance.key, columns))
+        return rows
+
+    def _use(self, principal: str, account: str | None) -> Access | None:
+        if account is None:
+            return None
+        return self.access(principal, ACT_AS, f"serviceAccounts/{account}")
+
+    # --- naming -------------------------------------------------------------------------------------------------
+
+    def resolve(self, text: str) -> list[str]:
+        """Resource keys a user's `--on` names: a key, a project id, an instance name (full or short), an email."""
+        lowered = text.lower().removeprefix("serviceaccount:")
+        found = []
+        for key, resource in self.graph.resources.items():
+            account = self.graph.nodes.get(key.removeprefix("serviceAccounts/"))
+            names = {key.lower(), resource.name.lower(), key.rpartition("/")[2].lower()}
+            if account is not None:
+                names.add(account.label.lower())
+            if lowered in names:
+                found.append(key)
+        return sorted(found)
+
+    def find_principal(self, text: str) -> str | None:
+        lowered = text.lower()
+        for key, node in self.graph.nodes.items():
+            if lowered in {
+                key.lower(),
+                node.label.lower(),
+                node.member.lower(),
+                f"serviceaccount:{node.label}".lower(),
+            }:
+                return key
+        return None
+
+    def _granted_resources(self, permissions: frozenset[str]) -> list[str]:
+        """Resources some grant gives `permissions` on (the query without `--on`): where they are granted."""
+        found = {g.resource for grants in self.graph.grants.values() for g in grants if g.permissions & permissions}
+        found |= {k.removeprefix("scope:") for k, n in self.graph.nodes.items() if n.kind is NodeKind.SCOPE}
+        return sorted(r for r in found if r in self.graph.resources)
+
+
+def how(graph: AccessGraph, access: Access) -> str:
+    """`roles/x on R (address)` or `as A (technique, location) -> as B (...) holding roles/x on R (address)`."""
+    grant = access.grant
+    held = f"{grant.role} on {graph.label(grant.resource)} ({grant.address})" if grant.role else grant.address
+    if not access.path:
+        return held
+    steps = " -> ".join(
+        f"as {graph.nodes[step.target].label} ({step.technique}, {step.address})" for step in access.path
+    )
+    return steps if not grant.permissions else f"{steps}, holding {held}"
+
+
+def conditions_of(access: Access) -> Iterable[str]:
+    if access.grant.condition is not None:
+        text = condition_text(access.grant.condition)
+        if text:
+            yield text
+    for step in access.path:
+        if step.condition:
+            yield step.condition

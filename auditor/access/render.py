@@ -1,0 +1,267 @@
+"""Drawing `auditor access` answers: table (terminal), JSON (`auditor.access/v1`), Markdown with a Mermaid graph
+(GitHub renders it in PR comments and issues), and Graphviz dot. Every label is escaped for where it lands."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from auditor.access.graph import AccessGraph, Edge
+from auditor.access.queries import Access, Queries, conditions_of, how
+from auditor.access.subjects import step_record
+
+SCHEMA = "auditor.access/v1"
+FORMATS = ("table", "json", "markdown", "dot")
+
+
+# --- answers as plain data (the JSON document; the other formats draw from it) ------------------------------------
+
+
+def _access_record(graph: AccessGraph, access: Access) -> dict[str, Any]:
+    return {
+        "principal": graph.nodes[access.principal].label,
+        "resource": graph.label(access.resource),
+        "role": access.grant.role,
+        "address": access.grant.address,
+        "location": str(access.grant.location),
+        "conditional": access.conditional,
+        "conditions": sorted(set(conditions_of(access))),
+        "administrator": access.administrator,
+        "path": [step_record(graph, step) for step in access.path],
+        "how": how(graph, access),
+    }
+
+
+def who_can(queries: Queries, permission: str, on: str | None) -> dict[str, Any]:
+    graph = queries.graph
+    found = queries.who_can(permission, on)
+    return {
+        "schema": SCHEMA,
+        "query": "who-can",
+        "permission": permission,
+        "on": on,
+        "principals": [_access_record(graph, a) for a in found],
+        "_edges": [step for a in found for step in a.path],
+        "_grants": [a for a in found],
+    }
+
+
+def what_can(queries: Queries, principal: str) -> dict[str, Any]:
+    graph = queries.graph
+    identities, per_resource = queries.what_can(principal)
+    accesses = [a for entries in per_resource.values() for _, a in entries]
+    return {
+        "schema": SCHEMA,
+        "query": "what-can",
+        "principal": graph.nodes[principal].label,
+        "identities": [
+            {"identity": graph.nodes[a.holder].label, "path": [step_record(graph, s) for s in a.path]}
+            for a in identities
+        ],
+        "permissions": [
+            {"resource": resource, "permission": permission, **_access_record(graph, access)}
+            for resource, entries in sorted(per_resource.items())
+            for permission, access in entries
+        ],
+        "_edges": [step for a in [*identities, *accesses] for step in a.path],
+        "_grants": accesses,
+    }
+
+
+def matrix(queries: Queries) -> dict[str, Any]:
+    graph = queries.graph
+    rows = queries.matrix()
+    instances = []
+    edges: list[Edge] = []
+    grants: list[Access] = []
+    for instance, columns in rows:
+        account = graph.resources[instance].account
+        record: dict[str, Any] = {
+            "instance": instance,
+            "account": graph.nodes[account].label if account else None,
+            "columns": {},
+        }
+        for column, cell in columns:
+            record["columns"][column] = [_access_record(graph, a) for a in cell]
+            for access in cell:
+                edges.extend(access.path)
+                if column != "run code as its account":
+                    grants.append(access)
+        instances.append(record)
+    return {"schema": SCHEMA, "query": "matrix", "instances": instances, "_edges": edges, "_grants": grants}
+
+
+def public(answer: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in answer.items() if not k.startswith("_")}
+
+
+# --- formats ------------------------------------------------------------------------------------------------------
+
+
+def render(answer: Mapping[str, Any], graph: AccessGraph, output_format: str) -> str:
+    if output_format == "json":
+        return json.dumps(public(answer), indent=2, ensure_ascii=False) + "\n"
+    if output_format == "dot":
+        return dot(graph, answer["_edges"], answer["_grants"])
+    if output_format == "markdown":
+        return markdown(answer, graph)
+    return table(answer)
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\x1b]")
+
+
+def _plain(text: str) -> str:
+    """Terminal text: no control sequences from the inputs."""
+    return _CONTROL.sub("?", text)
+
+
+def _cell_lines(record: Mapping[str, Any]) -> str:
+    flags = []
+    if record["conditional"]:
+        flags.append("conditional: " + "; ".join(record["conditions"]))
+    if record["administrator"]:
+        flags.append("administrator")
+    suffix = f" [{', '.join(flags)}]" if flags else ""
+    return f"{record['principal']}: {record['how']}{suffix}"
+
+
+def table(answer: Mapping[str, Any]) -> str:
+    lines: list[str] = []
+    if answer["query"] == "matrix":
+        for instance in answer["instances"]:
+            lines.append(f"{instance['instance']}  (runs as {instance['account'] or 'no known account'})")
+            for column, cell in instance["columns"].items():
+                lines.append(f"  {column}:")
+                if not cell:
+                    lines.append("    nobody in IAM")
+                for record in cell:
+                    lines.append(f"    {_cell_lines(record)}")
+            lines.append("")
+    elif answer["query"] == "who-can":
+        on = f" on {answer['on']}" if answer["on"] else ""
+        lines.append(f"who can {answer['permission']}{on}:")
+        for record in answer["principals"]:
+            lines.append(f"  {record['resource']}  {_cell_lines(record)}")
+        if not answer["principals"]:
+            lines.append("  nobody")
+    else:
+        lines.append(f"{answer['principal']} can act as:")
+        for identity in answer["identities"]:
+            steps = " -> ".join(f"{s['to']} ({s['technique']}, {s['address']})" for s in identity["path"])
+            lines.append(f"  {identity['identity']}: {steps}")
+        if not answer["identities"]:
+            lines.append("  no other identity")
+        lines.append("admin-level permissions:")
+        for record in answer["permissions"]:
+            lines.append(f"  {record['resource']}  {record['permission']}: {record['how']}")
+        if not answer["permissions"]:
+            lines.append("  none")
+    return "\n".join(_plain(line) for line in lines).rstrip() + "\n"
+
+
+def _md(text: str) -> str:
+    """A Markdown table cell: no HTML, no pipes, no line breaks, code spans neutralised."""
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text.replace("|", "\\|").replace("`", "'").replace("\n", " ").replace("\r", " ")
+
+
+def markdown(answer: Mapping[str, Any], graph: AccessGraph) -> str:
+    lines: list[str] = []
+    if answer["query"] == "matrix":
+        lines += ["## Effective access per notebook instance", ""]
+        headers = list(answer["instances"][0]["columns"]) if answer["instances"] else []
+        lines.append("| instance | " + " | ".join(headers) + " |")
+        lines.append("|---" * (len(headers) + 1) + "|")
+        for instance in answer["instances"]:
+            cells = []
+            for column in headers:
+                entries = instance["columns"][column]
+                cells.append("<br>".join(_md(_cell_lines(r)) for r in entries) or "nobody in IAM")
+            lines.append(f"| {_md(instance['instance'])} | " + " | ".join(cells) + " |")
+    elif answer["query"] == "who-can":
+        on = f" on {answer['on']}" if answer["on"] else ""
+        lines += [
+            f"## Who can {_md(answer['permission'])}{_md(on)}",
+            "",
+            "| principal | resource | how |",
+            "|---|---|---|",
+        ]
+        for record in answer["principals"]:
+            lines.append(f"| {_md(record['principal'])} | {_md(record['resource'])} | {_md(_cell_lines(record))} |")
+    else:
+        lines += [f"## What {_md(answer['principal'])} can do", "", "| resource | permission | how |", "|---|---|---|"]
+        for record in answer["permissions"]:
+            lines.append(f"| {_md(record['resource'])} | {_md(record['permission'])} | {_md(record['how'])} |")
+    lines += ["", "```mermaid", *mermaid(graph, answer["_edges"], answer["_grants"]), "```", ""]
+    return "\n".join(lines)
+
+
+def _mermaid_label(text: str) -> str:
+    """Mermaid quoted label: entity codes for what would end it or become markup."""
+    replacements = {"&": "#amp;", '"': "#quot;", "<": "#lt;", ">": "#gt;", "|": "#124;", "`": "#96;", "\n": " "}
+    return "".join(replacements.get(c, c) for c in text)
+
+
+def mermaid(graph: AccessGraph, edges: Iterable[Edge], grants: Iterable[Access]) -> list[str]:
+    ids: dict[str, str] = {}
+    lines = ["flowchart LR"]
+
+    def node(key: str, label: str) -> str:
+        if key not in ids:
+            ids[key] = f"n{len(ids)}"
+            lines.append(f'  {ids[key]}["{_mermaid_label(label)}"]')
+        return ids[key]
+
+    seen: set[tuple[str, str, str]] = set()
+    for edge in edges:
+        key = (edge.source, edge.target, edge.technique)
+        if key in seen:
+            continue
+        seen.add(key)
+        source = node(edge.source, graph.nodes[edge.source].label)
+        target = node(edge.target, graph.nodes[edge.target].label)
+        arrow = "-.->" if edge.condition else "-->"
+        lines.append(f'  {source} {arrow}|"{_mermaid_label(edge.technique)}"| {target}')
+    for access in grants:
+        holder = access.holder
+        key = (holder, "resource:" + access.grant.resource, access.grant.role)
+        if key in seen or not access.grant.role:
+            continue
+        seen.add(key)
+        source = node(holder, graph.nodes[holder].label)
+        target = node("resource:" + access.grant.resource, graph.label(access.grant.resource))
+        lines.append(f'  {source} -->|"{_mermaid_label(access.grant.role)}"| {target}')
+    return lines
+
+
+def _dot_string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+def dot(graph: AccessGraph, edges: Iterable[Edge], grants: Iterable[Access]) -> str:
+    lines = ["digraph access {", "  rankdir=LR;"]
+    seen: set[tuple[str, str, str]] = set()
+    for edge in edges:
+        key = (edge.source, edge.target, edge.technique)
+        if key in seen:
+            continue
+        seen.add(key)
+        style = ", style=dashed" if edge.condition else ""
+        lines.append(
+            f"  {_dot_string(graph.nodes[edge.source].label)} -> {_dot_string(graph.nodes[edge.target].label)}"
+            f" [label={_dot_string(edge.technique)}{style}];"
+        )
+    for access in grants:
+        key = (access.holder, access.grant.resource, access.grant.role)
+        if key in seen or not access.grant.role:
+            continue
+        seen.add(key)
+        lines.append(
+            f"  {_dot_string(graph.nodes[access.holder].label)} -> {_dot_string(graph.label(access.grant.resource))}"
+            f" [label={_dot_string(access.grant.role)}];"
+        )
+    lines.append("}")
+    return "\n".join(lines) + "\n"

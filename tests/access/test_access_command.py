@@ -1,0 +1,93 @@
+"""`auditor access`: the matrix of examples/workbench, who-can, what-can, formats and escaping."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from auditor.cli import main
+
+USERS = "group:ml-notebook-users@acme.example"
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
+    code = main(["access", *argv])
+    return code, capsys.readouterr().out
+
+
+def test_workbench_matrix_keeps_the_three_promises(capsys: pytest.CaptureFixture[str], repo_root: Path) -> None:
+    code, out = run(capsys, "matrix", str(repo_root / "examples" / "workbench"), "--format", "json")
+    assert code == 0
+    answer = json.loads(out)
+    assert answer["schema"] == "auditor.access/v1" and answer["query"] == "matrix"
+    assert len(answer["instances"]) == 2
+    for instance in answer["instances"]:
+        columns = {name: {r["principal"] for r in cell} for name, cell in instance["columns"].items()}
+        assert columns["use"] == {USERS}
+        (trigger,) = columns["start/stop"]
+        assert trigger.startswith("anyone who can trigger") and trigger.endswith("notebook-chatops.yml")
+        assert columns["reconfigure"] == columns["delete"] == columns["change IAM"] == set()
+        assert columns["run code as its account"] == {USERS}
+        # each instance's users reach that instance's own account, no other
+        name = instance["instance"].rpartition("/")[2]
+        assert instance["account"] == f"{name}@acme-ml-platform.iam.gserviceaccount.com"
+
+
+def test_risky_matrix_shows_the_paths(capsys: pytest.CaptureFixture[str], repo_root: Path) -> None:
+    code, out = run(capsys, "matrix", str(repo_root / "examples" / "workbench-risky"))
+    assert code == 0
+    assert "group:notebook-users@example.com: as nb-shared@risky-project.iam.gserviceaccount.com" in out
+
+
+def test_who_can_and_what_can(capsys: pytest.CaptureFixture[str], repo_root: Path) -> None:
+    fixture = str(repo_root / "tests" / "fixtures" / "privilege-escalation")
+    code, out = run(capsys, "who-can", "notebooks.instances.delete", fixture, "--on", "p-chain", "--format", "json")
+    assert code == 0
+    answer = json.loads(out)
+    who = {r["principal"]: r for r in answer["principals"]}
+    assert set(who) == {
+        "user:sam@example.com",
+        "a1@p-chain.iam.gserviceaccount.com",
+        "a2@p-chain.iam.gserviceaccount.com",
+        "a3@p-chain.iam.gserviceaccount.com",
+    }
+    assert len(who["user:sam@example.com"]["path"]) == 3 and who["a3@p-chain.iam.gserviceaccount.com"]["path"] == []
+    code, out = run(capsys, "what-can", "user:sam@example.com", fixture, "--format", "json")
+    answer = json.loads(out)
+    assert {i["identity"] for i in answer["identities"]} == {f"a{n}@p-chain.iam.gserviceaccount.com" for n in (1, 2, 3)}
+    assert any(p["permission"] == "notebooks.instances.delete" for p in answer["permissions"])
+
+
+def test_markdown_mermaid_and_dot_escape_labels(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    (tmp_path / "main.tf").write_text(
+        """
+resource "google_service_account" "ops" {
+  project    = "p"
+  account_id = "ops"
+}
+resource "google_project_iam_member" "ops" {
+  project = "p"
+  role    = "roles/notebooks.admin"
+  member  = "serviceAccount:ops@p.iam.gserviceaccount.com"
+}
+resource "google_service_account_iam_member" "evil" {
+  service_account_id = google_service_account.ops.name
+  role               = "roles/iam.serviceAccountTokenCreator"
+  member             = "user:a\\"]<b>|x@example.com"
+}
+"""
+    )
+    code, out = run(capsys, "who-can", "notebooks.instances.delete", str(tmp_path), "--format", "markdown")
+    assert code == 0
+    mermaid = out.split("```mermaid", 1)[1]
+    assert '#quot;]#lt;b#gt;#124;x@example.com"]' in mermaid and "<b>" not in mermaid
+    assert "&lt;b&gt;" in out.split("```mermaid", 1)[0]
+    code, out = run(capsys, "who-can", "notebooks.instances.delete", str(tmp_path), "--format", "dot")
+    assert '"user:a\\"]<b>|x@example.com" -> "ops@p.iam.gserviceaccount.com"' in out
+
+
+def test_unknown_principal_is_an_error(capsys: pytest.CaptureFixture[str], repo_root: Path) -> None:
+    assert main(["access", "what-can", "user:nobody@x", str(repo_root / "examples" / "workbench")]) == 2
+    assert "no such principal" in capsys.readouterr().err
