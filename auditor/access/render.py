@@ -265,3 +265,27 @@ def dot(graph: AccessGraph, edges: Iterable[Edge], grants: Iterable[Access]) -> 
         )
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+def escalation_mermaid(paths: Iterable[Iterable[Mapping[str, Any]]]) -> list[str]:
+    """A Mermaid flowchart of escalation paths (the `path` of privilege-escalation findings): for PR comments."""
+    ids: dict[str, str] = {}
+    lines = ["flowchart LR"]
+
+    def node(label: str) -> str:
+        if label not in ids:
+            ids[label] = f"n{len(ids)}"
+            lines.append(f'  {ids[label]}["{_mermaid_label(label)}"]')
+        return ids[label]
+
+    seen: set[tuple[str, str, str]] = set()
+    for path in paths:
+        for step in path:
+            key = (str(step["from"]), str(step["to"]), str(step["technique"]))
+            if key in seen:
+                continue
+            seen.add(key)
+            arrow = "-.->" if step.get("condition") else "-->"
+            label = f"{step['technique']} ({step['address']})"
+            lines.append(f'  {node(key[0])} {arrow}|"{_mermaid_label(label)}"| {node(key[1])}')
+    return lines

@@ -88,12 +88,25 @@ def render(
         # Grouped by project: each project's findings together, worst first within it.
         findings = [finding for group in projects for finding in group.findings]
     head += _errors(result)
+    head += _escalation_paths(findings, baseline)
 
     grouped = projects is not None
     rows = [_row(finding, rules, repo_root, baseline, fail_on, with_project=grouped) for finding in findings]
     details = [_details(finding, rules, repo_root, baseline) for finding in findings]
     body = _fit(head, rows, details, with_project=grouped)
     return "\n".join(body).rstrip("\n") + "\n"
+
+
+def _escalation_paths(findings: list[Finding], baseline: AbstractSet[str] | None) -> list[str]:
+    """The open escalation paths as one Mermaid graph (GitHub draws it in the PR comment); dashed: conditional."""
+    paths = [
+        f.path for f in findings if f.path and f.rule == "privilege-escalation" and status(f, baseline).value == "open"
+    ]
+    if not paths:
+        return []
+    from auditor.access.render import escalation_mermaid
+
+    return ["### Escalation paths", "", "```mermaid", *escalation_mermaid(paths), "```", ""]
 
 
 def _headline(summary: Summary) -> str:
