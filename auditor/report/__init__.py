@@ -8,6 +8,7 @@ reaches them as `RuleInfo`.
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 import functools
 import importlib
@@ -61,17 +62,25 @@ class Status(enum.Enum):
     """Its fingerprint is in the baseline: known before, reported but not failing."""
 
 
-def status(finding: Finding, baseline: AbstractSet[str] | None = None) -> Status:
+def status(finding: Finding, baseline: AbstractSet[str] | None = None, today: dt.date | None = None) -> Status:
+    """`today`: the report's date, against which suppressions expire (default: the current date)."""
     # A suppression is an explicit, reasoned decision, so it wins over the anonymous baseline.
-    if finding.suppressed:
+    if finding.suppressed_on(today or dt.date.today()):
         return Status.SUPPRESSED
     if baseline and fingerprint(finding) in baseline:
         return Status.BASELINED
     return Status.OPEN
 
 
-def is_failing(finding: Finding, fail_on: Severity, baseline: AbstractSet[str] | None = None) -> bool:
-    return status(finding, baseline) is Status.OPEN and finding.severity.rank >= fail_on.rank
+def is_failing(
+    finding: Finding, fail_on: Severity, baseline: AbstractSet[str] | None = None, today: dt.date | None = None
+) -> bool:
+    return status(finding, baseline, today) is Status.OPEN and finding.severity.rank >= fail_on.rank
+
+
+def suppression_expired(finding: Finding, today: dt.date | None = None) -> bool:
+    """The finding carries a suppression whose end date has passed on the report's date."""
+    return finding.suppression is not None and finding.suppression.expired_on(today or dt.date.today())
 
 
 def exit_code(result: AuditResult, fail_on: Severity, baseline: AbstractSet[str] | None = None) -> int:
@@ -82,7 +91,7 @@ def exit_code(result: AuditResult, fail_on: Severity, baseline: AbstractSet[str]
     """
     if not result.complete:
         return EXIT_ERROR
-    if any(is_failing(finding, fail_on, baseline) for finding in result.findings):
+    if any(is_failing(finding, fail_on, baseline, result.today) for finding in result.findings):
         return EXIT_FINDINGS
     return EXIT_OK
 
@@ -104,7 +113,7 @@ class Summary:
 def summarize(
     result: AuditResult, *, fail_on: Severity | None = None, baseline: AbstractSet[str] | None = None
 ) -> Summary:
-    statuses = [(finding, status(finding, baseline)) for finding in result.findings]
+    statuses = [(finding, status(finding, baseline, result.today)) for finding in result.findings]
     open_findings = [finding for finding, state in statuses if state is Status.OPEN]
     by_severity = {severity: 0 for severity in SEVERITIES_WORST_FIRST}
     for finding in open_findings:

@@ -24,6 +24,7 @@ from auditor.report import (
     remediation_for,
     status,
     summarize,
+    suppression_expired,
 )
 
 SCHEMA = "auditor.report/v1"
@@ -147,8 +148,8 @@ def _finding(
     if finding.suppression is not None:
         entry["suppression"] = {
             "reason": finding.suppression.reason,
-            "until": finding.suppression.until,
-            "expired": finding.suppression.expired,
+            "until": finding.suppression.until.isoformat() if finding.suppression.until else None,
+            "expired": suppression_expired(finding),
             "source": finding.suppression.source,
         }
     if finding.path:

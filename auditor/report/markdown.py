@@ -29,6 +29,7 @@ from auditor.report import (
     remediation_for,
     status,
     summarize,
+    suppression_expired,
 )
 
 REPORT_MARKER = "<!-- auditor-report -->"
@@ -163,7 +164,7 @@ def _errors(result: AuditResult) -> list[str]:
 def _state_label(finding: Finding, baseline: AbstractSet[str] | None, fail_on: Severity | None) -> str:
     state = status(finding, baseline)
     if state is Status.OPEN:
-        expired = finding.suppression is not None and finding.suppression.expired
+        expired = suppression_expired(finding)
         failing = fail_on is not None and finding.severity.rank >= fail_on.rank
         label = "**failing**" if failing else "open"
         return f"{label} (suppression expired)" if expired else label
@@ -223,10 +224,9 @@ def _details(
         lines += [f"**Remediation:** {escape(remediation)}", ""]
     if finding.suppression is not None:
         suppression = finding.suppression
-        verb = "Suppression expired" if suppression.expired else "Suppressed"
-        until = (
-            f" ({'was ' if suppression.expired else ''}until {escape(suppression.until)})" if suppression.until else ""
-        )
+        expired = suppression_expired(finding)
+        verb = "Suppression expired" if expired else "Suppressed"
+        until = f" ({'was ' if expired else ''}until {escape(str(suppression.until))})" if suppression.until else ""
         source = f" ({escape(suppression.source)})" if suppression.source else ""
         lines += [f"**{verb}**{until}: {escape(suppression.reason)}{source}", ""]
     if status(finding, baseline) is Status.BASELINED:

@@ -27,6 +27,7 @@ from auditor.report import (
     remediation_for,
     repo_relative,
     status,
+    suppression_expired,
 )
 
 SARIF_VERSION = "2.1.0"
@@ -184,10 +185,10 @@ def _result(
     remediation = remediation_for(finding, rules)
     if remediation:
         properties["remediation"] = remediation
-    if finding.suppression is not None and finding.suppression.expired:
+    if finding.suppression is not None and suppression_expired(finding):
         properties["expiredSuppression"] = {
             "reason": finding.suppression.reason,
-            "until": finding.suppression.until,
+            "until": str(finding.suppression.until),
             "source": finding.suppression.source,
         }
     result["properties"] = properties

@@ -32,6 +32,7 @@ from auditor.report import (
     remediation_for,
     status,
     summarize,
+    suppression_expired,
 )
 from auditor.report.escape import terminal_safe
 
@@ -179,10 +180,9 @@ def _finding(
         lines.append(Text(f"fix: {_clean(remediation, one_line=False)}", style="dim" if dim else "green"))
     if finding.suppression is not None:
         suppression = finding.suppression
-        verb = "suppression expired" if suppression.expired else "suppressed"
-        until = (
-            f" ({'was ' if suppression.expired else ''}until {_clean(suppression.until)})" if suppression.until else ""
-        )
+        expired = suppression_expired(finding)
+        verb = "suppression expired" if expired else "suppressed"
+        until = f" ({'was ' if expired else ''}until {_clean(suppression.until)})" if suppression.until else ""
         source = f" ({_clean(suppression.source)})" if suppression.source else ""
         lines.append(Text(f"{verb}{until}: {_clean(suppression.reason)}{source}", style="dim italic"))
     return Group(title, Padding(Group(*lines), (0, 0, 0, 4), expand=False))

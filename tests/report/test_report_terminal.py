@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from auditor.model import AuditResult, Finding, FindingKind, Location, ReadError, Severity, Suppression
 from auditor.report import terminal
 from tests.findings_fixture import load
@@ -32,7 +34,7 @@ def test_groups_worst_first_and_summary_last() -> None:
 
 
 def test_suppressed_is_dimmed_and_labelled() -> None:
-    suppressed = _finding(Severity.HIGH, "quiet", suppression=Suppression("r", "reviewed", until="2999-01-01"))
+    suppressed = _finding(Severity.HIGH, "quiet", suppression=Suppression("r", "reviewed", until=dt.date(2999, 1, 1)))
     text = terminal.render(AuditResult(findings=(suppressed,)), color=True)
     line = next(line for line in text.splitlines() if "quiet" in line)
     assert "\x1b[2" in line  # the dim attribute
