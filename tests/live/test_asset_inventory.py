@@ -274,3 +274,23 @@ def test_organization_and_folder_grants_reach_the_access_matrix_of_the_instances
     assert {name.split("/")[1] for name, who in matrix.items() if "user:bob@acme.example" in who} == {"ml-a", "ml-b"}
     # The live custom role on ml-a, judged by its permissions.
     assert {name.split("/")[1] for name, who in matrix.items() if "user:carol@acme.example" in who} == {"ml-a"}
+
+
+def test_both_readers_produce_the_same_model_objects() -> None:
+    from auditor.live.asset_reader import read_assets
+    from auditor.live.clients import Endpoints
+    from auditor.live.reader import read_project
+    from auditor.live.simulator import start_simulator
+
+    seen: list[tuple[int, int]] = []
+    with start_simulator(org_state()) as simulator:
+        endpoints = Endpoints(simulator.api_endpoint, simulator.grpc_endpoint)
+        assets = read_assets(["projects/ml-a"], endpoints=endpoints, progress=lambda a, c: seen.append((a, c)))
+        apis = read_project("ml-a", endpoints=endpoints)
+    assert assets.complete and apis.complete
+    for field in ("bindings", "service_accounts", "instances", "custom_roles"):
+        assert sorted(map(repr, getattr(assets.intent, field))) == sorted(map(repr, getattr(apis.intent, field))), field
+    [project] = assets.intent.projects
+    assert (project.id, project.number, project.parent) == ("ml-a", "1001", ML_FOLDER)
+    # Progress counts assets read, page by page, up to all of them.
+    assert seen and max(a for a, _ in seen) == assets.assets and assets.assets > 5
