@@ -294,3 +294,19 @@ def test_both_readers_produce_the_same_model_objects() -> None:
     assert (project.id, project.number, project.parent) == ("ml-a", "1001", ML_FOLDER)
     # Progress counts assets read, page by page, up to all of them.
     assert seen and max(a for a, _ in seen) == assets.assets and assets.assets > 5
+
+
+def test_organization_demo_reads_the_bundled_organization_through_the_inventory(tmp_path: Path) -> None:
+    output = tmp_path / "demo.json"
+    assert main(["demo", "--organization", "--format", "json", "--output", str(output)]) == 1
+    report = json.loads(output.read_text())
+    assert report["complete"] is True
+    assert report["scanned"][-1] == "organizations/987654321098"
+    helpdesk = [f for f in findings(report, "human-notebook-admin") if f["principal"] == "user:helpdesk@acme.example"]
+    assert [(f["resource"], f["project"]) for f in helpdesk] == [("organizations/987654321098", None)]
+    # The platform project's planted drift is still found when it is read as part of the organization.
+    assert {f["project"] for f in findings(report, "drift-instance-config")} == {"acme-ml-platform"}
+    assert {f["project"] for f in findings(report, "unmanaged-instance")} == {
+        "acme-ml-platform",
+        "acme-finance-analytics",
+    }
