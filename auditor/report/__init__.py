@@ -36,7 +36,7 @@ FORMATS: Mapping[str, str] = {
 }
 """`--format` value -> reporter module, imported only when chosen (rich is not needed for `--format json`)."""
 
-SEVERITIES_WORST_FIRST: tuple[Severity, ...] = tuple(sorted(Severity, key=lambda s: s.rank, reverse=True))
+SEVERITIES_WORST_FIRST: tuple[Severity, ...] = tuple(sorted(Severity, reverse=True))
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +75,7 @@ def status(finding: Finding, baseline: AbstractSet[str] | None = None, today: dt
 def is_failing(
     finding: Finding, fail_on: Severity, baseline: AbstractSet[str] | None = None, today: dt.date | None = None
 ) -> bool:
-    return status(finding, baseline, today) is Status.OPEN and finding.severity.rank >= fail_on.rank
+    return status(finding, baseline, today) is Status.OPEN and finding.severity >= fail_on
 
 
 def suppression_expired(finding: Finding, today: dt.date | None = None) -> bool:
@@ -120,7 +120,7 @@ def summarize(
         by_severity[finding.severity] += 1
     failing = None
     if fail_on is not None:
-        failing = sum(1 for finding in open_findings if finding.severity.rank >= fail_on.rank)
+        failing = sum(1 for finding in open_findings if finding.severity >= fail_on)
     return Summary(
         total=len(statuses),
         open=len(open_findings),

@@ -165,7 +165,7 @@ def _state_label(finding: Finding, baseline: AbstractSet[str] | None, fail_on: S
     state = status(finding, baseline)
     if state is Status.OPEN:
         expired = suppression_expired(finding)
-        failing = fail_on is not None and finding.severity.rank >= fail_on.rank
+        failing = fail_on is not None and finding.severity >= fail_on
         label = "**failing**" if failing else "open"
         return f"{label} (suppression expired)" if expired else label
     return str(state.value)

@@ -106,7 +106,7 @@ def _rule_descriptors(findings: list[Finding], rules: Mapping[str, RuleInfo]) ->
     for rule_id in sorted({finding.rule for finding in findings}):
         rule = rules.get(rule_id)
         if rule is None:
-            worst = max((f.severity for f in findings if f.rule == rule_id), key=lambda s: s.rank)
+            worst = max(f.severity for f in findings if f.rule == rule_id)
             rule = RuleInfo(id=rule_id, title=rule_id, severity=worst)
         descriptors.append(_descriptor(rule))
     return descriptors

@@ -193,7 +193,7 @@ def _marker(finding: Finding, state: Status, fail_on: Severity | None) -> str:
         return "suppressed"
     if state is Status.BASELINED:
         return "baselined"
-    if fail_on is not None and finding.severity.rank >= fail_on.rank:
+    if fail_on is not None and finding.severity >= fail_on:
         return "failing"
     return ""
 
