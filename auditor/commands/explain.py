@@ -10,7 +10,7 @@ from auditor.errors import UsageError
 from auditor.report.escape import terminal_safe
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser("explain", help="explain one rule: condition, rationale, remediation")
     parser.add_argument("policy_id", metavar="POLICY-ID")
     from auditor.audit import add_policies_option

@@ -10,7 +10,7 @@ import sys
 from auditor.report.escape import terminal_safe
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser("policies", help="list the policies (built-in and --policies DIR)")
     parser.add_argument("--format", choices=("table", "json"), default="table")
     from auditor.audit import add_policies_option
