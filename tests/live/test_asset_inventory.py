@@ -26,37 +26,28 @@ resource "google_project_iam_custom_role" "lite" {
 """
 
 
-def run_drift(tmp_path: Path, state: dict[str, Any] | None, *args: str) -> tuple[int, dict[str, Any], Any]:
+def run_live(state: dict[str, Any], command: list[str], output: Path, *args: str) -> tuple[int, dict[str, int]]:
+    """`auditor COMMAND --format json --output OUTPUT ARGS` against a simulator of `state`: (exit code, calls).
+    ARGS come last, so a test can override the defaults in COMMAND."""
     from auditor.live.simulator import start_simulator
 
+    with start_simulator(state) as simulator:
+        endpoints = ["--api-endpoint", simulator.api_endpoint, "--grpc-endpoint", simulator.grpc_endpoint]
+        code = main([*command, "--format", "json", "--output", str(output), *endpoints, *args])
+        assert simulator.mutations == ()
+        return code, simulator.calls
+
+
+def run_drift(tmp_path: Path, state: dict[str, Any] | None, *args: str) -> tuple[int, dict[str, Any], Any]:
     output = tmp_path / "report.json"
     if not any(arg.endswith(".tf") for arg in args):
         # No Terraform of the test's own: an empty configuration, not whatever the working directory holds.
         (tmp_path / "empty").mkdir(exist_ok=True)
         (tmp_path / "empty" / "main.tf").write_text("")
         args = (str(tmp_path / "empty"), *args)
-    simulator = start_simulator(state if state is not None else org_state())
-    try:
-        code = main(
-            [
-                "drift",
-                "--retry-deadline",
-                "5",
-                "--format",
-                "json",
-                "--output",
-                str(output),
-                "--api-endpoint",
-                simulator.api_endpoint,
-                "--grpc-endpoint",
-                simulator.grpc_endpoint,
-                *args,
-            ]
-        )
-        assert simulator.mutations == ()
-        calls = simulator.calls
-    finally:
-        simulator.stop()
+    code, calls = run_live(
+        state if state is not None else org_state(), ["drift", "--retry-deadline", "5"], output, *args
+    )
     return code, json.loads(output.read_text()), calls
 
 
@@ -240,29 +231,8 @@ def test_compute_instances_and_v1_v2_notebooks_from_assets() -> None:
 def test_organization_and_folder_grants_reach_the_access_matrix_of_the_instances_below(
     tmp_path: Path, source: str
 ) -> None:
-    from auditor.live.simulator import start_simulator
-
     output = tmp_path / "matrix.json"
-    with start_simulator(org_state()) as simulator:
-        code = main(
-            [
-                "access",
-                "matrix",
-                "--organization",
-                ORG,
-                "--source",
-                source,
-                "--format",
-                "json",
-                "--output",
-                str(output),
-                "--api-endpoint",
-                simulator.api_endpoint,
-                "--grpc-endpoint",
-                simulator.grpc_endpoint,
-            ]
-        )
-        assert simulator.mutations == ()
+    code, _ = run_live(org_state(), ["access", "matrix"], output, "--organization", ORG, "--source", source)
     assert code == 0
     matrix = {
         row["instance"]: {entry["principal"] for entry in row["columns"]["reconfigure"]}
