@@ -35,7 +35,7 @@ class ReportFixture:
     repo_root: Path
 
     def options(self) -> dict[str, Any]:
-        """The keyword arguments every reporter's `render` takes."""
+        """The `ReportOptions` fields (and `render_report` keyword arguments) of this fixture."""
         return {
             "rules": self.rules,
             "repo_root": self.repo_root,

@@ -15,7 +15,7 @@ import importlib
 import os
 from collections.abc import Iterable, Mapping
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +50,21 @@ class RuleInfo:
     remediation: str = ""
     help_uri: str | None = None
     """A page explaining the policy (the generated docs page); linked from SARIF and Markdown."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReportOptions:
+    """What every reporter takes besides the result: one value, so the four `render` signatures cannot drift."""
+
+    rules: Mapping[str, RuleInfo] = field(default_factory=dict)
+    repo_root: Path | None = None
+    """Paths in the report are relative to it (SARIF needs repository-relative URIs)."""
+    baseline: AbstractSet[str] | None = None
+    fail_on: Severity | None = None
+    color: bool = False
+    """The terminal reporter only: the caller decided stdout is a terminal (and NO_COLOR is unset)."""
+    width: int = 100
+    """The terminal reporter only."""
 
 
 class Status(enum.Enum):
@@ -247,7 +262,7 @@ def render_report(format_name: str, result: AuditResult, **options: Any) -> str:
     except KeyError:
         raise UsageError(f"unknown report format {format_name!r} (expected {'|'.join(FORMATS)})") from None
     module = importlib.import_module(module_name)
-    return str(module.render(result, **options))
+    return str(module.render(result, ReportOptions(**options)))
 
 
 def remediation_for(finding: Finding, rules: Mapping[str, RuleInfo] | None) -> str:

@@ -14,8 +14,9 @@ from typing import Any
 
 from auditor import __version__
 from auditor.baseline import fingerprint
-from auditor.model import AuditResult, Finding, FindingKind, InputError, ReadError, Severity
+from auditor.model import AuditResult, Finding, FindingKind, InputError, ReadError
 from auditor.report import (
+    ReportOptions,
     RuleInfo,
     Status,
     display_location,
@@ -30,14 +31,9 @@ from auditor.report import (
 SCHEMA = "auditor.report/v1"
 
 
-def render(
-    result: AuditResult,
-    *,
-    rules: Mapping[str, RuleInfo] | None = None,
-    repo_root: Path | None = None,
-    baseline: AbstractSet[str] | None = None,
-    fail_on: Severity | None = None,
-) -> str:
+def render(result: AuditResult, options: ReportOptions | None = None) -> str:
+    options = options or ReportOptions()
+    rules, repo_root, baseline, fail_on = options.rules, options.repo_root, options.baseline, options.fail_on
     summary = summarize(result, fail_on=fail_on, baseline=baseline)
     document = {
         "schema": SCHEMA,

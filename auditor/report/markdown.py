@@ -19,6 +19,7 @@ from auditor.report import (
     NO_PROJECT,
     SEVERITIES_WORST_FIRST,
     ProjectGroup,
+    ReportOptions,
     RuleInfo,
     Status,
     Summary,
@@ -67,14 +68,9 @@ def _link(text: str, uri: str | None) -> str:
     return f"[{escape(text)}]({quote(uri, safe=':/?#@!$&+,;=%~')})"
 
 
-def render(
-    result: AuditResult,
-    *,
-    rules: Mapping[str, RuleInfo] | None = None,
-    repo_root: Path | None = None,
-    baseline: AbstractSet[str] | None = None,
-    fail_on: Severity | None = None,
-) -> str:
+def render(result: AuditResult, options: ReportOptions | None = None) -> str:
+    options = options or ReportOptions()
+    rules, repo_root, baseline, fail_on = options.rules, options.repo_root, options.baseline, options.fail_on
     rules = rules or {}
     summary = summarize(result, fail_on=fail_on, baseline=baseline)
     findings = ordered_findings(result.findings)

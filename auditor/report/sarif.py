@@ -19,6 +19,7 @@ from auditor import __version__
 from auditor.baseline import fingerprint
 from auditor.model import AuditResult, Finding, InputError, ReadError, Severity
 from auditor.report import (
+    ReportOptions,
     RuleInfo,
     Status,
     in_file,
@@ -68,16 +69,10 @@ def security_severity(severity: Severity) -> str:
             assert_never(severity)
 
 
-def render(
-    result: AuditResult,
-    *,
-    rules: Mapping[str, RuleInfo] | None = None,
-    repo_root: Path | None = None,
-    baseline: AbstractSet[str] | None = None,
-    fail_on: Severity | None = None,
-) -> str:
-    """`fail_on` is accepted for a uniform reporter signature; SARIF levels do not depend on the gate."""
-    del fail_on
+def render(result: AuditResult, options: ReportOptions | None = None) -> str:
+    options = options or ReportOptions()
+    rules, repo_root, baseline, fail_on = options.rules, options.repo_root, options.baseline, options.fail_on
+    del fail_on  # SARIF levels do not depend on the gate
     findings = ordered_findings(result.findings)
     descriptors = _rule_descriptors(findings, rules or {})
     rule_index = {descriptor["id"]: index for index, descriptor in enumerate(descriptors)}

@@ -22,6 +22,7 @@ from auditor.model import AuditResult, Finding, Severity
 from auditor.report import (
     SEVERITIES_WORST_FIRST,
     ProjectGroup,
+    ReportOptions,
     RuleInfo,
     Status,
     Summary,
@@ -48,17 +49,11 @@ _SEVERITY_STYLE = {
 _clean = terminal_safe
 
 
-def render(
-    result: AuditResult,
-    *,
-    rules: Mapping[str, RuleInfo] | None = None,
-    repo_root: Path | None = None,
-    baseline: AbstractSet[str] | None = None,
-    fail_on: Severity | None = None,
-    color: bool = False,
-    width: int = DEFAULT_WIDTH,
-) -> str:
-    """`color` is the caller's decision (stdout is a terminal and NO_COLOR is unset); the output is returned."""
+def render(result: AuditResult, options: ReportOptions | None = None) -> str:
+    """`options.color` is the caller's decision (stdout is a terminal and NO_COLOR is unset)."""
+    options = options or ReportOptions()
+    rules, repo_root, baseline, fail_on = options.rules, options.repo_root, options.baseline, options.fail_on
+    color, width = options.color, options.width
     console = Console(
         file=io.StringIO(),
         width=width,
