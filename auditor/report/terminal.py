@@ -8,9 +8,6 @@ the screen. Without `color`, the output is plain text.
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping
-from collections.abc import Set as AbstractSet
-from pathlib import Path
 
 from rich import box
 from rich.console import Console, Group, RenderableType
@@ -23,7 +20,6 @@ from auditor.report import (
     SEVERITIES_WORST_FIRST,
     ProjectGroup,
     ReportOptions,
-    RuleInfo,
     Status,
     Summary,
     display_location,
@@ -52,8 +48,7 @@ _clean = terminal_safe
 def render(result: AuditResult, options: ReportOptions | None = None) -> str:
     """`options.color` is the caller's decision (stdout is a terminal and NO_COLOR is unset)."""
     options = options or ReportOptions()
-    rules, repo_root, baseline, fail_on = options.rules, options.repo_root, options.baseline, options.fail_on
-    color, width = options.color, options.width
+    baseline, fail_on, color, width = options.baseline, options.fail_on, options.color, options.width
     console = Console(
         file=io.StringIO(),
         width=width,
@@ -72,14 +67,14 @@ def render(result: AuditResult, options: ReportOptions | None = None) -> str:
         console.print(Text("scanned: " + ", ".join(_clean(path) for path in result.scanned), style="dim"))
     projects = grouped_by_project(result, baseline)
     if projects is None:
-        _by_severity(console, ordered_findings(result.findings), "", rules or {}, repo_root, baseline, fail_on)
+        _by_severity(console, ordered_findings(result.findings), "", options)
     else:
         console.print()
         console.print(_project_table(projects))
         for group in projects:
             console.print()
             console.print(Text(f"PROJECT {_clean(group.project)} ({len(group.findings)})", style="bold underline"))
-            _by_severity(console, list(group.findings), "  ", rules or {}, repo_root, baseline, fail_on)
+            _by_severity(console, list(group.findings), "  ", options)
     if result.errors:
         console.print()
         console.print(Text(f"ERRORS ({len(result.errors)})", style="bold red"))
@@ -91,15 +86,7 @@ def render(result: AuditResult, options: ReportOptions | None = None) -> str:
     return "\n".join(line.rstrip() for line in output.splitlines()) + "\n"
 
 
-def _by_severity(
-    console: Console,
-    findings: list[Finding],
-    indent: str,
-    rules: Mapping[str, RuleInfo],
-    repo_root: Path | None,
-    baseline: AbstractSet[str] | None,
-    fail_on: Severity | None,
-) -> None:
+def _by_severity(console: Console, findings: list[Finding], indent: str, options: ReportOptions) -> None:
     for severity in SEVERITIES_WORST_FIRST:
         group = [finding for finding in findings if finding.severity is severity]
         if not group:
@@ -107,7 +94,7 @@ def _by_severity(
         console.print()
         console.print(Text(f"{indent}{severity.value.upper()} ({len(group)})", style=_SEVERITY_STYLE[severity]))
         for finding in group:
-            rendered = _finding(finding, rules, repo_root, baseline, fail_on)
+            rendered = _finding(finding, options)
             console.print(Padding(rendered, (0, 0, 0, len(indent)), expand=False) if indent else rendered)
 
 
@@ -132,13 +119,8 @@ def _incomplete_banner(summary: Summary) -> Text:
     )
 
 
-def _finding(
-    finding: Finding,
-    rules: Mapping[str, RuleInfo],
-    repo_root: Path | None,
-    baseline: AbstractSet[str] | None,
-    fail_on: Severity | None,
-) -> RenderableType:
+def _finding(finding: Finding, options: ReportOptions) -> RenderableType:
+    rules, repo_root, baseline, fail_on = options.rules, options.repo_root, options.baseline, options.fail_on
     state = status(finding, baseline)
     dim = state is not Status.OPEN
     base = "dim" if dim else ""
