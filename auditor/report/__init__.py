@@ -255,6 +255,36 @@ def display_location(finding: Finding, repo_root: Path | None) -> tuple[str, int
     return path, finding.location.line
 
 
+def _step_location(location: str, repo_root: Path | None) -> str:
+    """A path step's `path:line`, its file repository-relative as the finding's own location is (a live or
+    workflow place that is no file stays as written)."""
+    path, colon, line = location.rpartition(":")
+    if not (colon and line.isdigit()):
+        path, colon, line = location, "", ""
+    if not os.path.isfile(path):
+        return location
+    return f"{repo_relative(path, repo_root) or path}{colon}{line}"
+
+
+def display_steps(finding: Finding, repo_root: Path | None) -> list[dict[str, str | None]]:
+    """The finding's path steps as shown: locations repository-relative where possible."""
+    steps = [dict(step) for step in finding.path]
+    for step in steps:
+        if step.get("location"):
+            step["location"] = _step_location(str(step["location"]), repo_root)
+    return steps
+
+
+def display_message(finding: Finding, repo_root: Path | None) -> str:
+    """The message as shown: the places its path steps name, repository-relative like the finding's location."""
+    message = finding.message
+    for step in finding.path:
+        location = step.get("location")
+        if location and location in message:
+            message = message.replace(location, _step_location(location, repo_root))
+    return message
+
+
 def render_report(format_name: str, result: AuditResult, **options: Any) -> str:
     """Render with the reporter registered for `format_name` (one of FORMATS)."""
     try:

@@ -20,6 +20,8 @@ from auditor.report import (
     RuleInfo,
     Status,
     display_location,
+    display_message,
+    display_steps,
     ordered_errors,
     ordered_findings,
     remediation_for,
@@ -133,7 +135,7 @@ def _finding(
         "project": finding.project,
         "principal": finding.principal,
         "role": finding.role,
-        "message": finding.message,
+        "message": display_message(finding, repo_root),
         "location": {"path": path, "line": line},
         "suppressed": state is Status.SUPPRESSED,
         "baselined": state is Status.BASELINED,
@@ -149,7 +151,7 @@ def _finding(
             "source": finding.suppression.source,
         }
     if finding.path:
-        entry["path"] = [dict(step) for step in finding.path]
+        entry["path"] = display_steps(finding, repo_root)
         entry["permissions"] = list(finding.permissions)
     if finding.kind is FindingKind.DRIFT:
         drift = finding.drift

@@ -24,6 +24,7 @@ from auditor.report import (
     Status,
     Summary,
     display_location,
+    display_message,
     grouped_by_project,
     ordered_errors,
     ordered_findings,
@@ -203,7 +204,7 @@ def _details(
     lines = ["<details>", f"<summary>{summary}</summary>", ""]
     if rule is not None:
         lines += [f"**{escape(rule.title)}**", ""]
-    lines += [escape(finding.message), ""]
+    lines += [escape(display_message(finding, repo_root)), ""]
     facts = [f"**Location:** {escape(location)}"]
     if finding.principal:
         facts.append(f"**Principal:** {escape(finding.principal)}")

@@ -22,6 +22,7 @@ from auditor.report import (
     ReportOptions,
     RuleInfo,
     Status,
+    display_message,
     in_file,
     ordered_errors,
     ordered_findings,
@@ -152,7 +153,7 @@ def _result(
         "ruleId": finding.rule,
         "ruleIndex": rule_index,
         "level": severity_to_sarif_level(finding.severity),
-        "message": {"text": finding.message or finding.rule},
+        "message": {"text": display_message(finding, repo_root) or finding.rule},
         "locations": [_location(finding, repo_root)],
         "partialFingerprints": {FINGERPRINT_KEY: identity},
     }

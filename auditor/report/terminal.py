@@ -23,6 +23,7 @@ from auditor.report import (
     Status,
     Summary,
     display_location,
+    display_message,
     grouped_by_project,
     ordered_errors,
     ordered_findings,
@@ -151,7 +152,7 @@ def _finding(finding: Finding, options: ReportOptions) -> RenderableType:
                 style=base,
             )
         )
-    lines.append(Text(_clean(finding.message, one_line=False), style=base))
+    lines.append(Text(_clean(display_message(finding, repo_root), one_line=False), style=base))
     remediation = remediation_for(finding, rules)
     if remediation:
         lines.append(Text(f"fix: {_clean(remediation, one_line=False)}", style="dim" if dim else "green"))

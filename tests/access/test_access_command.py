@@ -101,3 +101,18 @@ def test_check_markdown_draws_the_open_escalation_paths(capsys: pytest.CaptureFi
     assert '["user:contractor@example.com"]' in graph
     main(["check", str(repo_root / "examples" / "workbench"), "--format", "markdown"])
     assert "Escalation paths" not in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("fmt", ["json", "sarif", "markdown", "table"])
+def test_escalation_step_locations_are_repository_relative(
+    fmt: str, capsys: pytest.CaptureFixture[str], repo_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Run from a subdirectory: the path steps and the message name the file as the finding's location does."""
+    monkeypatch.chdir(repo_root / "examples")
+    main(["check", "../tests/fixtures/privilege-escalation", "--format", fmt])
+    out = capsys.readouterr().out
+    assert "tests/fixtures/privilege-escalation/main.tf" in out
+    assert "../tests/fixtures/privilege-escalation/main.tf" not in out
+    if fmt == "json":
+        steps = [step for f in json.loads(out)["findings"] for step in f.get("path", [])]
+        assert steps and all(step["location"].startswith("tests/fixtures/privilege-escalation/") for step in steps)
