@@ -7,6 +7,7 @@ and the exit code read the baseline as a set of fingerprints.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import re
@@ -26,28 +27,33 @@ def fingerprint(finding: Finding) -> str:
     JSON-encoding the tuple keeps the parts unambiguous (`a|b` + `c` never equals `a` + `b|c`) and keeps a missing
     part (null) distinct from an empty one.
     """
-    identity = [finding.rule, finding.resource, finding.principal, finding.role, finding.field]
+    identity = [finding.rule, finding.resource, finding.principal, finding.role, drift_field(finding)]
     return hashlib.sha256(_encode_identity(identity).encode("utf-8")).hexdigest()
+
+
+def drift_field(finding: Finding) -> str | None:
+    """The compared attribute of a drift finding, part of its identity (two fields of one instance differ)."""
+    return finding.drift.field if finding.drift is not None else None
 
 
 _encode_identity = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 """`json.dumps(identity, separators=(",", ":"), ensure_ascii=False)` without building an encoder per finding."""
 
 
-def write_baseline(path: Path | str, findings: Iterable[Finding]) -> int:
+def write_baseline(path: Path | str, findings: Iterable[Finding], today: dt.date | None = None) -> int:
     """Record the findings that currently count against the gate; returns how many entries were written.
 
     Suppressed findings are left out: a suppression has its own end date, and baselining it would silently extend
     that date forever. An expired suppression no longer suppresses, so its finding is recorded.
     """
+    today = today or dt.date.today()
     entries: dict[str, dict[str, str]] = {}
     for finding in findings:
-        if finding.suppressed:
+        if finding.suppressed_on(today):
             continue
         entry = {"fingerprint": fingerprint(finding), "rule": finding.rule, "resource": finding.resource}
         # The remaining identity parts are only for a person reading the file; the fingerprint is what counts.
-        for name in ("principal", "role", "field"):
-            value = getattr(finding, name)
+        for name, value in (("principal", finding.principal), ("role", finding.role), ("field", drift_field(finding))):
             if value is not None:
                 entry[name] = value
         entries[entry["fingerprint"]] = entry

@@ -242,13 +242,17 @@ class _Builder:
         self.hierarchy = Hierarchy.of(intent)
         self.custom_roles = {r.role: r.permissions for r in intent.custom_roles if isinstance(r.role, str)}
         self.by_email: dict[str, str] = {}
+        self._users: set[str] | None = None
         self.federated_accounts: set[str] = set()
         """Accounts a scanned workflow authenticates as: their federated principals are that workflow."""
 
     # resources ---------------------------------------------------------------------------------------------------
 
     def _project_chain(self, project: str | Unresolved | None) -> tuple[str, ...]:
-        if not isinstance(project, str) or not project:
+        if isinstance(project, Unresolved):
+            # Resources whose project is the same unknown (one `var.project_id`) share one symbolic project.
+            return (f"projects/{{{project.origin}}}",)
+        if not project:
             return ()
         project = project.removeprefix("projects/")
         return (f"projects/{project}", *self.hierarchy.project_ancestors(project))
@@ -260,12 +264,15 @@ class _Builder:
         for ancestor in resource.ancestors:
             self.graph.under[ancestor].append(resource.key)
 
-    def _scope_resource(self, kind: ScopeKind, name: str) -> str:
+    def _scope_resource(self, kind: ScopeKind, name: str | Unresolved) -> str:
         """The resource key of a binding's scope, registering the resource (and its ancestry)."""
         if kind is ScopeKind.PROJECT:
             chain = self._project_chain(name)
+            if not chain:
+                chain = ("projects/-",)
             self._add_resource(Resource(chain[0], kind, chain[0], chain[1:]))
             return chain[0]
+        assert isinstance(name, str)  # the callers attach no other unknown scope
         if kind in (ScopeKind.FOLDER, ScopeKind.ORGANIZATION):
             self._add_resource(Resource(name, kind, name, self.hierarchy.ancestors(name)))
             return name
@@ -308,20 +315,20 @@ class _Builder:
             key = f"serviceAccount:default-compute@{project}"
             self._account(key, f"the default compute service account of {project}", project)
             return key
-        key = account_key(value, identity or self.by_email.get(email_key(account_email(_text(value)))))
-        if key is None:
+        found = account_key(value, identity or self.by_email.get(email_key(account_email(_text(value)))))
+        if found is None:
             return None
-        self._account(key, value, None)
-        return key
+        self._account(found, value, None)
+        return found
 
     def resources(self) -> None:
-        for account in self.intent.service_accounts:
-            key = account_key(account.email, account.identity or None)
+        for declared in self.intent.service_accounts:
+            key = account_key(declared.email, declared.identity or None)
             if key is None:
                 continue
-            if isinstance(account.email, str):
-                self.by_email[email_key(account.email)] = key
-            self._account(key, account.email, account.project)
+            if isinstance(declared.email, str):
+                self.by_email[email_key(declared.email)] = key
+            self._account(key, declared.email, declared.project)
         for instance in self.intent.instances:
             name = instance.full_name
             kind = ScopeKind.NOTEBOOK_INSTANCE if instance.generation == "v1" else ScopeKind.WORKBENCH_INSTANCE
@@ -374,8 +381,13 @@ class _Builder:
     def _grant(self, binding: Binding) -> None:
         if binding.authority is Authority.REMOVE or isinstance(binding.role, Unresolved):
             return
-        if isinstance(binding.scope.name, Unresolved):
-            return
+        declared_account = binding.scope.kind is ScopeKind.SERVICE_ACCOUNT and binding.identity
+        if (
+            isinstance(binding.scope.name, Unresolved)
+            and binding.scope.kind is not ScopeKind.PROJECT
+            and not declared_account
+        ):
+            return  # an unknown account or instance: nothing to attach it to (unresolved-sensitive-binding says so)
         permissions = permissions_for(binding.role, self.custom_roles)
         if permissions is None:
             return  # an unknown role: unresolved-sensitive-binding reports it, the graph cannot use it
@@ -529,24 +541,24 @@ class _Builder:
                         if verdict is not None:
                             add(_edge(source, self._scope_node(grant.resource), on_scope, grant, verdict))
                 if grant.permissions & role_update.permissions:
-                    for held in grants:
-                        parent = custom_parents.get(held.role)
+                    for custom in grants:
+                        parent = custom_parents.get(custom.role)
                         if parent is None or not self._contains(grant.resource, parent):
                             continue
                         verdict = self._usable(source, grant, role_update.permissions, grant.resource)
-                        if verdict is not None and held.resource in graph.resources:
-                            add(_edge(source, self._scope_node(held.resource), role_update, grant, verdict))
+                        if verdict is not None and custom.resource in graph.resources:
+                            add(_edge(source, self._scope_node(custom.resource), role_update, grant, verdict))
                 for technique in on_instance:
                     if not grant.permissions & technique.permissions:
                         continue
                     for instance in self._instances_at(grant.resource):
-                        account = graph.resources[instance].account
-                        if account is None or f"serviceAccounts/{account}" not in act_as:
+                        runs_as = graph.resources[instance].account
+                        if runs_as is None or f"serviceAccounts/{runs_as}" not in act_as:
                             continue
                         verdict = self._usable(source, grant, technique.permissions, instance)
                         if verdict is not None:
-                            also = act_as[f"serviceAccounts/{account}"]
-                            add(_edge(source, account, technique, grant, _worst(verdict, also[1]), also[0]))
+                            also = act_as[f"serviceAccounts/{runs_as}"]
+                            add(_edge(source, runs_as, technique, grant, _worst(verdict, also[1]), also[0]))
                 for technique in create_as:
                     if not grant.permissions & technique.permissions:
                         continue
@@ -584,7 +596,7 @@ class _Builder:
                         changed = True
 
     def _notebook_accounts(self) -> set[str]:
-        if not hasattr(self, "_users"):
+        if self._users is None:
             self._users = {
                 r.account
                 for r in self.graph.resources.values()
@@ -592,7 +604,7 @@ class _Builder:
                 and r.account is not None
                 and not r.single_user
             }
-        return self._users  # type: ignore[return-value]
+        return self._users
 
     def _scope_node(self, resource: str) -> str:
         key = f"scope:{resource}"

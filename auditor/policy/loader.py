@@ -93,6 +93,7 @@ def _compile(path: Path, document: dict[str, Any], policy_id: str, builtin: bool
         condition=document["condition"].strip(),
         message=" ".join(document["message"].split()),
         line=document.get("line"),
+        effective=bool(document.get("effective", False)),
         program=program,
         **common,
     )
@@ -132,5 +133,5 @@ def load_policies(
     disabled = set(disabled)
     unknown = sorted(disabled - by_id.keys())
     if unknown:
-        raise PolicyError(f"-: {', '.join(unknown)}: cannot disable a policy that does not exist")
+        raise PolicyError(f"cannot disable {', '.join(unknown)}: no policy has that id")
     return tuple(policy for policy_id, policy in sorted(by_id.items()) if policy_id not in disabled)

@@ -14,8 +14,9 @@ from typing import Any
 
 from auditor import __version__
 from auditor.baseline import fingerprint
-from auditor.model import AuditResult, Finding, FindingKind, InputError, ReadError, Severity
+from auditor.model import AuditResult, Finding, FindingKind, InputError, ReadError
 from auditor.report import (
+    ReportOptions,
     RuleInfo,
     Status,
     display_location,
@@ -24,19 +25,15 @@ from auditor.report import (
     remediation_for,
     status,
     summarize,
+    suppression_expired,
 )
 
 SCHEMA = "auditor.report/v1"
 
 
-def render(
-    result: AuditResult,
-    *,
-    rules: Mapping[str, RuleInfo] | None = None,
-    repo_root: Path | None = None,
-    baseline: AbstractSet[str] | None = None,
-    fail_on: Severity | None = None,
-) -> str:
+def render(result: AuditResult, options: ReportOptions | None = None) -> str:
+    options = options or ReportOptions()
+    rules, repo_root, baseline, fail_on = options.rules, options.repo_root, options.baseline, options.fail_on
     summary = summarize(result, fail_on=fail_on, baseline=baseline)
     document = {
         "schema": SCHEMA,
@@ -147,17 +144,18 @@ def _finding(
     if finding.suppression is not None:
         entry["suppression"] = {
             "reason": finding.suppression.reason,
-            "until": finding.suppression.until,
-            "expired": finding.suppression.expired,
+            "until": finding.suppression.until.isoformat() if finding.suppression.until else None,
+            "expired": suppression_expired(finding),
             "source": finding.suppression.source,
         }
     if finding.path:
         entry["path"] = [dict(step) for step in finding.path]
         entry["permissions"] = list(finding.permissions)
     if finding.kind is FindingKind.DRIFT:
-        entry["field"] = finding.field
-        entry["declared"] = finding.declared
-        entry["live"] = finding.live
+        drift = finding.drift
+        entry["field"] = drift.field if drift else None
+        entry["declared"] = drift.declared if drift else None
+        entry["live"] = drift.live if drift else None
     return entry
 
 

@@ -1,8 +1,7 @@
 """SARIF 2.1.0 for GitHub code scanning (`--format sarif`): annotations on the exact Terraform line.
 
-GitHub rejects a whole upload when one result lacks a physical artifact location, so every result gets one: the
-repository-relative file for intent (and drift at its declaration), the resource name for live findings (with a
-logical location beside it and no region, since a live resource has no line).
+Intent findings (and drift findings at their declaration) point at the repository-relative file and line; a live
+resource (`projects/p`, an instance name) has no file, so such a finding carries a logical location only.
 """
 
 from __future__ import annotations
@@ -20,6 +19,7 @@ from auditor import __version__
 from auditor.baseline import fingerprint
 from auditor.model import AuditResult, Finding, InputError, ReadError, Severity
 from auditor.report import (
+    ReportOptions,
     RuleInfo,
     Status,
     in_file,
@@ -28,6 +28,7 @@ from auditor.report import (
     remediation_for,
     repo_relative,
     status,
+    suppression_expired,
 )
 
 SARIF_VERSION = "2.1.0"
@@ -68,16 +69,10 @@ def security_severity(severity: Severity) -> str:
             assert_never(severity)
 
 
-def render(
-    result: AuditResult,
-    *,
-    rules: Mapping[str, RuleInfo] | None = None,
-    repo_root: Path | None = None,
-    baseline: AbstractSet[str] | None = None,
-    fail_on: Severity | None = None,
-) -> str:
-    """`fail_on` is accepted for a uniform reporter signature; SARIF levels do not depend on the gate."""
-    del fail_on
+def render(result: AuditResult, options: ReportOptions | None = None) -> str:
+    options = options or ReportOptions()
+    rules, repo_root, baseline, fail_on = options.rules, options.repo_root, options.baseline, options.fail_on
+    del fail_on  # SARIF levels do not depend on the gate
     findings = ordered_findings(result.findings)
     descriptors = _rule_descriptors(findings, rules or {})
     rule_index = {descriptor["id"]: index for index, descriptor in enumerate(descriptors)}
@@ -106,7 +101,7 @@ def _rule_descriptors(findings: list[Finding], rules: Mapping[str, RuleInfo]) ->
     for rule_id in sorted({finding.rule for finding in findings}):
         rule = rules.get(rule_id)
         if rule is None:
-            worst = max((f.severity for f in findings if f.rule == rule_id), key=lambda s: s.rank)
+            worst = max(f.severity for f in findings if f.rule == rule_id)
             rule = RuleInfo(id=rule_id, title=rule_id, severity=worst)
         descriptors.append(_descriptor(rule))
     return descriptors
@@ -172,17 +167,23 @@ def _result(
             {"kind": _suppression_kind(finding), "status": "accepted", "justification": justification}
         ]
     properties: dict[str, Any] = {"kind": finding.kind.value, "resource": finding.resource}
-    for name in ("principal", "role", "field", "declared", "live"):
-        value = getattr(finding, name)
+    drift = finding.drift
+    for name, value in (
+        ("principal", finding.principal),
+        ("role", finding.role),
+        ("field", drift.field if drift else None),
+        ("declared", drift.declared if drift else None),
+        ("live", drift.live if drift else None),
+    ):
         if value is not None:
             properties[name] = value
     remediation = remediation_for(finding, rules)
     if remediation:
         properties["remediation"] = remediation
-    if finding.suppression is not None and finding.suppression.expired:
+    if finding.suppression is not None and suppression_expired(finding):
         properties["expiredSuppression"] = {
             "reason": finding.suppression.reason,
-            "until": finding.suppression.until,
+            "until": str(finding.suppression.until),
             "source": finding.suppression.source,
         }
     result["properties"] = properties
@@ -191,12 +192,8 @@ def _result(
 
 def _location(finding: Finding, repo_root: Path | None) -> dict[str, Any]:
     if not in_file(finding):
-        name = finding.location.path
-        return {
-            # A URI reference, not a network path: a leading `//service.googleapis.com/...` would read as a host.
-            "physicalLocation": {"artifactLocation": {"uri": quote(name.lstrip("/"))}},
-            "logicalLocations": [{"fullyQualifiedName": name, "kind": "resource"}],
-        }
+        # A live resource is no file: a logical location only, never `projects/...` posing as a file URI.
+        return {"logicalLocations": [{"fullyQualifiedName": finding.location.path, "kind": "resource"}]}
     physical: dict[str, Any] = {"artifactLocation": _artifact(finding.location.path, repo_root)}
     if finding.location.line is not None and finding.location.line >= 1:
         physical["region"] = {"startLine": finding.location.line}

@@ -91,3 +91,13 @@ resource "google_service_account_iam_member" "evil" {
 def test_unknown_principal_is_an_error(capsys: pytest.CaptureFixture[str], repo_root: Path) -> None:
     assert main(["access", "what-can", "user:nobody@x", str(repo_root / "examples" / "workbench")]) == 2
     assert "no such principal" in capsys.readouterr().err
+
+
+def test_check_markdown_draws_the_open_escalation_paths(capsys: pytest.CaptureFixture[str], repo_root: Path) -> None:
+    main(["check", str(repo_root / "examples" / "workbench-risky"), "--format", "markdown"])
+    out = capsys.readouterr().out
+    graph = out.split("### Escalation paths", 1)[1].split("```mermaid", 1)[1].split("```", 1)[0]
+    assert '"sa-token (google_service_account_iam_member.contractor_token)"' in graph
+    assert '["user:contractor@example.com"]' in graph
+    main(["check", str(repo_root / "examples" / "workbench"), "--format", "markdown"])
+    assert "Escalation paths" not in capsys.readouterr().out
