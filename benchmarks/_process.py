@@ -19,7 +19,7 @@ def compile_bytecode() -> None:
 def measure(command: list[str], env: dict[str, str]) -> tuple[float, float]:
     """(wall seconds, peak RSS in MB) of one child process; exit codes 0 and 1 (findings) are both success.
 
-    Linux reports the largest single process of the child's tree (parse workers included), not their sum."""
+    Linux reports the largest single process of the child's tree, not their sum (`auditor check` is one process)."""
     start = time.perf_counter()
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(process.pid, 0)
