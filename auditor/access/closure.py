@@ -1,7 +1,10 @@
 """Closure over the access graph: everything a node can act as, with the shortest path to each.
 
-Measured against networkx (benchmarks/access_bench.py): our breadth-first search over plain dicts builds and walks
-the graph faster and costs no import (networkx ~0.2 s cold), which matters on `auditor check`'s start-up.
+Chosen by measuring (benchmarks/access_bench.py, results/access.txt; 5,000 accounts, 50,000 bindings, 500 instances,
+6,100 nodes, 7,461 edges, 88,753 reachable pairs): the closure of every node takes 0.06 s with this breadth-first
+search over plain dicts, 0.79 s with networkx (plus ~0.45 s to import it) and 0.04 s with rustworkx (plus a
+compiled dependency and the copy of the graph into it). Ours costs no import on `auditor check`'s start-up and keeps
+the edge that reached each node, which the paths need.
 """
 
 from __future__ import annotations

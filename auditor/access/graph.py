@@ -478,6 +478,7 @@ class _Builder:
         role_update = techniques["role-update"]
         notebook_use = techniques["notebook-use"]
         delegation = techniques["sa-delegation"]
+        token = techniques["sa-token"]
         custom_parents = {role: role.rpartition("/roles/")[0] for role in self.custom_roles if "/roles/" in role}
         delegations: dict[str, list[tuple[str, Grant, Verdict]]] = defaultdict(list)
         for source in list(graph.grants):
@@ -488,6 +489,8 @@ class _Builder:
 
             act_as: dict[str, tuple[Grant, Verdict]] = {}
             for grant in grants:
+                if not grant.permissions & ACT_AS:
+                    continue
                 for account in self._accounts_at(grant.resource):
                     held = self._usable(source, grant, ACT_AS, account)
                     if held is not None and (account not in act_as or held is Verdict.ALWAYS):
@@ -508,7 +511,9 @@ class _Builder:
                         verdict = self._usable(source, grant, technique.permissions, account)
                         if verdict is not None:
                             add(_edge(source, account.removeprefix("serviceAccounts/"), technique, grant, verdict))
-                if grant.permissions & delegation.permissions:
+                if grant.permissions & delegation.permissions and not grant.permissions & token.permissions:
+                    # With a token on the middle account too, the closure already walks on from it: only a pure
+                    # implicitDelegation grant needs edges of its own.
                     for account in self._accounts_at(grant.resource):
                         verdict = self._usable(source, grant, delegation.permissions, account)
                         if verdict is not None:

@@ -60,6 +60,7 @@ resource "google_notebooks_instance" "legacy" {
 }
 
 # human-notebook-admin: notebooks.editor creates and reconfigures instances, whatever its name suggests
+# (privilege-escalation, notebook-create-as: with actAs on nb-shared below, a notebook that runs as it)
 resource "google_project_iam_member" "analyst_editor" {
   project = "risky-project"
   role    = "roles/notebooks.editor"
@@ -67,6 +68,7 @@ resource "google_project_iam_member" "analyst_editor" {
 }
 
 # human-vm-control-of-notebooks: setMetadata on every VM, notebooks included
+# (privilege-escalation, vm-metadata: with actAs on nb-shared below, a startup-script runs as it)
 resource "google_project_iam_member" "analyst_compute" {
   project = "risky-project"
   role    = "roles/compute.instanceAdmin.v1"
@@ -74,6 +76,7 @@ resource "google_project_iam_member" "analyst_compute" {
 }
 
 # project-level-service-account-user: actAs on every service account in the project
+# (privilege-escalation, notebook-use: opening the shared notebook runs code as nb-shared, a project editor)
 resource "google_project_iam_member" "users_act_as" {
   project = "risky-project"
   role    = "roles/iam.serviceAccountUser"
@@ -81,6 +84,7 @@ resource "google_project_iam_member" "users_act_as" {
 }
 
 # service-account-admin-privileges: the notebook's own account is an editor
+# (privilege-escalation, sa-key: an editor creates keys for the ChatOps account and acts as it)
 resource "google_project_iam_member" "notebook_editor" {
   project = "risky-project"
   role    = "roles/editor"
@@ -95,6 +99,7 @@ resource "google_project_iam_member" "public_viewer" {
 }
 
 # basic-role-human: a group of owners
+# (privilege-escalation, resource-set-iam: owners set the project's IAM, and so grant themselves anything)
 resource "google_project_iam_member" "team_owner" {
   project = "risky-project"
   role    = "roles/owner"
@@ -129,4 +134,20 @@ resource "google_project_iam_member" "chatops_admin" {
   project = "risky-project"
   role    = "roles/notebooks.admin"
   member  = "serviceAccount:chatops@risky-project.iam.gserviceaccount.com"
+}
+
+# privilege-escalation (sa-token): a contractor can mint access tokens for the ChatOps account, and so create,
+# delete and reconfigure every notebook through it
+resource "google_service_account_iam_member" "contractor_token" {
+  service_account_id = "projects/risky-project/serviceAccounts/chatops@risky-project.iam.gserviceaccount.com"
+  role               = "roles/iam.serviceAccountTokenCreator"
+  member             = "user:contractor@example.com"
+}
+
+# privilege-escalation (notebook-use): actAs on the notebook's account lets the analyst open it and run code as
+# nb-shared, a project editor (it also completes analyst_editor's and analyst_compute's paths above)
+resource "google_service_account_iam_member" "analyst_act_as_notebook" {
+  service_account_id = google_service_account.notebook.name
+  role               = "roles/iam.serviceAccountUser"
+  member             = "user:analyst@example.com"
 }

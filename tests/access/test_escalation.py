@@ -108,3 +108,29 @@ def test_intended_pattern_has_no_escalation(repo_root: Path) -> None:
     # Without its workflow, the federated GitHub identity would reach notebooks.admin: the workflow is what
     # restricts it to start and stop.
     assert evaluate(load_intent([root]), POLICY) != []
+
+
+def test_risky_example_has_one_finding_per_planted_path(repo_root: Path) -> None:
+    from auditor.workflows.files import discover
+    from auditor.workflows.reader import read_workflows
+
+    root = repo_root / "examples" / "workbench-risky"
+    workflows, _ = read_workflows(discover(root), root)
+    findings = evaluate(load_intent([root]), POLICY, workflows=workflows)
+    first = {(f.resource.rpartition("/")[2], f.path[0]["technique"]) for f in findings}
+    assert first == {
+        ("notebook-chatops.yml", "workflow-trigger"),
+        ("google_project_iam_member.analyst_editor", "notebook-create-as"),
+        ("google_project_iam_member.analyst_compute", "vm-metadata"),
+        ("google_project_iam_member.users_act_as", "notebook-use"),
+        ("google_project_iam_member.notebook_editor", "sa-key"),
+        ("google_project_iam_member.team_owner", "resource-set-iam"),
+        ("google_service_account_iam_member.contractor_token", "sa-token"),
+        ("google_service_account_iam_member.analyst_act_as_notebook", "notebook-use"),
+    }
+    assert len(findings) == len(first)
+    text = (root / "main.tf").read_text()
+    assert all(
+        f"privilege-escalation, {t}" in text or f"privilege-escalation ({t})" in text
+        for _, t in first - {("notebook-chatops.yml", "workflow-trigger")}
+    )
