@@ -88,7 +88,7 @@ def read_baseline(path: Path | str) -> frozenset[str]:
     fingerprints: set[str] = set()
     for index, entry in enumerate(entries):
         value = entry.get("fingerprint") if isinstance(entry, dict) else None
-        if not _is_fingerprint(value):
+        if not isinstance(value, str) or not _is_fingerprint(value):
             raise UsageError(f"{source}: findings[{index}] has no valid 'fingerprint' (64 hexadecimal characters)")
         fingerprints.add(value.lower())
     return frozenset(fingerprints)

@@ -115,8 +115,8 @@ def _discover(scan_path: Path) -> Path | None:
 
 
 def _has_tool_table(pyproject: Path) -> bool:
-    document = _parse(pyproject)
-    return isinstance(document.get("tool"), dict) and "auditor" in document["tool"]
+    tool = _parse(pyproject).get("tool")
+    return isinstance(tool, dict) and "auditor" in tool
 
 
 def _parse(path: Path) -> dict[str, object]:

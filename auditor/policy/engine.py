@@ -198,6 +198,8 @@ _VARIABLE_USE = re.compile(r"(?<![\w.])([A-Za-z_]\w*)(?:\.([A-Za-z_]\w*))?")
 def condition_fields(policy: Policy) -> frozenset[str] | None:
     """The documented `top.field` variables a condition reads, or None when it reads a subject variable in a way
     this scan cannot see through (bare `principal`, `role['name']`, a macro variable named like a subject)."""
+    if policy.subject is None:
+        return frozenset()  # a drift rule reads nothing
     tops = {name.partition(".")[0] for name in variable_names(policy.subject)}
     fields: set[str] = set()
     for top, attribute in _VARIABLE_USE.findall(_STRING_LITERAL.sub("''", policy.condition)):
@@ -215,7 +217,7 @@ def _hashable(value: Any) -> Hashable:
         return tuple(sorted((key, _hashable(item)) for key, item in value.items()))
     if isinstance(value, tuple | list):
         return tuple(_hashable(item) for item in value)
-    return value  # str, int, bool, frozenset (a role's permissions hash as they are)
+    return value  # type: ignore[no-any-return]  # str, int, bool, frozenset (permissions hash as they are)
 
 
 def _pruned(activation: Mapping[str, Any], fields: Sequence[tuple[str, str]] | None) -> dict[str, Any]:

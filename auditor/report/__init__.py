@@ -238,7 +238,7 @@ def render_report(format_name: str, result: AuditResult, **options: Any) -> str:
     except KeyError:
         raise UsageError(f"unknown report format {format_name!r} (expected {'|'.join(FORMATS)})") from None
     module = importlib.import_module(module_name)
-    return module.render(result, **options)
+    return str(module.render(result, **options))
 
 
 def remediation_for(finding: Finding, rules: Mapping[str, RuleInfo] | None) -> str:

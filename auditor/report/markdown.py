@@ -154,7 +154,7 @@ def _state_label(finding: Finding, baseline: AbstractSet[str] | None, fail_on: S
         failing = fail_on is not None and finding.severity.rank >= fail_on.rank
         label = "**failing**" if failing else "open"
         return f"{label} (suppression expired)" if expired else label
-    return state.value
+    return str(state.value)
 
 
 def _row(
