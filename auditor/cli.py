@@ -9,11 +9,13 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-from collections.abc import Sequence
+import traceback
+from collections.abc import Callable, Sequence
 
 from auditor import __version__
-from auditor.errors import AuditorError
+from auditor.errors import INTERNAL_ERROR, AuditorError
 from auditor.report import EXIT_ERROR
+from auditor.report.escape import terminal_safe
 
 COMMANDS = ("inventory", "check", "policies", "explain", "drift", "simulate", "demo", "notify", "access")
 
@@ -26,15 +28,12 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
         description="Policy-as-code IAM auditor for Vertex AI Workbench notebook instances.",
     )
     parser.add_argument("--version", action="version", version=f"auditor {__version__}")
+    parser.add_argument("--debug", action="store_true", help="on an internal error, print the traceback")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     named = _named_command(argv)
     for name in (named,) if named else COMMANDS:
-        try:
-            module = importlib.import_module(f"auditor.commands.{name}")
-        except ModuleNotFoundError as error:
-            if error.name != f"auditor.commands.{name}":
-                raise
-            continue  # a command not built yet
+        # A command module that fails to import is a bug to report, never a command that silently disappears.
+        module = importlib.import_module(f"auditor.commands.{name}")
         module.register(subparsers)
     return parser
 
@@ -46,20 +45,42 @@ def _named_command(argv: Sequence[str] | None) -> str | None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser(sys.argv[1:] if argv is None else argv)
-    args = parser.parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in words  # anywhere on the line: `auditor check --debug` as well as `auditor --debug check`
+    words = [word for word in words if word != "--debug"]
+    return run_guarded(lambda: _run(words), debug=debug)
+
+
+def _run(words: list[str]) -> int:
+    parser = build_parser(words)
+    args = parser.parse_args(words)
     if not getattr(args, "run", None):
         parser.print_help(sys.stderr)
         return EXIT_ERROR
+    return int(args.run(args))
+
+
+def run_guarded(run: Callable[[], int], *, debug: bool = False) -> int:
+    """Run a command and map what escapes it once: our errors to their message, anything else to a request to
+    report the bug (the traceback only under `--debug`); both exit 2."""
     try:
-        return int(args.run(args))
+        return run()
     except AuditorError as error:
-        print(f"auditor: error: {error}", file=sys.stderr)
+        print(f"auditor: error: {terminal_safe(error)}", file=sys.stderr)
+        if debug:
+            traceback.print_exc()
         return EXIT_ERROR
     except KeyboardInterrupt:
         print("auditor: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
+        return EXIT_ERROR
+    except Exception as error:
+        print(f"auditor: {INTERNAL_ERROR}: {terminal_safe(f'{type(error).__name__}: {error}')}", file=sys.stderr)
+        if debug:
+            traceback.print_exc()
+        else:
+            print("auditor: run again with --debug for the traceback", file=sys.stderr)
         return EXIT_ERROR
 
 

@@ -21,3 +21,16 @@ class PolicyError(AuditorError):
 
 class LiveReadError(AuditorError):
     """A live read that failed (denied, exhausted retries, unreachable)."""
+
+
+class EvaluationError(AuditorError):
+    """A definite error in a Terraform configuration (a type error, a missing key): `try()` catches it; anything
+    else raised while evaluating is our own bug and propagates as an internal error."""
+
+
+class NotifyError(AuditorError):
+    """A notification that could not be built or delivered; the message never contains the webhook URL."""
+
+
+INTERNAL_ERROR = "internal error, please report"
+"""The start of the message for any other exception: a bug of ours, never the user's input."""

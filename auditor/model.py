@@ -9,6 +9,10 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import TypeVar
+
+_V = TypeVar("_V")
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +56,8 @@ def hole(origin: str) -> str:
 
 
 class Severity(enum.Enum):
+    """Ordered: `Severity.LOW < Severity.HIGH`, so `max(severities)` is the worst and `>=` is the gate."""
+
     CRITICAL = "critical"
     HIGH = "high"
     MEDIUM = "medium"
@@ -62,6 +68,26 @@ class Severity(enum.Enum):
     def rank(self) -> int:
         """Higher is worse; used for `--fail-on` comparisons and sorting."""
         return _SEVERITY_RANK[self]
+
+    def __lt__(self, other: object) -> bool:
+        if not isinstance(other, Severity):
+            return NotImplemented
+        return self.rank < other.rank
+
+    def __le__(self, other: object) -> bool:
+        if not isinstance(other, Severity):
+            return NotImplemented
+        return self.rank <= other.rank
+
+    def __gt__(self, other: object) -> bool:
+        if not isinstance(other, Severity):
+            return NotImplemented
+        return self.rank > other.rank
+
+    def __ge__(self, other: object) -> bool:
+        if not isinstance(other, Severity):
+            return NotImplemented
+        return self.rank >= other.rank
 
     @classmethod
     def parse(cls, text: str) -> Severity:
@@ -284,6 +310,25 @@ class ShieldedVm:
     integrity_monitoring: bool | Unresolved | None = None
 
 
+def frozen_map(values: Mapping[str, _V]) -> Mapping[str, _V]:
+    """A read-only copy: a frozen model object must not be changed through a mapping it holds."""
+    return MappingProxyType(dict(values))
+
+
+class Generation(enum.StrEnum):
+    """The notebook API generation of an instance (a str, so it reads and serialises as `v1`/`v2`)."""
+
+    V1 = "v1"
+    """User-managed notebooks: google_notebooks_instance, notebooks v1 API."""
+    V2 = "v2"
+    """Workbench instances: google_workbench_instance, notebooks v2 API."""
+
+    @property
+    def scope_kind(self) -> ScopeKind:
+        """The IAM scope kind of an instance of this generation."""
+        return ScopeKind.NOTEBOOK_INSTANCE if self is Generation.V1 else ScopeKind.WORKBENCH_INSTANCE
+
+
 DEFAULT_SERVICE_ACCOUNT = "default"
 """The value of `NotebookInstance.service_account` when the instance runs as the Compute Engine default."""
 
@@ -296,8 +341,9 @@ class NotebookInstance:
     """Short instance name."""
     project: str | Unresolved
     zone: str | Unresolved
-    generation: str
-    """`v1` (google_notebooks_instance / notebooks v1) or `v2` (google_workbench_instance / notebooks v2)."""
+    generation: Generation
+    """`v1` (google_notebooks_instance / notebooks v1) or `v2` (google_workbench_instance / notebooks v2); a plain
+    `"v1"`/`"v2"` given by a source is converted, anything else refused."""
     address: str
     location: Location
     machine_type: str | Unresolved | None = None
@@ -312,6 +358,11 @@ class NotebookInstance:
     labels: Mapping[str, str | Unresolved] = field(default_factory=dict)
     identity: str | None = None
     """The declaring address of the `google_service_account` it runs as, when it runs as a declared account."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "generation", Generation(self.generation))
+        object.__setattr__(self, "metadata", frozen_map(self.metadata))
+        object.__setattr__(self, "labels", frozen_map(self.labels))
 
     @property
     def full_name(self) -> str:
@@ -342,6 +393,9 @@ class ComputeInstance:
     metadata: Mapping[str, str | Unresolved] = field(default_factory=dict)
     identity: str | None = None
     """The declaring address of the `google_service_account` it runs as, when it runs as a declared account."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "metadata", frozen_map(self.metadata))
 
     @property
     def full_name(self) -> str:
@@ -522,6 +576,7 @@ class Finding:
     """For `privilege-escalation`: the admin-level permissions gained, sorted."""
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "path", tuple(frozen_map(step) for step in self.path))
         if not self.location.path:
             raise ValueError(f"finding {self.rule} on {self.resource} has no location")
 

@@ -31,3 +31,54 @@ def test_check_never_imports_the_live_reader(tmp_path: Path, repo_root: Path) ->
     result = subprocess.run([sys.executable, "-c", code], cwd=repo_root, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_a_command_module_that_fails_to_import_fails_loudly(monkeypatch, capsys) -> None:
+    import auditor.cli as cli
+
+    monkeypatch.setattr(cli, "COMMANDS", (*cli.COMMANDS, "not_built_yet"))
+    assert cli.main(["policies"]) == 0  # a named command imports only itself
+    capsys.readouterr()
+    assert cli.main([]) == 2  # no command named: every module is imported, and one is missing
+    err = capsys.readouterr().err
+    assert "internal error, please report" in err and "auditor.commands.not_built_yet" in err
+
+
+def test_an_internal_error_asks_for_a_report_and_shows_the_traceback_only_under_debug(capsys) -> None:
+    from auditor.cli import run_guarded
+
+    def bug() -> int:
+        return {}["missing"]
+
+    assert run_guarded(bug) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("auditor: internal error, please report: KeyError: 'missing'")
+    assert "Traceback" not in err and "--debug" in err
+    assert run_guarded(bug, debug=True) == 2
+    assert "Traceback (most recent call last)" in capsys.readouterr().err
+
+
+def test_error_lines_escape_terminal_control_sequences(tmp_path: Path, capsys) -> None:
+    from auditor.cli import main
+
+    missing = tmp_path / "\x1b]0;pwned\x07.toml"
+    assert main(["check", str(tmp_path), "--config", str(missing)]) == 2
+    err = capsys.readouterr().err
+    assert "\x1b" not in err and "\x07" not in err and "\\x1b]0;pwned\\x07" in err
+
+
+def test_debug_is_accepted_after_the_command(tmp_path: Path, capsys) -> None:
+    from auditor.cli import main
+
+    (tmp_path / "main.tf").write_text("")
+    assert main(["check", str(tmp_path), "--debug", "--format", "json"]) in (0, 2)
+    assert "unrecognized arguments" not in capsys.readouterr().err
+
+
+def test_evaluation_and_notify_errors_join_the_one_hierarchy() -> None:
+    from auditor.errors import AuditorError, EvaluationError, NotifyError
+    from auditor.notify import NotifyError as Reexported
+    from auditor.terraform.expressions import EvaluationError as Used
+
+    assert issubclass(EvaluationError, AuditorError) and issubclass(NotifyError, AuditorError)
+    assert Used is EvaluationError and Reexported is NotifyError

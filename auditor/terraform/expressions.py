@@ -19,13 +19,9 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from auditor.errors import EvaluationError
 from auditor.model import Unresolved, hole
 from auditor.terraform.syntax import Node
-
-
-class EvaluationError(Exception):
-    """A definite error in the configuration (a type error, a missing key): `try()` catches it."""
-
 
 Scope = Callable[[str], Any]
 """Looks up a root name (`var`, `local`, `each`, a resource type...). Raises KeyError when unknown."""
