@@ -10,12 +10,13 @@ import argparse
 import datetime as dt
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from auditor.config import Config, load_config
+from auditor.errors import UsageError
 from auditor.model import AuditResult, Finding, InputError, ReadError, Severity
 
 
@@ -96,6 +97,8 @@ class Setup:
     config: Config
     policies: tuple[Any, ...]
     fail_on: Severity
+    rule_ids: frozenset[str] = frozenset()
+    """Every id of the registry, disabled ones included: what a suppression comment may name."""
 
 
 def prepare(args: argparse.Namespace) -> Setup:
@@ -106,7 +109,7 @@ def prepare(args: argparse.Namespace) -> Setup:
     # Checked here, not by the loader, so that a typo is reported against the config file that holds it.
     config.check_policy_ids({p.id for p in registry})
     policies = tuple(p for p in registry if p.id not in set(config.disable))
-    return Setup(config, policies, args.fail_on or config.fail_on)
+    return Setup(config, policies, args.fail_on or config.fail_on, frozenset(p.id for p in registry))
 
 
 def finish(
@@ -122,14 +125,14 @@ def finish(
     Every rule's metadata (policies and drift rules alike) comes from the one registry the setup loaded; a
     finding of a disabled rule (a drift rule turned off in the config) is dropped here. `projects`: the projects
     read live (drift, access); reports group findings by project when given."""
-    from auditor.baseline import read_baseline, write_baseline
+    from auditor.baseline import fingerprint, read_baseline, write_baseline
     from auditor.policy.docs import help_uri
     from auditor.report import RuleInfo, exit_code, render_report
     from auditor.suppressions import apply_suppressions
 
     disabled = set(setup.config.disable)
     findings = [finding for finding in findings if finding.rule not in disabled]
-    outcome = apply_suppressions(findings, setup.config.ignore, dt.date.today())
+    outcome = apply_suppressions(findings, setup.config.ignore, dt.date.today(), known=setup.rule_ids or None)
     result = AuditResult(tuple(outcome.findings), (*errors, *outcome.errors), tuple(scanned), tuple(projects))
     baseline = read_baseline(args.baseline) if args.baseline else None
     rules = {
@@ -145,13 +148,29 @@ def finish(
         options["color"] = args.output is None and sys.stdout.isatty()
     text = render_report(args.format, result, **options)
     if args.output:
-        args.output.parent.mkdir(parents=True, exist_ok=True)
-        args.output.write_text(text, encoding="utf-8")
+        output: Path = args.output
+        _write(output, "the report", lambda: output.write_text(text, encoding="utf-8"))
     else:
         sys.stdout.write(text)
     if args.write_baseline:
-        write_baseline(args.write_baseline, result.findings)
+        count = _write(
+            args.write_baseline, "the baseline", lambda: write_baseline(args.write_baseline, result.findings)
+        )
+        print(f"auditor: wrote {count} findings to the baseline {args.write_baseline}", file=sys.stderr)
+        # Recording the findings is what was asked: they no longer fail this run. An incomplete audit still does.
+        return exit_code(result, setup.fail_on, frozenset(fingerprint(f) for f in result.findings))
     return exit_code(result, setup.fail_on, baseline)
+
+
+def _write(path: Path, what: str, write: Callable[[], int]) -> int:
+    """Write an output file; a directory, a missing permission or a full disk is a clear error, not a traceback."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return write()
+    except IsADirectoryError:
+        raise UsageError(f"{path}: cannot write {what}: it is a directory") from None
+    except OSError as error:
+        raise UsageError(f"{path}: cannot write {what}: {error.strerror or error}") from None
 
 
 def repository_root() -> Path:

@@ -44,6 +44,13 @@ _LABEL = rf"(?:[a-z0-9-]|{_HOLE})+"
 _DEFAULT_COMPUTE = re.compile(rf"^{_DIGITS}-compute@developer\.gserviceaccount\.com$")
 _AGENTS = (
     re.compile(rf"^service-(?:org-|folder-)?[0-9]+@{_LABEL}\.iam\.gserviceaccount\.com$"),
+    # Known up to the project number (data sources, google_project_service_identity): only Google's own domains.
+    re.compile(
+        rf"^service-{_DIGITS}@(?:gs-project-accounts|gcp-sa-(?:[a-z0-9-]|{_HOLE})+)\.iam\.gserviceaccount\.com$"
+    ),
+    re.compile(
+        rf"^(?:bq|project)-{_DIGITS}@(?:bigquery-encryption|storage-transfer-service)\.iam\.gserviceaccount\.com$"
+    ),
     re.compile(r"^[^@]+@gcp-sa-[a-z0-9-]+\.iam\.gserviceaccount\.com$"),
     re.compile(r"^[0-9]+@(?:cloudservices|cloudbuild)\.gserviceaccount\.com$"),
 )

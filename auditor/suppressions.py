@@ -17,12 +17,12 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import re
-from collections.abc import Iterable, MutableMapping, Sequence
+from collections.abc import Collection, Iterable, MutableMapping, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
 from auditor.config import POLICY_ID, ConfigIgnore
-from auditor.model import Finding, InputError, Suppression
+from auditor.model import Finding, InputError, Intent, Scope, ScopeKind, Suppression, Unresolved
 
 TextCache = MutableMapping[Path, tuple[str, ...]]
 """File lines by path, so that a file with many findings is read once."""
@@ -81,8 +81,12 @@ def apply_suppressions(
     today: dt.date,
     *,
     text_cache: TextCache | None = None,
+    known: Collection[str] | None = None,
 ) -> SuppressionOutcome:
-    """Attach to each finding the first matching live suppression (comment before config), else an expired one."""
+    """Attach to each finding the first matching live suppression (comment before config), else an expired one.
+
+    `known`: the rule ids that exist; a comment naming another (a typo) suppresses nothing and is an input error,
+    as the same typo in the config is."""
     cache: TextCache = {} if text_cache is None else text_cache
     scans: dict[tuple[Path, int], CommentScan] = {}
     errors: dict[tuple[str, int | None, str], InputError] = {}
@@ -98,7 +102,13 @@ def apply_suppressions(
             scan = scans[key]
             for error in scan.errors:
                 errors.setdefault((error.path, error.line, error.message), error)
-            candidates.extend(s for s in scan.suppressions if s.policy_id == finding.rule)
+            if known is not None:
+                for unknown in (s for s in scan.suppressions if s.policy_id not in known):
+                    error = _unknown_id(unknown, known)
+                    errors.setdefault((error.path, error.line, error.message), error)
+            candidates.extend(
+                s for s in scan.suppressions if s.policy_id == finding.rule and (known is None or s.policy_id in known)
+            )
         candidates.extend(
             Suppression(
                 entry.policy,
@@ -116,6 +126,16 @@ def apply_suppressions(
         chosen = next((s for s in judged if not s.expired), judged[0])
         result.append(dataclasses.replace(finding, suppression=chosen))
     return SuppressionOutcome(tuple(result), tuple(errors.values()))
+
+
+def _unknown_id(suppression: Suppression, known: Collection[str]) -> InputError:
+    import difflib
+
+    path, _, line = suppression.source.rpartition(":")
+    close = difflib.get_close_matches(suppression.policy_id, sorted(known), n=1)
+    hint = f" (did you mean {close[0]}?)" if close else ""
+    message = f"invalid suppression comment: unknown policy id {suppression.policy_id!r}{hint}; nothing was suppressed"
+    return InputError(path, message, line=int(line) if line.isdigit() else None)
 
 
 def _expired(suppression: Suppression, today: dt.date) -> bool:
@@ -171,3 +191,54 @@ def _lines(path: Path, text_cache: TextCache | None) -> tuple[str, ...]:
     if text_cache is not None:
         text_cache[path] = lines
     return lines
+
+
+def scope_key(scope: Scope) -> tuple[ScopeKind, str] | None:
+    """(kind, name) in the one spelling Terraform and the API share; None when the name is unresolved."""
+    name = scope.name
+    if isinstance(name, Unresolved):
+        return None
+    name = name.strip()
+    if scope.kind is ScopeKind.PROJECT:
+        name = name.removeprefix("projects/")
+    elif scope.kind is ScopeKind.SERVICE_ACCOUNT:
+        name = name.rpartition("/serviceAccounts/")[2].lower()
+    elif scope.kind is ScopeKind.FOLDER and name.isdigit():
+        name = f"folders/{name}"
+    elif scope.kind is ScopeKind.ORGANIZATION and name.isdigit():
+        name = f"organizations/{name}"
+    return (scope.kind, name)
+
+
+def carry_suppressions(
+    declared_findings: Sequence[Finding],
+    live_findings: Sequence[Finding],
+    declared: Intent,
+    live: Intent,
+    config_ignores: Sequence[ConfigIgnore],
+    today: dt.date,
+) -> list[Finding]:
+    """A grant Terraform declares and suppresses with a reason is suppressed live too, with the same reason.
+
+    Otherwise every reasoned exception in the code (the ChatOps account's notebooks.admin, say) would come back in
+    each drift report. The match is on policy, principal, role AND scope: an exception for a grant on one instance
+    never silences the same role granted live on the whole project (or on another instance). A declared grant
+    whose scope is unresolved carries nothing: where it applies is unknown.
+    """
+    declared_scopes = {b.address: scope_key(b.scope) for b in declared.bindings}
+    live_scopes = {b.address: scope_key(b.scope) for b in live.bindings}
+    suppressed = apply_suppressions(declared_findings, config_ignores, today).findings
+    carried: dict[tuple[str, str, str | None, tuple[ScopeKind, str]], Suppression] = {}
+    for finding in suppressed:
+        scope = declared_scopes.get(finding.resource)
+        if finding.suppressed and finding.principal and finding.suppression is not None and scope is not None:
+            carried.setdefault((finding.rule, finding.principal, finding.role, scope), finding.suppression)
+    out = []
+    for finding in live_findings:
+        scope = live_scopes.get(finding.resource)
+        if finding.suppression is None and finding.principal and scope is not None:
+            suppression = carried.get((finding.rule, finding.principal, finding.role, scope))
+            if suppression is not None:
+                finding = dataclasses.replace(finding, suppression=suppression)
+        out.append(finding)
+    return out

@@ -86,3 +86,15 @@ def test_a_literal_email_finds_a_declared_account_known_by_its_shape() -> None:
     assert email_matches(Principal.parse("serviceAccount:A@p.iam.gserviceaccount.com"), "a@P.iam.gserviceaccount.com")
     unknown = Principal.parse(Unresolved("var.sa", shape="serviceAccount:{var.sa}"))
     assert not email_matches(unknown, "a@p.iam.gserviceaccount.com")  # an unknown account is nobody in particular
+
+
+def test_google_managed_accounts_known_up_to_the_project_number_are_agents() -> None:
+    for shape in (
+        "bq-{d.project_number}@bigquery-encryption.iam.gserviceaccount.com",
+        "service-{d.project_number}@gs-project-accounts.iam.gserviceaccount.com",
+        "service-{r.project_number}@gcp-sa-{r.service}.iam.gserviceaccount.com",
+    ):
+        assert classify_account(Unresolved("x", shape=shape)) is PrincipalClass.SERVICE_AGENT, shape
+    # A team's account named like an agent, in the team's own project, is the team's.
+    lookalike = Unresolved("x", shape="service-{var.n}@acme-data.iam.gserviceaccount.com")
+    assert classify_account(lookalike) is PrincipalClass.USER_MANAGED_SERVICE_ACCOUNT

@@ -171,3 +171,72 @@ def test_windows_line_endings(tmp_path: Path) -> None:
     path.write_bytes(b'# auditor:ignore[public-principal] shared demo\r\nresource "a" "b" {\r\n}\r\n')
     (suppression,) = comment_suppressions(path, 2)
     assert suppression.reason == "shared demo"
+
+
+def test_a_carried_suppression_does_not_spread_to_another_scope_live() -> None:
+    """Issue 9: a reasoned exception for a grant on one instance must not silence the same role granted live on
+    the whole project (the match used to ignore the scope)."""
+    import datetime as dt
+
+    from auditor.config import ConfigIgnore
+    from auditor.model import (
+        Authority,
+        Binding,
+        Finding,
+        FindingKind,
+        Intent,
+        Location,
+        Principal,
+        Scope,
+        ScopeKind,
+        Severity,
+    )
+    from auditor.suppressions import carry_suppressions
+
+    instance = "projects/p/locations/europe-west4-a/instances/nb-alice"
+    member = "user:alice@example.com"
+
+    def grant(scope: Scope, address: str, authority: Authority) -> Binding:
+        return Binding(
+            scope, "roles/notebooks.admin", (Principal.parse(member),), authority, address, Location("m.tf", 3)
+        )
+
+    def finding(address: str, kind: FindingKind, path: str) -> Finding:
+        return Finding(
+            "human-notebook-admin",
+            Severity.HIGH,
+            kind,
+            address,
+            "m",
+            Location(path),
+            principal=member,
+            role="roles/notebooks.admin",
+        )
+
+    declared_address = "google_workbench_instance_iam_member.alice_admin"
+    declared = Intent(
+        bindings=(grant(Scope(ScopeKind.WORKBENCH_INSTANCE, instance), declared_address, Authority.MEMBER),)
+    )
+    live = Intent(
+        bindings=(
+            grant(Scope(ScopeKind.WORKBENCH_INSTANCE, instance), f"{instance}#roles/notebooks.admin", Authority.LIVE),
+            grant(Scope(ScopeKind.PROJECT, "p"), "projects/p#roles/notebooks.admin", Authority.LIVE),
+        )
+    )
+    ignore = ConfigIgnore("human-notebook-admin", declared_address, "alice owns her instance", source="auditor.toml")
+    live_findings = [
+        finding(f"{instance}#roles/notebooks.admin", FindingKind.LIVE, instance),
+        finding("projects/p#roles/notebooks.admin", FindingKind.LIVE, "projects/p"),
+    ]
+    carried = carry_suppressions(
+        [finding(declared_address, FindingKind.INTENT, "m.tf")],
+        live_findings,
+        declared,
+        live,
+        [ignore],
+        dt.date(2026, 1, 1),
+    )
+    by_resource = {f.resource: f for f in carried}
+    assert by_resource[f"{instance}#roles/notebooks.admin"].suppressed
+    assert by_resource[f"{instance}#roles/notebooks.admin"].suppression.reason == "alice owns her instance"
+    assert not by_resource["projects/p#roles/notebooks.admin"].suppressed  # the project-wide grant still counts

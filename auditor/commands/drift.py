@@ -134,6 +134,10 @@ def audit_drift(args: argparse.Namespace, setup: Any, endpoints: Any) -> int:
         progress=terminal_progress,
     )
     live_intent = state.intent
+    import datetime as dt
+
+    from auditor.suppressions import carry_suppressions
+
     read_errors = list(state.errors)
     from auditor.commands.check import read_workflows_beside
 
@@ -155,12 +159,13 @@ def audit_drift(args: argparse.Namespace, setup: Any, endpoints: Any) -> int:
         declared,
         live_intent,
         live_violations=_worst_policy(live_findings),
-        projects=list(state.projects),
-        unread=state.unread,
+        coverage=state.coverage,
     )
     drift_findings += compare_custom_roles(declared, live_intent, projects=state.projects)
     declared_findings = evaluate(declared, setup.policies, workflows=workflows, administrators=administrators)
-    live_findings = _carry_suppressions(declared_findings, live_findings, setup)
+    live_findings = carry_suppressions(
+        declared_findings, live_findings, declared, live_intent, setup.config.ignore, dt.date.today()
+    )
     findings = with_projects([*drift_findings, *live_findings])
     return finish(
         args,
@@ -170,30 +175,6 @@ def audit_drift(args: argparse.Namespace, setup: Any, endpoints: Any) -> int:
         [*map(str, args.paths), *state.labels],
         projects=state.projects,
     )
-
-
-def _carry_suppressions(
-    intent_findings: Sequence[Finding], live_findings: Sequence[Finding], setup: Any
-) -> list[Finding]:
-    """A grant Terraform declares and suppresses with a reason is suppressed live too, with the same reason.
-
-    Otherwise every reasoned exception in the code (the ChatOps account's notebooks.admin, say) would come back
-    in each drift report. Matching is by (policy, principal, role): the live finding names the live resource.
-    """
-    import dataclasses
-    import datetime as dt
-
-    from auditor.suppressions import apply_suppressions
-
-    suppressed = apply_suppressions(intent_findings, setup.config.ignore, dt.date.today()).findings
-    carried = {(f.rule, f.principal, f.role): f.suppression for f in suppressed if f.suppressed and f.principal}
-    out = []
-    for finding in live_findings:
-        suppression = carried.get((finding.rule, finding.principal, finding.role))
-        if suppression is not None and finding.suppression is None:
-            finding = dataclasses.replace(finding, suppression=suppression)
-        out.append(finding)
-    return out
 
 
 def _worst_policy(findings: Sequence[Finding]) -> Any:

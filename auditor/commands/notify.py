@@ -42,12 +42,17 @@ def run_slack(args: argparse.Namespace) -> int:
     baseline = read_baseline(args.baseline) if args.baseline else None
     link = slack.check_link(args.link)
     findings = slack.open_findings(report, baseline)
-    if baseline is not None and not findings:
+    errors = report.get("errors") if isinstance(report.get("errors"), list) else []
+    # An incomplete audit (a denied read, an unreadable input) is never "nothing new": it may hide everything.
+    incomplete = len(errors) or (1 if report.get("complete") is False else 0)
+    if baseline is not None and not findings and not incomplete:
         print("auditor: no new findings; nothing sent to Slack")
         return 0
     url = slack.check_webhook_url(os.environ.get(args.webhook_env), args.webhook_env)
-    errors = report.get("errors") if isinstance(report.get("errors"), list) else []
-    payload = slack.build_payload(findings, new_only=baseline is not None, link=link, incomplete=len(errors))
+    payload = slack.build_payload(findings, new_only=baseline is not None, link=link, incomplete=incomplete)
     slack.post(payload, url)
     print(f"auditor: sent {payload['text'].removeprefix('auditor: ')} to Slack")
+    if incomplete:
+        print(f"auditor: error: the report is incomplete ({incomplete} inputs or reads failed)", file=sys.stderr)
+        return 2
     return 0

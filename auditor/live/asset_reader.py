@@ -15,7 +15,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from auditor.live.assets import ASSET_TYPES, IAM_ASSET_TYPES, AssetCollector, AssetRecord
+from auditor.live.calls import Call
 from auditor.live.clients import Endpoints, is_loopback
+from auditor.live.coverage import Coverage, Unread
 from auditor.live.paging import PageTokens
 from auditor.live.quota import LIST_ASSETS_QUOTA_RPM, RateLimiter, call_with_quota
 from auditor.live.retry import RetryPolicy, read_error
@@ -36,6 +38,9 @@ class AssetRead:
     calls: int
     """ListAssets requests sent (retries included)."""
     assets: int
+    coverage: Coverage = Coverage()
+    """The parents read; a failed stream leaves its parent's part unknown (all of it, for a folder or an
+    organization, whose projects are then unknown)."""
 
     @property
     def complete(self) -> bool:
@@ -76,6 +81,11 @@ def read_assets(
         errors=tuple(sorted(set(read.errors), key=lambda e: (e.call, e.resource, e.message))),
         calls=read.calls,
         assets=read.collector.assets_read,
+        coverage=Coverage(
+            projects=frozenset(p.removeprefix("projects/") for p in parents if p.startswith("projects/")),
+            nodes=frozenset(p for p in parents if not p.startswith("projects/")),
+            unread=frozenset(read.unread),
+        ),
     )
 
 
@@ -108,6 +118,7 @@ class _AssetRead:
         self._lock = threading.Lock()
         self.collector = AssetCollector()
         self.errors: list[ReadError] = []
+        self.unread: set[Unread] = set()
         self.calls = 0
 
     def stream(self, parent: str, content_type: str, asset_type: str) -> None:
@@ -144,8 +155,10 @@ class _AssetRead:
                 if not token:
                     return
         except Exception as error:  # noqa: BLE001 - every failure must reach the report
+            project = parent.removeprefix("projects/") if parent.startswith("projects/") else None
             with self._lock:
-                self.errors.append(read_error("assets.list", parent, error))
+                self.errors.append(read_error(Call.ASSETS.value, parent, error))
+                self.unread.add(Unread(Call.ASSETS, project))
 
     def _counted(self, *_: object) -> None:
         with self._lock:

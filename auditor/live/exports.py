@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from auditor.live.assets import AssetCollector, AssetRecord
-from auditor.model import InputError, Scope
+from auditor.live.coverage import Coverage
+from auditor.model import InputError
 
 STORAGE_ENDPOINT_ENV = "AUDITOR_STORAGE_ENDPOINT"
 
@@ -48,13 +49,14 @@ def read_exports(paths: Sequence[str]) -> Any:
         except _StorageError as error:
             errors.append(InputError(path, str(error)))
     intent = collector.result()
-    unread: tuple[Scope, ...] = ()
+    projects = tuple(str(p.id) for p in intent.projects)
+    nodes = {f.name for f in intent.folders} | ({intent.organization} if intent.organization else set())
     return LiveState(
         "export",
         intent,
         tuple(errors),
-        unread,
-        tuple(str(p.id) for p in intent.projects),
+        Coverage(projects=frozenset(projects), nodes=frozenset(nodes)),
+        projects,
         0,
         collector.assets_read,
         tuple(paths),

@@ -13,7 +13,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from auditor.live.calls import Call
 from auditor.live.clients import Endpoints, default_credentials, make_grpc_client, make_rest_client
+from auditor.live.coverage import Coverage, Unread
 from auditor.live.normalise import bindings_from_policy
 from auditor.live.paging import advancing
 from auditor.live.reader import PAGE_SIZE, read_custom_roles
@@ -34,6 +36,8 @@ class HierarchyRead:
     projects: tuple[str, ...]
     """Ids of every project found below the scopes."""
     calls: int
+    coverage: Coverage = Coverage()
+    """The nodes walked and the reads that failed (a failed listing leaves everything below it unknown)."""
 
 
 def read_hierarchy(scopes: Scopes, *, endpoints: Endpoints, retry: RetryPolicy, concurrency: int = 16) -> HierarchyRead:
@@ -77,27 +81,37 @@ class _Walk:
         self._bindings: list[Binding] = []
         self._roles: list[CustomRole] = []
         self._errors: list[ReadError] = []
+        self._unread: set[Unread] = set()
+        self._nodes: set[str] = set()
         self._calls = 0
         self._policy_request = lambda resource: iam_policy_pb2.GetIamPolicyRequest(
             resource=resource, options=options_pb2.GetPolicyOptions(requested_policy_version=3)
         )
 
-    def _call(self, call: str, resource: str, function: Callable[..., T], **request: Any) -> T | None:
+    def _call(self, call: Call, node: str, function: Callable[..., T], **request: Any) -> T | None:
         with self._lock:
             self._calls += 1
         try:
             return function(**request, retry=self._retry, timeout=self._timeout)
         except Exception as error:  # noqa: BLE001 - every failure must reach the report
-            with self._lock:
-                self._errors.append(read_error(call, resource, error))
+            self._failed(call, node, error)
             return None
+
+    def _failed(self, call: Call, node: str, error: BaseException) -> None:
+        with self._lock:
+            self._errors.append(read_error(call.value, node, error))
+            if call is not Call.ROLES:  # custom roles are compared by their parent, which was read
+                self._unread.add(Unread(call, None, node))
 
     def node(self, node: str) -> list[str]:
         """Read a folder's or organization's IAM and list its children; returns the child folders to walk next."""
-        kind = "organizations" if node.startswith("organizations/") else "folders"
-        scope_kind = ScopeKind.ORGANIZATION if kind == "organizations" else ScopeKind.FOLDER
+        organization = node.startswith("organizations/")
+        kind = "organizations" if organization else "folders"
+        scope_kind = ScopeKind.ORGANIZATION if organization else ScopeKind.FOLDER
+        with self._lock:
+            self._nodes.add(node)
         policy = self._call(
-            f"{kind}.getIamPolicy",
+            Call.ORGANIZATION_IAM if organization else Call.FOLDER_IAM,
             node,
             self._clients[kind].get_iam_policy,
             request=self._policy_request(node),
@@ -108,7 +122,7 @@ class _Walk:
                 self._bindings.extend(found)
         children: list[str] = []
         request = {"parent": node, "page_size": PAGE_SIZE}
-        folders = self._call("folders.list", node, self._clients["folders"].list_folders, request=request)
+        folders = self._call(Call.FOLDERS, node, self._clients["folders"].list_folders, request=request)
         try:
             for folder in (f for page in advancing(folders.pages) for f in page.folders) if folders else ():
                 with self._lock:
@@ -117,9 +131,8 @@ class _Walk:
                     )
                 children.append(folder.name)
         except Exception as error:  # noqa: BLE001 - a later page failed: keep what was read
-            with self._lock:
-                self._errors.append(read_error("folders.list", node, error))
-        projects = self._call("projects.list", node, self._clients["projects"].list_projects, request=request)
+            self._failed(Call.FOLDERS, node, error)
+        projects = self._call(Call.PROJECTS, node, self._clients["projects"].list_projects, request=request)
         try:
             for project in (p for page in advancing(projects.pages) for p in page.projects) if projects else ():
                 number = project.name.rpartition("/")[2]
@@ -128,21 +141,17 @@ class _Walk:
                         project.project_id, number, project.parent or node, f"projects/{project.project_id}"
                     )
         except Exception as error:  # noqa: BLE001
-            with self._lock:
-                self._errors.append(read_error("projects.list", node, error))
+            self._failed(Call.PROJECTS, node, error)
         return children
 
     def roles(self, organization: str) -> None:
         try:
             found = read_custom_roles(
                 organization,
-                lambda request: self._call(
-                    "roles.list", organization, self._clients["iam"].list_roles, request=request
-                ),
+                lambda request: self._call(Call.ROLES, organization, self._clients["iam"].list_roles, request=request),
             )
         except Exception as error:  # noqa: BLE001 - a later page failed
-            with self._lock:
-                self._errors.append(read_error("roles.list", organization, error))
+            self._failed(Call.ROLES, organization, error)
             return
         with self._lock:
             self._roles.extend(found)
@@ -160,4 +169,5 @@ class _Walk:
             errors=tuple(self._errors),
             projects=projects,
             calls=self._calls,
+            coverage=Coverage(nodes=frozenset(self._nodes), unread=frozenset(self._unread)),
         )

@@ -14,7 +14,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from auditor.live.calls import Call
 from auditor.live.clients import Clients, Endpoints, make_clients
+from auditor.live.coverage import Coverage, Unread
 from auditor.live.normalise import bindings_from_policy, instance_v1, instance_v2, project_scope, service_account
 from auditor.live.paging import PageTokens, advancing
 from auditor.live.retry import RetryPolicy, make_retry, read_error
@@ -50,6 +52,8 @@ class LiveProject:
     errors: tuple[ReadError, ...]
     gone: tuple[str, ...] = ()
     """Items listed and then deleted before their IAM policy was read (404): absent from `intent`, not an error."""
+    coverage: Coverage = Coverage()
+    """What was read and which reads failed, for drift (the same failures as `errors`, typed)."""
 
     @property
     def complete(self) -> bool:
@@ -130,6 +134,7 @@ class _ProjectRead:
         self.project_id = project_id
         self._not_found = exceptions.NotFound
         self._gone: set[str] = set()
+        self._unread: set[Unread] = set()
         self._clients = clients
         self._retry = make_retry(policy)
         self._timeout = policy.attempt_timeout
@@ -151,11 +156,18 @@ class _ProjectRead:
     # -- plumbing ----------------------------------------------------------------------------------------------
 
     def _call(
-        self, call: str, resource: str, function: Callable[..., T], *, listed: str = "", **request: Any
+        self,
+        call: Call,
+        resource: str,
+        unread: Unread | None,
+        function: Callable[..., T],
+        *,
+        listed: str = "",
+        **request: Any,
     ) -> T | None:
-        """One call with our retry; a failure becomes a ReadError and None. `listed`: the name of the item (instance,
-        account) a listing returned moments ago, so a 404 means it was deleted since (noted in `gone`), not that the
-        read failed."""
+        """One call with our retry; a failure becomes a ReadError (and `unread`, what it leaves unknown) and None.
+        `listed`: the name of the item (instance, account) a listing returned moments ago, so a 404 means it was
+        deleted since (noted in `gone`), not that the read failed."""
         try:
             return function(**request, retry=self._retry, timeout=self._timeout)
         except Exception as error:  # noqa: BLE001 - every failure must reach the report, not a worker's void
@@ -163,19 +175,21 @@ class _ProjectRead:
                 with self._lock:
                     self._gone.add(listed)
             else:
-                self._error(read_error(call, resource, error))
+                self._failed(read_error(call.value, resource, error), unread)
             return None
 
-    def _error(self, error: ReadError) -> None:
+    def _failed(self, error: ReadError, unread: Unread | None) -> None:
         with self._lock:
             self._errors.append(error)
+            if unread is not None:
+                self._unread.add(unread)
 
-    def _guarded(self, call: str, resource: str, task: Callable[[], None]) -> None:
+    def _guarded(self, call: Call, resource: str, unread: Unread | None, task: Callable[[], None]) -> None:
         """Run a paging loop; a failure on page N keeps pages < N and reports the rest as unread."""
         try:
             task()
         except Exception as error:  # noqa: BLE001
-            self._error(read_error(call, resource, error))
+            self._failed(read_error(call.value, resource, error), unread)
 
     def start(self) -> None:
         if self.project_id.isdigit():
@@ -206,13 +220,14 @@ class _ProjectRead:
                 projects=(Project(self.project_id, self._number, self._parent or None, f"projects/{self.project_id}"),),
             ),
             errors=tuple(sorted(self._errors, key=lambda e: (e.call, e.resource, e.message))),
+            coverage=Coverage(projects=frozenset({self.project_id}), unread=frozenset(self._unread)),
         )
 
     # -- reads -------------------------------------------------------------------------------------------------
 
     def _project(self) -> None:
         name = f"projects/{self.project_id}"
-        project = self._call("projects.get", name, self._clients.projects.get_project, request={"name": name})
+        project = self._call(Call.PROJECT, name, None, self._clients.projects.get_project, request={"name": name})
         if project is not None:
             self._number = project.name.rpartition("/")[2] or None
             self._parent = project.parent or None
@@ -220,12 +235,22 @@ class _ProjectRead:
 
     def _project_iam(self) -> None:
         name = f"projects/{self.project_id}"
-        self._iam("projects.getIamPolicy", self._clients.projects, project_scope(self.project_id), name, name)
+        unread = Unread(Call.PROJECT_IAM, self.project_id)
+        self._iam(Call.PROJECT_IAM, self._clients.projects, project_scope(self.project_id), name, name, unread)
 
-    def _iam(self, call: str, client: Any, scope: Scope, resource: str, address: str, *, listed: str = "") -> None:
-        policy = self._call(
-            call, resource, client.get_iam_policy, listed=listed, request=self._policy_request(resource)
-        )
+    def _iam(
+        self,
+        call: Call,
+        client: Any,
+        scope: Scope,
+        resource: str,
+        address: str,
+        unread: Unread,
+        *,
+        listed: str = "",
+    ) -> None:
+        request = self._policy_request(resource)
+        policy = self._call(call, resource, unread, client.get_iam_policy, listed=listed, request=request)
         if policy is not None:
             found = bindings_from_policy(policy, scope, address)
             with self._lock:
@@ -237,20 +262,23 @@ class _ProjectRead:
 
         def pages() -> None:
             found = read_custom_roles(
-                parent, lambda request: self._call("roles.list", parent, self._clients.iam.list_roles, request=request)
+                parent,
+                lambda request: self._call(Call.ROLES, parent, None, self._clients.iam.list_roles, request=request),
             )
             with self._lock:
                 self._roles.extend(found)
 
-        self._guarded("roles.list", parent, pages)
+        self._guarded(Call.ROLES, parent, None, pages)
 
     def _service_accounts(self) -> None:
         parent = f"projects/{self.project_id}"
+        unread = Unread(Call.SERVICE_ACCOUNTS, self.project_id)
 
         def pages() -> None:
             pager = self._call(
-                "serviceAccounts.list",
+                Call.SERVICE_ACCOUNTS,
                 parent,
+                unread,
                 self._clients.iam.list_service_accounts,
                 request={"name": parent, "page_size": PAGE_SIZE},
             )
@@ -262,74 +290,94 @@ class _ProjectRead:
                     scope = Scope(ScopeKind.SERVICE_ACCOUNT, account.email)
                     self._fanout.submit(self._account_iam, scope, model.address)
 
-        self._guarded("serviceAccounts.list", parent, pages)
+        self._guarded(Call.SERVICE_ACCOUNTS, parent, unread, pages)
 
     def _account_iam(self, scope: Scope, address: str) -> None:
         resource = f"projects/{self.project_id}/serviceAccounts/{scope.name}"
-        self._iam("serviceAccounts.getIamPolicy", self._clients.iam, scope, resource, address, listed=address)
+        unread = Unread(Call.SERVICE_ACCOUNT_IAM, self.project_id, str(scope.name))
+        self._iam(Call.SERVICE_ACCOUNT_IAM, self._clients.iam, scope, resource, address, unread, listed=address)
 
-    def _instance_iam(self, call: str, client: Any, scope: Scope) -> None:
+    def _instance_iam(self, call: Call, client: Any, scope: Scope) -> None:
         name = str(scope.name)
-        self._iam(call, client, scope, name, name, listed=name)
+        self._iam(call, client, scope, name, name, Unread(call, self.project_id, name), listed=name)
 
     def _v1_locations(self) -> None:
         """notebooks v1 has no documented `locations/-`: list the locations, then each location's instances."""
         name = f"projects/{self.project_id}"
+        unread = Unread(Call.LOCATIONS, self.project_id)
 
         def pages() -> None:
             tokens = PageTokens()
             token = ""
             while True:
                 response = self._call(
-                    "locations.list",
+                    Call.LOCATIONS,
                     name,
+                    unread,
                     self._clients.notebooks_v1.list_locations,
                     request={"name": name, "page_size": PAGE_SIZE, "page_token": token},
                 )
                 if response is None:
                     return
                 for location in response.locations:
-                    self._fanout.submit(self._v1_instances, f"{name}/locations/{location.location_id}")
+                    self._fanout.submit(self._v1_instances, location.location_id)
                 token = tokens.advance(response.next_page_token)
                 if not token:
                     return
 
-        self._guarded("locations.list", name, pages)
+        self._guarded(Call.LOCATIONS, name, unread, pages)
 
-    def _v1_instances(self, parent: str) -> None:
-        self._instances_in("v1", self._clients.notebooks_v1, parent, ScopeKind.NOTEBOOK_INSTANCE, instance_v1)
+    def _v1_instances(self, location: str) -> None:
+        self._instances_in(_V1, self._clients.notebooks_v1, location)
 
     def _v2_instances(self) -> None:
-        parent = f"projects/{self.project_id}/locations/-"
-        self._instances_in("v2", self._clients.notebooks_v2, parent, ScopeKind.WORKBENCH_INSTANCE, instance_v2)
+        self._instances_in(_V2, self._clients.notebooks_v2, "-")
 
-    def _instances_in(
-        self,
-        generation: str,
-        client: Any,
-        parent: str,
-        scope_kind: ScopeKind,
-        normalise: Callable[[dict[str, Any], str], NotebookInstance],
-    ) -> None:
-        call = f"{generation}.instances.list"
+    def _instances_in(self, generation: _Generation, client: Any, location: str) -> None:
+        """The instances of one generation in `location` (`-`: all of them, notebooks v2)."""
+        call = generation.list_call
+        parent = f"projects/{self.project_id}/locations/{location}"
+        unread = Unread(call, self.project_id, None if location == "-" else location)
 
         def pages() -> None:
-            pager = self._call(call, parent, client.list_instances, request={"parent": parent, "page_size": PAGE_SIZE})
+            request = {"parent": parent, "page_size": PAGE_SIZE}
+            pager = self._call(call, parent, unread, client.list_instances, request=request)
             for page in advancing(pager.pages) if pager is not None else ():
-                for location in page.unreachable:
-                    resource = location if "/" in location else f"projects/{self.project_id}/locations/{location}"
-                    self._error(ReadError(call, resource, "location unreachable: its instances were not read"))
+                for zone in page.unreachable:
+                    zone_id = zone.rpartition("/locations/")[2] if "/" in zone else zone
+                    self._failed(
+                        ReadError(
+                            call.value,
+                            f"projects/{self.project_id}/locations/{zone_id}",
+                            "location unreachable: its instances were not read",
+                        ),
+                        Unread(call, self.project_id, zone_id),
+                    )
                 for instance in page.instances:
                     fields = type(instance).to_dict(
                         instance, use_integers_for_enums=False, preserving_proto_field_name=False
                     )
-                    model = normalise(fields, self.project_id)
+                    model = generation.normalise(fields, self.project_id)
                     with self._lock:
                         self._instances.append(model)
-                    scope = Scope(scope_kind, instance.name)
-                    self._fanout.submit(self._instance_iam, f"{generation}.instances.getIamPolicy", client, scope)
+                    scope = Scope(generation.scope_kind, instance.name)
+                    self._fanout.submit(self._instance_iam, generation.iam_call, client, scope)
 
-        self._guarded(call, parent, pages)
+        self._guarded(call, parent, unread, pages)
+
+
+@dataclass(frozen=True, slots=True)
+class _Generation:
+    """What differs between reading user-managed notebooks (v1) and Workbench instances (v2)."""
+
+    list_call: Call
+    iam_call: Call
+    scope_kind: ScopeKind
+    normalise: Callable[[dict[str, Any], str], NotebookInstance]
+
+
+_V1 = _Generation(Call.V1_INSTANCES, Call.V1_INSTANCE_IAM, ScopeKind.NOTEBOOK_INSTANCE, instance_v1)
+_V2 = _Generation(Call.V2_INSTANCES, Call.V2_INSTANCE_IAM, ScopeKind.WORKBENCH_INSTANCE, instance_v2)
 
 
 def read_custom_roles(parent: str, call: Callable[[dict[str, Any]], Any]) -> list[CustomRole]:

@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 
 from auditor.errors import UsageError
 from auditor.live.clients import Endpoints
+from auditor.live.coverage import Coverage
 from auditor.live.retry import RetryPolicy
-from auditor.model import InputError, Intent, ReadError, Scope, ScopeKind
+from auditor.model import InputError, Intent, ReadError
 
 AUTO_API_PROJECTS = 5
 """`auto` reads up to this many projects (and no folder or organization) through the per-service APIs."""
@@ -84,8 +85,8 @@ class LiveState:
     intent: Intent
     errors: tuple[ReadError | InputError, ...]
     """Failed reads (and, for exports, unreadable files or lines): the report is incomplete."""
-    unread: tuple[Scope, ...]
-    """Scopes whose state could not be read: drift claims nothing about them."""
+    coverage: Coverage
+    """What was read and which reads failed: drift claims nothing about what was not read."""
     projects: tuple[str, ...]
     """Project ids read (for drift: declared resources elsewhere are not compared)."""
     calls: int = 0
@@ -144,42 +145,28 @@ def _read_inventory(
             concurrency=min(concurrency, 8),
             progress=(lambda assets, calls: update(assets, assets)) if update is not None else None,
         )
-    projects = tuple(str(p.id) for p in read.intent.projects)
+    projects = tuple(dict.fromkeys((*(str(p.id) for p in read.intent.projects), *scopes.projects)))
+    nodes = {f.name for f in read.intent.folders} | ({read.intent.organization} if read.intent.organization else set())
     return LiveState(
         "asset-inventory",
         read.intent,
         read.errors,
-        tuple(unread for error in read.errors for unread in unread_below(error.resource)),
-        tuple(dict.fromkeys((*projects, *scopes.projects))),
+        read.coverage | Coverage(projects=frozenset(projects), nodes=frozenset(nodes)),
+        projects,
         read.calls,
         read.assets,
         scopes.parents,
     )
 
 
-def unread_below(parent: str) -> tuple[Scope, ...]:
-    """Scopes a failed `ListAssets` on `parent` leaves unread: everything below it (all of it, for a folder or an
-    organization, whose projects are unknown when the read failed)."""
-    if parent.startswith("projects/"):
-        project = parent.removeprefix("projects/")
-        return (
-            Scope(ScopeKind.PROJECT, project),
-            Scope(ScopeKind.SERVICE_ACCOUNT, f"*@{project}.iam.gserviceaccount.com"),
-            Scope(ScopeKind.NOTEBOOK_INSTANCE, f"projects/{project}/locations/*"),
-            Scope(ScopeKind.WORKBENCH_INSTANCE, f"projects/{project}/locations/*"),
-        )
-    return tuple(Scope(kind, "*") for kind in ScopeKind)
-
-
 def _read_apis(
     scopes: Scopes, endpoints: Endpoints, retry: RetryPolicy, concurrency: int, progress: ProgressFactory
 ) -> LiveState:
     from auditor.live.reader import read_project
-    from auditor.live.unread import unread_scopes
 
     parts: list[Intent] = []
     errors: list[ReadError] = []
-    unread: list[Scope] = []
+    coverage = Coverage()
     projects = list(scopes.projects)
     hierarchy_calls = 0
     if scopes.organizations or scopes.folders:
@@ -188,7 +175,7 @@ def _read_apis(
         tree = read_hierarchy(scopes, endpoints=endpoints, retry=retry, concurrency=concurrency)
         parts.append(tree.intent)
         errors.extend(tree.errors)
-        unread.extend(scope for error in tree.errors for scope in unread_below(error.resource))
+        coverage |= tree.coverage
         projects.extend(tree.projects)
         hierarchy_calls = tree.calls
     calls = [hierarchy_calls]
@@ -219,12 +206,12 @@ def _read_apis(
         parts.append(live.intent)
         errors.extend(live.errors)
         gone.extend(live.gone)
-        unread.extend(unread_scopes(live.project_id, live.errors))
+        coverage |= live.coverage
     return LiveState(
         "apis",
         merge_intents(parts),
         tuple(errors),
-        tuple(unread),
+        coverage,
         tuple(read),
         sum(calls),
         0,

@@ -20,6 +20,10 @@ SEVERITIES = ("critical", "high", "medium", "low", "info")
 TOP_FINDINGS = 5
 MAX_RATE_LIMIT_RETRIES = 3
 _MESSAGE_LIMIT = 280
+_NAME_LIMIT = 200
+"""Resource names and paths are clipped too: an escaped line stays far below a section's limit."""
+SECTION_LIMIT = 3000
+"""Slack refuses a section whose text is longer (Block Kit: `text` of a section, at most 3,000 characters)."""
 
 # slack_sdk logs request URLs at INFO/DEBUG ("Going to retry the same request: POST <url>"): never let it speak.
 _SDK_LOGGER = logging.getLogger("auditor.notify.slack.sdk")
@@ -80,6 +84,8 @@ def build_payload(
     noun = "finding" if len(findings) == 1 else "findings"
     breakdown = ", ".join(f"{count} {severity}" for severity, count in counts.items() if count)
     text = f"auditor: {len(findings)} {adjective} {noun}" + (f" ({breakdown})" if breakdown else "")
+    if incomplete:
+        text += " -- the report is INCOMPLETE"
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": f"IAM audit: {len(findings)} {adjective} {noun}"}},
         {
@@ -102,13 +108,28 @@ def build_payload(
             }
         )
     if findings:
-        lines = [_finding_line(finding) for finding in findings[:TOP_FINDINGS]]
-        if len(findings) > TOP_FINDINGS:
-            lines.append(f"_and {len(findings) - TOP_FINDINGS} more_")
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)}})
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": _top_findings(findings)}})
     if link:
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": f"<{escape(link)}|View the full report>"}})
     return {"text": text, "blocks": blocks}
+
+
+def _top_findings(findings: list[dict[str, Any]]) -> str:
+    """The first findings, as many as fit Slack's limit for one section's text (with the `and N more` line)."""
+    lines: list[str] = []
+    for finding in findings[:TOP_FINDINGS]:
+        line = _finding_line(finding)
+        more = f"_and {len(findings) - len(lines) - 1} more_" if len(lines) + 1 < len(findings) else ""
+        if len("\n".join([*lines, line, more])) > SECTION_LIMIT:
+            break
+        lines.append(line)
+    if len(lines) < len(findings):
+        lines.append(f"_and {len(findings) - len(lines)} more_")
+    return "\n".join(lines)
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _finding_line(finding: Mapping[str, Any]) -> str:
@@ -116,8 +137,8 @@ def _finding_line(finding: Mapping[str, Any]) -> str:
     message = str(finding.get("message", ""))
     if len(message) > _MESSAGE_LIMIT:
         message = message[: _MESSAGE_LIMIT - 1] + "…"
-    where = _where(finding.get("location"))
-    resource = str(finding.get("resource", ""))
+    where = _clip(_where(finding.get("location")) or "", _NAME_LIMIT)
+    resource = _clip(str(finding.get("resource", "")), _NAME_LIMIT)
     line = f"*{escape(severity)}* `{escape(str(finding.get('rule', '?')))}` {escape(resource)}"
     if where:
         line += f" ({escape(where)})"

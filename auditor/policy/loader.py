@@ -132,5 +132,5 @@ def load_policies(
     disabled = set(disabled)
     unknown = sorted(disabled - by_id.keys())
     if unknown:
-        raise PolicyError(f"-: {', '.join(unknown)}: cannot disable a policy that does not exist")
+        raise PolicyError(f"cannot disable {', '.join(unknown)}: no policy has that id")
     return tuple(policy for policy_id, policy in sorted(by_id.items()) if policy_id not in disabled)

@@ -80,7 +80,7 @@ def join_shape(pieces: list[str | Unresolved]) -> str | Unresolved:
     unknowns = [p for p in pieces if isinstance(p, Unresolved)]
     if not unknowns:
         return "".join(p for p in pieces if isinstance(p, str))
-    declared = {u.declared_by for u in unknowns}
+    declared = {u.declared_by for u in unknowns if u.declared_by is not None}
     shape = "".join(p.hole if isinstance(p, Unresolved) else p for p in pieces)
     return Unresolved(
         unknowns[0].expression,

@@ -607,12 +607,33 @@ def _computed(
             f"{address}.email", shape=f"{hole(f'{address}.project_number')}-compute@developer.gserviceaccount.com"
         )
         out = {"email": email, "member": Unresolved(f"{address}.member", shape=f"serviceAccount:{email.shape}")}
+    elif (mode, type_name) in _SERVICE_AGENT_EMAILS:
+        # Google-managed accounts known up to the project number: the shape says they are service agents.
+        template = _SERVICE_AGENT_EMAILS[(mode, type_name)]
+        number = hole(f"{address}.project_number")
+        service = values.get("service")
+        email = Unresolved(
+            f"{address}.email",
+            shape=template.format(number=number, service=_hole(service).removesuffix(".googleapis.com")),
+        )
+        out = {"email": email, "member": Unresolved(f"{address}.member", shape=f"serviceAccount:{email.shape}")}
     elif mode == "managed" and type_name in ("google_notebooks_instance", "google_workbench_instance"):
         location = values.get("location")
         name = values.get("name")
         unknown = next((v for v in (project, location, name) if isinstance(v, Unresolved)), None)
         out = {"id": unknown or f"projects/{project}/locations/{location}/instances/{name}", "project": project}
     return {k: v for k, v in out.items() if k not in values or values[k] is None}
+
+
+_SERVICE_AGENT_EMAILS = {
+    ("data", "google_bigquery_default_service_account"): "bq-{number}@bigquery-encryption.iam.gserviceaccount.com",
+    ("data", "google_storage_project_service_account"): "service-{number}@gs-project-accounts.iam.gserviceaccount.com",
+    ("data", "google_storage_transfer_project_service_account"): (
+        "project-{number}@storage-transfer-service.iam.gserviceaccount.com"
+    ),
+    ("managed", "google_project_service_identity"): "service-{number}@gcp-sa-{service}.iam.gserviceaccount.com",
+}
+"""Google-managed accounts the provider reads or creates, as their documented email forms."""
 
 
 def _hole(value: Any) -> str:

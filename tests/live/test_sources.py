@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 
 from auditor.errors import UsageError
-from auditor.live.sources import AUTO_API_PROJECTS, Scopes, Source, choose, unread_below
+from auditor.live.calls import Call
+from auditor.live.coverage import Coverage, Unread
+from auditor.live.sources import AUTO_API_PROJECTS, Scopes, Source, choose
 from auditor.model import ScopeKind
 
 
@@ -29,5 +31,18 @@ def test_scopes_accept_ids_or_resource_names_and_reject_others() -> None:
 
 
 def test_a_failed_organization_read_leaves_everything_unread() -> None:
-    assert {scope.kind for scope in unread_below("organizations/1")} == set(ScopeKind)
-    assert {scope.name for scope in unread_below("projects/p")} >= {"p", "*@p.iam.gserviceaccount.com"}
+    from auditor.drift.coverage import Audited
+    from auditor.drift.keys import Canon, ScopeKey
+
+    read = Coverage(projects=frozenset({"p", "q"}), nodes=frozenset({"organizations/1"}))
+    keys = [
+        ScopeKey(ScopeKind.PROJECT, "p"),
+        ScopeKey(ScopeKind.SERVICE_ACCOUNT, "sa@q.iam.gserviceaccount.com"),
+        ScopeKey(ScopeKind.WORKBENCH_INSTANCE, "projects/p/locations/z/instances/i"),
+        ScopeKey(ScopeKind.ORGANIZATION, "organizations/1"),
+    ]
+    assert all(Audited(read, Canon())(key) for key in keys)
+    organization_failed = read | Coverage(unread=frozenset({Unread(Call.ASSETS)}))
+    assert not any(Audited(organization_failed, Canon())(key, listing=listing) for key in keys for listing in (0, 1))
+    project_failed = read | Coverage(unread=frozenset({Unread(Call.ASSETS, "p")}))
+    assert [Audited(project_failed, Canon())(key) for key in keys] == [False, True, False, True]

@@ -161,3 +161,42 @@ def test_payload_escapes_finding_text() -> None:
     rendered = json.dumps(payload)
     assert "&lt;anyone&gt; &amp; their" in rendered and "<anyone>" not in rendered
     assert escape("<!channel>") == "&lt;!channel&gt;"
+
+
+def test_an_incomplete_report_alerts_and_fails_even_with_nothing_new(
+    webhook: Webhook, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 9: an audit whose every read was denied used to say "no new findings; nothing sent", exit 0."""
+    document = read_report(FIXTURES / "report.json")
+    document["complete"] = False
+    document["errors"] = [{"kind": "read", "message": "projects.getIamPolicy acme: permission denied"}]
+    report = tmp_path / "report.json"
+    report.write_text(json.dumps(document))
+    everything = {
+        "schema": "auditor.baseline/v1",
+        "findings": [{"fingerprint": f["fingerprint"]} for f in document["findings"]],
+    }
+    (tmp_path / "all.json").write_text(json.dumps(everything))
+    assert main(["notify", "slack", "--report", str(report), "--baseline", str(tmp_path / "all.json")]) == 2
+    (post,) = webhook.posts
+    assert "INCOMPLETE" in post["body"]["text"]
+    assert any("incomplete" in json.dumps(block) for block in post["body"]["blocks"])
+    captured = capsys.readouterr()
+    assert "nothing sent" not in captured.out and "incomplete" in captured.err
+
+
+def test_sections_stay_under_slacks_limit_with_long_names() -> None:
+    findings = [
+        {
+            "severity": "high",
+            "rule": "human-notebook-admin",
+            "resource": "module.m." * 400 + f"r{index}",
+            "message": "&<>" * 200,
+            "location": {"path": "modules/" * 300 + "main.tf", "line": 7},
+        }
+        for index in range(8)
+    ]
+    payload = build_payload(findings, new_only=False)
+    sections = [b["text"]["text"] for b in payload["blocks"] if b["type"] == "section" and "text" in b]
+    assert sections and all(len(text) <= 3000 for text in sections)
+    assert sections[0].endswith("more_")

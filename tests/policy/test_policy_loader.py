@@ -148,7 +148,7 @@ def test_duplicate_ids_and_unknown_disable_are_errors(tmp_path: Path) -> None:
     write(tmp_path / "dup", {**VALID, "id": "public-principal"}, name="public-principal")
     with pytest.raises(PolicyError, match="public-principal: duplicate policy id"):
         load_policies([tmp_path / "dup"])
-    with pytest.raises(PolicyError, match="no-such-policy: cannot disable a policy that does not exist"):
+    with pytest.raises(PolicyError, match="cannot disable no-such-policy: no policy has that id"):
         load_policies(disabled=["no-such-policy"])
 
 

@@ -145,3 +145,47 @@ def test_a_value_changes_findings_only_where_it_changes_the_verdict(directory: P
     added = {(rule, resource) for rule, resource, _, _ in with_value - without}
     assert removed == {tuple(f) for f in change["removed"]}
     assert added == {tuple(f) for f in change["added"]}
+
+
+def test_a_service_account_name_built_from_a_template_is_that_account(tmp_path: Path) -> None:
+    (tmp_path / "main.tf").write_text(
+        """
+variable "project_id" {}
+variable "sa_project" {}
+resource "google_service_account" "runtime" {
+  project    = var.project_id
+  account_id = "wb-runtime"
+}
+resource "google_service_account_iam_member" "act_as" {
+  service_account_id = "projects/${var.sa_project}/serviceAccounts/${google_service_account.runtime.email}"
+  role               = "roles/iam.serviceAccountUser"
+  member             = "user:ana@example.com"
+}
+resource "google_service_account_iam_member" "by_unique_id" {
+  service_account_id = google_service_account.runtime.unique_id
+  role               = "roles/iam.serviceAccountUser"
+  member             = "user:bob@example.com"
+}
+"""
+    )
+    intent = load_intent([tmp_path])
+    assert {b.identity for b in intent.bindings} == {"google_service_account.runtime"}
+    template = next(b for b in intent.bindings if b.address.endswith("act_as"))
+    assert str(template.scope.name) == "wb-runtime@{var.project_id}.iam.gserviceaccount.com"
+
+
+def test_google_managed_accounts_from_data_sources_are_service_agents(tmp_path: Path) -> None:
+    (tmp_path / "main.tf").write_text(
+        """
+data "google_bigquery_default_service_account" "bq" {}
+resource "google_project_iam_member" "bq_admin" {
+  project = "acme"
+  role    = "roles/iam.serviceAccountAdmin"
+  member  = "serviceAccount:${data.google_bigquery_default_service_account.bq.email}"
+}
+"""
+    )
+    intent = load_intent([tmp_path])
+    (binding,) = intent.bindings
+    assert binding.members[0].service_agent
+    assert findings(intent) == set()  # Google's agent, not a team's account nor an unknown one

@@ -1,0 +1,30 @@
+"""The drift rule ids: interfaces (README, `auditor.toml` ignores, baselines). Their titles, severities and
+remediations live in the one rule registry (`policies/<id>.yaml`, `kind: drift`)."""
+
+from __future__ import annotations
+
+import enum
+
+
+class DriftRule(enum.Enum):
+    UNEXPECTED_MEMBER = "drift-unexpected-member"
+    """A live member in a (role, condition) pair, or a whole policy, that Terraform owns."""
+    UNMANAGED_GRANT = "unmanaged-grant"
+    MISSING_MEMBER = "drift-missing-member"
+    PRIVILEGE_EXPANSION = "drift-privilege-expansion"
+    INSTANCE_CONFIG = "drift-instance-config"
+    UNMANAGED_INSTANCE = "unmanaged-instance"
+    MISSING_INSTANCE = "drift-missing-instance"
+    UNRESOLVED = "drift-unresolved"
+    """Not a drift: a declared value that could not be resolved, so the comparison was not made (never a silent
+    pass)."""
+
+
+UNEXPECTED_MEMBER = DriftRule.UNEXPECTED_MEMBER.value
+UNMANAGED_GRANT = DriftRule.UNMANAGED_GRANT.value
+MISSING_MEMBER = DriftRule.MISSING_MEMBER.value
+PRIVILEGE_EXPANSION = DriftRule.PRIVILEGE_EXPANSION.value
+INSTANCE_CONFIG = DriftRule.INSTANCE_CONFIG.value
+UNMANAGED_INSTANCE = DriftRule.UNMANAGED_INSTANCE.value
+MISSING_INSTANCE = DriftRule.MISSING_INSTANCE.value
+UNRESOLVED = DriftRule.UNRESOLVED.value
