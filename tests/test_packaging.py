@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 import importlib.metadata
 import importlib.util
 import re
@@ -30,6 +31,19 @@ def _imported_modules() -> set[str]:
     return {m for m in modules if m.split(".")[0] not in sys.stdlib_module_names and m.split(".")[0] != "auditor"}
 
 
+@functools.cache
+def _distribution_by_file() -> dict[Path, str]:
+    """Every installed Python source file -> the distribution that installed it (built once: a scan per module
+    took over a minute)."""
+    owners: dict[Path, str] = {}
+    for distribution in importlib.metadata.distributions():
+        name = _normal(distribution.metadata["Name"])
+        for file in distribution.files or ():
+            if file.suffix in (".py", ".so", ".pyd"):
+                owners.setdefault(Path(distribution.locate_file(file)).resolve(), name)
+    return owners
+
+
 def _distribution_of(module: str) -> str | None:
     """The installed distribution whose files hold `module` (namespace packages such as google.* included)."""
     try:
@@ -38,12 +52,7 @@ def _distribution_of(module: str) -> str | None:
         return None
     if spec is None or spec.origin in (None, "namespace"):
         return None
-    origin = Path(spec.origin).resolve()
-    for distribution in importlib.metadata.distributions():
-        for file in distribution.files or ():
-            if Path(distribution.locate_file(file)).resolve() == origin:
-                return _normal(distribution.metadata["Name"])
-    return None
+    return _distribution_by_file().get(Path(spec.origin).resolve())
 
 
 def test_every_imported_distribution_is_declared() -> None:

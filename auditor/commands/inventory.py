@@ -88,8 +88,14 @@ def render_table(intent: Intent) -> str:
     import io
 
     from rich.console import Console
-    from rich.markup import escape
+    from rich.markup import escape as markup_escape
     from rich.table import Table
+
+    from auditor.report.escape import terminal_safe
+
+    def escape(value: str) -> str:
+        """Neither rich markup nor terminal control sequences from Terraform values reach the terminal."""
+        return markup_escape(terminal_safe(value))
 
     buffer = io.StringIO()
     console = Console(file=buffer, force_terminal=sys.stdout.isatty(), width=160)

@@ -26,6 +26,7 @@ file, id and resource: a condition that cannot be evaluated is never read as "no
 
 from __future__ import annotations
 
+import difflib
 import importlib.machinery
 import importlib.util
 import re
@@ -142,6 +143,7 @@ def check_policy(policy: Policy) -> None:
     if policy.subject is None:
         return  # a drift rule has nothing to evaluate
     known = variable_names(policy.subject)
+    _check_identifiers(policy, {name.partition(".")[0] for name in known})
     if policy.line is not None and not any(
         v.name == policy.line and v.type == "int" for v in VARIABLES[policy.subject]
     ):
@@ -171,6 +173,31 @@ def check_policy(policy: Policy) -> None:
         _evaluate(policy, sample_activation(policy.subject), "a sample subject")  # raises the formatted error
     else:
         _evaluate(policy, sample_activation(policy.subject), "a sample subject")  # checks the result is a bool
+
+
+_CEL_NAMES = frozenset(
+    {"true", "false", "null", "in", "has", "size", "int", "uint", "double", "string", "bool", "bytes", "list", "map"}
+    | {"type", "dyn", "null_type", "duration", "timestamp", "matches"}
+)
+_IDENTIFIER = re.compile(r"(?<![\w.])([A-Za-z_]\w*)(?!\w)(?!\s*\()")
+_MACRO_VARIABLE = re.compile(r"\.(?:all|exists|exists_one|filter|map)\(\s*([A-Za-z_]\w*)\s*,")
+
+
+def _check_identifiers(policy: Policy, tops: set[str]) -> None:
+    """Refuse a condition naming a variable its subject does not have (`princpal.human`): CEL would only fail
+    on it at evaluation, and `false && <error>` is false, so a typo could pass every run unnoticed."""
+    code = _STRING_LITERAL.sub("''", policy.condition)
+    bound = set(_MACRO_VARIABLE.findall(code))
+    for name in _IDENTIFIER.findall(code):
+        if name in tops or name in bound or name in _CEL_NAMES:
+            continue
+        close = difflib.get_close_matches(name, sorted(tops), n=1)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        raise PolicyError(
+            f"{policy.source}: {policy.id}: condition reads an unknown variable {name!r}{hint}; a "
+            f"{policy.subject.value if policy.subject else 'drift'} subject has {', '.join(sorted(tops))} "
+            "(see docs/policy-variables.md)"
+        )
 
 
 def _evaluate(policy: Policy, activation: Any, resource: str) -> bool:

@@ -1,8 +1,7 @@
 """SARIF 2.1.0 for GitHub code scanning (`--format sarif`): annotations on the exact Terraform line.
 
-GitHub rejects a whole upload when one result lacks a physical artifact location, so every result gets one: the
-repository-relative file for intent (and drift at its declaration), the resource name for live findings (with a
-logical location beside it and no region, since a live resource has no line).
+Intent findings (and drift findings at their declaration) point at the repository-relative file and line; a live
+resource (`projects/p`, an instance name) has no file, so such a finding carries a logical location only.
 """
 
 from __future__ import annotations
@@ -191,12 +190,8 @@ def _result(
 
 def _location(finding: Finding, repo_root: Path | None) -> dict[str, Any]:
     if not in_file(finding):
-        name = finding.location.path
-        return {
-            # A URI reference, not a network path: a leading `//service.googleapis.com/...` would read as a host.
-            "physicalLocation": {"artifactLocation": {"uri": quote(name.lstrip("/"))}},
-            "logicalLocations": [{"fullyQualifiedName": name, "kind": "resource"}],
-        }
+        # A live resource is no file: a logical location only, never `projects/...` posing as a file URI.
+        return {"logicalLocations": [{"fullyQualifiedName": finding.location.path, "kind": "resource"}]}
     physical: dict[str, Any] = {"artifactLocation": _artifact(finding.location.path, repo_root)}
     if finding.location.line is not None and finding.location.line >= 1:
         physical["region"] = {"startLine": finding.location.line}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -113,7 +114,7 @@ def test_only_team_policies_when_builtins_are_off(tmp_path: Path) -> None:
         ({"id": "Team_Rule"}, "Team_Rule: id: 'Team_Rule' does not match"),
         ({"condition": "principal.human &&"}, "team-rule: condition is not valid CEL: "),
         ({"condition": "principal.humane"}, "team-rule: condition reads principal.humane, which a member subject"),
-        ({"condition": "instance.public_ip", "subject": "member"}, "could not evaluate on a sample subject"),
+        ({"condition": "instance.public_ip", "subject": "member"}, "condition reads an unknown variable 'instance'"),
         ({"condition": "principal.member"}, "team-rule: condition must be true or false, got str"),
         ({"message": "{principal.name} is bad"}, "team-rule: message placeholder {principal.name} is not a variable"),
     ],
@@ -218,3 +219,24 @@ def test_warm_run_writes_nothing_to_the_validation_cache(tmp_path: Path, monkeyp
         os.utime(path, ns=(1, 1))
     load_policies([team])
     assert {p: p.stat().st_mtime_ns for p in remembered} == dict.fromkeys(remembered, 1)
+
+
+@pytest.mark.parametrize(
+    ("condition", "expected"),
+    [
+        ("humans", "condition reads an unknown variable 'humans'; a member subject has binding, principal, role"),
+        ("princpal.human && role.act_as", "unknown variable 'princpal' (did you mean principal?)"),
+    ],
+)
+def test_an_unknown_variable_is_named_clearly(tmp_path: Path, condition: str, expected: str) -> None:
+    """Issue 9: used to read `RuntimeError: Undefined variable`, or (behind `&&`) to load and never fire."""
+    write(tmp_path, {**VALID, "condition": condition})
+    with pytest.raises(PolicyError, match=re.escape(expected)) as error:
+        load_policies([tmp_path], builtin=False)
+    assert "RuntimeError" not in str(error.value)
+
+
+def test_macro_variables_and_functions_are_not_unknown_variables(tmp_path: Path) -> None:
+    write(tmp_path, {**VALID, "condition": "binding.members.exists(m, m.startsWith('user:')) && size(role.name) > 0"})
+    (policy,) = load_policies([tmp_path], builtin=False)
+    assert policy.id == "team-rule"

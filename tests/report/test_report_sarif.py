@@ -68,16 +68,19 @@ def test_results_point_at_repository_relative_lines() -> None:
     for result in run["results"]:
         assert descriptors[result["ruleIndex"]]["id"] == result["ruleId"]
         assert len(result["partialFingerprints"]["auditorFingerprint/v1"]) == 64
-        artifact = result["locations"][0]["physicalLocation"]["artifactLocation"]
-        assert not artifact["uri"].startswith("/")
+        location = result["locations"][0]
+        if "physicalLocation" in location:
+            assert not location["physicalLocation"]["artifactLocation"]["uri"].startswith("/")
+        else:  # a live resource: logical only, never a resource name posing as a file
+            assert set(location) == {"logicalLocations"}
     first = run["results"][0]["locations"][0]["physicalLocation"]
     assert first == {"artifactLocation": {"uri": "infra/iam.tf", "uriBaseId": "%SRCROOT%"}, "region": {"startLine": 12}}
 
 
-def test_live_finding_has_artifact_but_no_region() -> None:
+def test_live_finding_has_a_logical_location_and_no_file_uri() -> None:
     live = [r for r in _sarif()["runs"][0]["results"] if r["ruleId"] == "unmanaged-grant"][0]
     location = live["locations"][0]
-    assert "region" not in location["physicalLocation"]
+    assert "physicalLocation" not in location  # issue 9: not `projects/...` as a file URI
     assert (
         location["logicalLocations"][0]["fullyQualifiedName"] == "//cloudresourcemanager.googleapis.com/projects/demo"
     )
