@@ -13,8 +13,7 @@ from auditor.model import CustomRole, Finding, FindingKind, Intent, Severity, Un
 from auditor.roles.catalog import ADMIN_LEVEL
 
 CUSTOM_ROLE = "drift-custom-role"
-TITLE = "A custom role's live permissions differ from Terraform"
-REMEDIATION = (
+REMEDIATION = (  # the same text as policies/drift-custom-role.yaml, which the reports show
     "Find out who changed the role (`iam.roles.update` in the audit log); `terraform apply` restores the declared "
     "permissions. Until then every holder of the role has the live ones."
 )
@@ -44,21 +43,13 @@ def compare_custom_roles(
 
 def _compare(declared: CustomRole, live: CustomRole | None) -> Finding | None:
     name = str(declared.role)
-    project = name.split("/")[1] if name.startswith("projects/") else None
     if live is None:
-        return Finding(
-            rule=CUSTOM_ROLE,
-            severity=Severity.MEDIUM,
-            kind=FindingKind.DRIFT,
-            resource=declared.address,
-            message=f"Terraform declares the custom role {name}, which does not exist live.",
-            location=declared.location,
-            role=name,
-            remediation=REMEDIATION,
-            field="included_permissions",
+        return _finding(
+            declared,
+            Severity.MEDIUM,
+            f"Terraform declares the custom role {name}, which does not exist live.",
             declared=", ".join(sorted(declared.permissions)),
             live="(missing)",
-            project=project,
         )
     added = sorted(live.permissions - declared.permissions)
     removed = sorted(declared.permissions - live.permissions)
@@ -71,17 +62,28 @@ def _compare(declared: CustomRole, live: CustomRole | None) -> Finding | None:
     if removed:
         parts.append(f"removes {', '.join(removed)}")
     why = f" Admin-level permissions added: {', '.join(admin)}." if admin else ""
+    return _finding(
+        declared,
+        Severity.HIGH if admin else Severity.MEDIUM,
+        f"The live custom role {name} {' and '.join(parts)} compared with Terraform.{why}",
+        declared="removed live: " + (", ".join(removed) or "(none)"),
+        live="added live: " + (", ".join(added) or "(none)"),
+    )
+
+
+def _finding(role: CustomRole, severity: Severity, message: str, *, declared: str, live: str) -> Finding:
+    name = str(role.role)
     return Finding(
         rule=CUSTOM_ROLE,
-        severity=Severity.HIGH if admin else Severity.MEDIUM,
+        severity=severity,
         kind=FindingKind.DRIFT,
-        resource=declared.address,
-        message=f"The live custom role {name} {' and '.join(parts)} compared with Terraform.{why}",
-        location=declared.location,
+        resource=role.address,
+        message=message,
+        location=role.location,
         role=name,
         remediation=REMEDIATION,
         field="included_permissions",
-        declared="removed live: " + (", ".join(removed) or "(none)"),
-        live="added live: " + (", ".join(added) or "(none)"),
-        project=project,
+        declared=declared,
+        live=live,
+        project=name.split("/")[1] if name.startswith("projects/") else None,
     )

@@ -248,7 +248,10 @@ class _Builder:
     # resources ---------------------------------------------------------------------------------------------------
 
     def _project_chain(self, project: str | Unresolved | None) -> tuple[str, ...]:
-        if not isinstance(project, str) or not project:
+        if isinstance(project, Unresolved):
+            # Resources whose project is the same unknown (one `var.project_id`) share one symbolic project.
+            return (f"projects/{{{project.origin}}}",)
+        if not project:
             return ()
         project = project.removeprefix("projects/")
         return (f"projects/{project}", *self.hierarchy.project_ancestors(project))
@@ -260,12 +263,15 @@ class _Builder:
         for ancestor in resource.ancestors:
             self.graph.under[ancestor].append(resource.key)
 
-    def _scope_resource(self, kind: ScopeKind, name: str) -> str:
+    def _scope_resource(self, kind: ScopeKind, name: str | Unresolved) -> str:
         """The resource key of a binding's scope, registering the resource (and its ancestry)."""
         if kind is ScopeKind.PROJECT:
             chain = self._project_chain(name)
+            if not chain:
+                chain = ("projects/-",)
             self._add_resource(Resource(chain[0], kind, chain[0], chain[1:]))
             return chain[0]
+        assert isinstance(name, str)  # the callers attach no other unknown scope
         if kind in (ScopeKind.FOLDER, ScopeKind.ORGANIZATION):
             self._add_resource(Resource(name, kind, name, self.hierarchy.ancestors(name)))
             return name
@@ -374,8 +380,13 @@ class _Builder:
     def _grant(self, binding: Binding) -> None:
         if binding.authority is Authority.REMOVE or isinstance(binding.role, Unresolved):
             return
-        if isinstance(binding.scope.name, Unresolved):
-            return
+        declared_account = binding.scope.kind is ScopeKind.SERVICE_ACCOUNT and binding.identity
+        if (
+            isinstance(binding.scope.name, Unresolved)
+            and binding.scope.kind is not ScopeKind.PROJECT
+            and not declared_account
+        ):
+            return  # an unknown account or instance: nothing to attach it to (unresolved-sensitive-binding says so)
         permissions = permissions_for(binding.role, self.custom_roles)
         if permissions is None:
             return  # an unknown role: unresolved-sensitive-binding reports it, the graph cannot use it

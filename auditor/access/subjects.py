@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from auditor.access.closure import Closure
 from auditor.access.escalation import Escalation, escalations
-from auditor.access.graph import AccessGraph, Edge, build_graph
-from auditor.model import Intent
-from auditor.policy.facts.base import Subject
+from auditor.access.graph import AccessGraph, Edge, NodeKind, build_graph, principal_key
+from auditor.model import Binding, Intent, Principal
+from auditor.policy.facts.base import Subject, text
 from auditor.policy.facts.escalation import EscalationFacts
 from auditor.policy.schema import SubjectKind
 
@@ -65,3 +65,52 @@ def escalation_subjects(
     graph = build_graph(intent, workflows)
     for escalation in escalations(graph, Closure(graph), administrators):
         yield escalation_subject(graph, escalation)
+
+
+def effective_member_subjects(
+    intent: Intent, roles: Any, workflows: Sequence[Workflow] = (), administrators: Collection[str] = ()
+) -> Iterator[tuple[Subject, str]]:
+    """Member subjects for principals that reach a binding's grant by acting as its member, with the path in words.
+
+    The `principal` facts are the reaching principal's, the `binding` and `role` facts the grant's; the subject
+    points at the first edge's binding (what to remove). Intended administrators are left out."""
+    from auditor.access.escalation import is_administrator, step_words
+    from auditor.policy.facts.iam import PrincipalFacts, binding_activation
+
+    if not intent.bindings:
+        return
+    graph = build_graph(intent, workflows)
+    closure = Closure(graph)
+    holders: dict[str, list[Binding]] = {}
+    for binding in intent.bindings:
+        for member in binding.members:
+            key = principal_key(member)
+            if key is not None:
+                holders.setdefault(key, []).append(binding)
+    shared: dict[int, dict[str, object]] = {}
+    for key, node in sorted(graph.nodes.items()):
+        if node.kind is not NodeKind.PRINCIPAL or not graph.edges.get(key):
+            continue
+        if is_administrator(graph, key, administrators):
+            continue
+        principal = Principal.parse(node.member)
+        facts = PrincipalFacts.of(principal)
+        for holder, _ in closure.reach(key).items():
+            path = closure.path(key, holder)
+            for binding in holders.get(holder, ()):
+                if id(binding) not in shared:
+                    shared[id(binding)] = binding_activation(binding, roles)
+                first = path[0]
+                words = step_words(graph, path[0]) + "".join(f", then as {step_words(graph, s)}" for s in path[1:])
+                yield (
+                    Subject(
+                        kind=SubjectKind.MEMBER,
+                        activation={"principal": facts, **shared[id(binding)]},
+                        resource=first.address,
+                        location=first.location,
+                        principal=principal.member,
+                        role=f"{text(binding.role)} via {graph.nodes[holder].label}",
+                        path=tuple(step_record(graph, step) for step in path),
+                    ),
+                    f"It reaches it by acting as {words}.",
+                )

@@ -331,6 +331,7 @@ def evaluate(
         groups.setdefault(policy.subject, []).append(policy)
 
     context_class = _load_rust_cel().Context
+    admins = {a.lower() for a in administrators}
     shared: dict[int, dict[str, Any]] = {}
     findings: dict[tuple[str, str, str, str], Finding] = {}
     for subject_kind, group in groups.items():
@@ -351,8 +352,8 @@ def evaluate(
                 context = context_class(_pruned(subject.activation, fields))
                 verdicts[memo_key] = tuple(_evaluate(policy, context, subject.resource) for policy in group)
             for policy, violated in zip(group, verdicts[memo_key], strict=True):
-                if not violated:
-                    continue
+                if not violated or (policy.effective and (subject.principal or "").lower() in admins):
+                    continue  # an effective-access policy is not about the team's intended administrators
                 key = (policy.id, subject.resource, subject.principal or "", subject.role or "")
                 if key in findings:
                     continue
@@ -368,6 +369,33 @@ def evaluate(
                     remediation=policy.remediation,
                     path=subject.path,
                     permissions=subject.permissions,
+                )
+    effective = [p for p in policies if p.effective and p.subject is SubjectKind.MEMBER]
+    if effective:
+        from auditor.access.subjects import effective_member_subjects
+
+        # A principal that already holds the permission directly is reported there; a path adds one finding per
+        # first edge (the binding to remove), through whichever grant it reaches first.
+        direct = {(f.rule, f.principal) for f in findings.values()}
+        for subject, words in effective_member_subjects(intent, roles, workflows, administrators):
+            context = context_class(as_activation(subject.activation))
+            for policy in effective:
+                key = (policy.id, subject.resource, subject.principal or "", "effective")
+                if key in findings or (policy.id, subject.principal) in direct:
+                    continue
+                if not _evaluate(policy, context, subject.resource):
+                    continue
+                findings[key] = Finding(
+                    rule=policy.id,
+                    severity=policy.severity,
+                    kind=kind,
+                    resource=subject.resource,
+                    message=f"{render_message(policy.message, subject.activation)} {words}",
+                    location=_location(subject, policy),
+                    principal=subject.principal,
+                    role=subject.role or None,
+                    remediation=policy.remediation,
+                    path=subject.path,
                 )
     return sorted(findings.values(), key=finding_sort_key)
 

@@ -93,6 +93,7 @@ def _compile(path: Path, document: dict[str, Any], policy_id: str, builtin: bool
         condition=document["condition"].strip(),
         message=" ".join(document["message"].split()),
         line=document.get("line"),
+        effective=bool(document.get("effective", False)),
         program=program,
         **common,
     )

@@ -70,6 +70,8 @@ class Policy:
     kind: RuleKind = RuleKind.POLICY
     line: str | None = None
     """An int variable of the subject holding the line a finding points at (0 or absent: the subject's line)."""
+    effective: bool = False
+    """A member policy also judged on effective access (principals reaching the grant through the access graph)."""
     program: Any = field(default=None, compare=False, repr=False)
     """The compiled CEL program (engine-specific); compiled once by the loader. None for a drift rule."""
 

@@ -134,3 +134,38 @@ def test_risky_example_has_one_finding_per_planted_path(repo_root: Path) -> None
         f"privilege-escalation, {t}" in text or f"privilege-escalation ({t})" in text
         for _, t in first - {("notebook-chatops.yml", "workflow-trigger")}
     )
+
+
+def test_human_policies_judge_effective_access(tmp_path: Path) -> None:
+    (tmp_path / "main.tf").write_text(
+        """
+resource "google_service_account" "ops" {
+  project    = "acme"
+  account_id = "ops"
+}
+resource "google_project_iam_member" "ops_admin" {
+  project = "acme"
+  role    = "roles/notebooks.admin"
+  member  = google_service_account.ops.member
+}
+resource "google_service_account_iam_member" "alice_token" {
+  service_account_id = google_service_account.ops.name
+  role               = "roles/iam.serviceAccountTokenCreator"
+  member             = "user:alice@example.com"
+}
+resource "google_project_iam_member" "bob_admin" {
+  project = "acme"
+  role    = "roles/notebooks.admin"
+  member  = "user:bob@example.com"
+}
+"""
+    )
+    policies = [p for p in load_policies() if p.id == "human-notebook-admin"]
+    intent = load_intent([tmp_path])
+    findings = {f.principal: f for f in evaluate(intent, policies)}
+    alice = findings["user:alice@example.com"]
+    assert alice.resource == "google_service_account_iam_member.alice_token"
+    assert "by acting as ops@acme.iam.gserviceaccount.com (sa-token" in alice.message
+    assert findings["user:bob@example.com"].resource == "google_project_iam_member.bob_admin"
+    exempt = evaluate(intent, policies, administrators=["user:alice@example.com", "user:bob@example.com"])
+    assert exempt == []
