@@ -26,8 +26,13 @@ def fingerprint(finding: Finding) -> str:
     JSON-encoding the tuple keeps the parts unambiguous (`a|b` + `c` never equals `a` + `b|c`) and keeps a missing
     part (null) distinct from an empty one.
     """
-    identity = [finding.rule, finding.resource, finding.principal, finding.role, finding.field]
+    identity = [finding.rule, finding.resource, finding.principal, finding.role, drift_field(finding)]
     return hashlib.sha256(_encode_identity(identity).encode("utf-8")).hexdigest()
+
+
+def drift_field(finding: Finding) -> str | None:
+    """The compared attribute of a drift finding, part of its identity (two fields of one instance differ)."""
+    return finding.drift.field if finding.drift is not None else None
 
 
 _encode_identity = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
@@ -46,8 +51,7 @@ def write_baseline(path: Path | str, findings: Iterable[Finding]) -> int:
             continue
         entry = {"fingerprint": fingerprint(finding), "rule": finding.rule, "resource": finding.resource}
         # The remaining identity parts are only for a person reading the file; the fingerprint is what counts.
-        for name in ("principal", "role", "field"):
-            value = getattr(finding, name)
+        for name, value in (("principal", finding.principal), ("role", finding.role), ("field", drift_field(finding))):
             if value is not None:
                 entry[name] = value
         entries[entry["fingerprint"]] = entry

@@ -553,6 +553,16 @@ class Suppression:
 
 
 @dataclass(frozen=True, slots=True)
+class DriftDetail:
+    """The drift-only part of a finding: one compared value, declared against live."""
+
+    declared: str
+    live: str
+    field: str | None = None
+    """The compared attribute (`service_account`, `included_permissions`); None for a grant's condition."""
+
+
+@dataclass(frozen=True, slots=True)
 class Finding:
     rule: str
     severity: Severity
@@ -564,9 +574,8 @@ class Finding:
     principal: str | None = None
     role: str | None = None
     remediation: str = ""
-    field: str | None = None
-    declared: str | None = None
-    live: str | None = None
+    drift: DriftDetail | None = None
+    """For a drift finding that compares one value: what Terraform declares and what is live."""
     suppression: Suppression | None = None
     project: str | None = None
     """The project the resource lives in; None for folder/organization scopes and when unknown. Reports group by it."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from auditor.model import CustomRole, Finding, FindingKind, Intent, Severity, Unresolved
+from auditor.model import CustomRole, DriftDetail, Finding, FindingKind, Intent, Severity, Unresolved
 from auditor.roles.catalog import ADMIN_LEVEL
 
 CUSTOM_ROLE = "drift-custom-role"
@@ -82,8 +82,6 @@ def _finding(role: CustomRole, severity: Severity, message: str, *, declared: st
         location=role.location,
         role=name,
         remediation=REMEDIATION,
-        field="included_permissions",
-        declared=declared,
-        live=live,
+        drift=DriftDetail(declared=declared, live=live, field="included_permissions"),
         project=name.split("/")[1] if name.startswith("projects/") else None,
     )

@@ -11,6 +11,7 @@ from typing import Any
 from auditor.baseline import fingerprint
 from auditor.model import (
     AuditResult,
+    DriftDetail,
     Finding,
     FindingKind,
     InputError,
@@ -73,9 +74,7 @@ def _finding(entry: Mapping[str, Any]) -> Finding:
         principal=entry.get("principal"),
         role=entry.get("role"),
         remediation=entry.get("remediation", ""),
-        field=entry.get("field"),
-        declared=entry.get("declared"),
-        live=entry.get("live"),
+        drift=DriftDetail(entry["declared"], entry["live"], entry.get("field")) if "declared" in entry else None,
         suppression=Suppression(**suppression) if suppression else None,
     )
 

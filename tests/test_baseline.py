@@ -11,7 +11,7 @@ import pytest
 
 from auditor.baseline import BASELINE_SCHEMA, fingerprint, read_baseline, write_baseline
 from auditor.errors import UsageError
-from auditor.model import Finding, FindingKind, Location, Severity, Suppression
+from auditor.model import DriftDetail, Finding, FindingKind, Location, Severity, Suppression
 from tests.findings_fixture import load
 
 
@@ -26,6 +26,9 @@ def _grant(principal: str = "user:a@example.com", **changes: object) -> Finding:
         principal=principal,
         role="roles/notebooks.admin",
     )
+    if "field" in changes:  # the drift detail's compared attribute is part of the identity
+        field = changes.pop("field")
+        changes["drift"] = None if field is None else DriftDetail("declared", "live", field)
     return dataclasses.replace(finding, **changes)
 
 

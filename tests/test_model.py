@@ -97,3 +97,14 @@ def test_frozen_mappings_are_really_immutable() -> None:
     vm = ComputeInstance("vm", "p", "z", "a", Location("x"), metadata={"k": "v"})
     with pytest.raises(TypeError):
         vm.metadata["k"] = "w"  # type: ignore[index]
+
+
+def test_drift_only_fields_live_in_one_optional_drift_detail() -> None:
+    import dataclasses
+
+    from auditor.model import DriftDetail, Finding
+
+    names = {f.name for f in dataclasses.fields(Finding)}
+    assert not names & {"field", "declared", "live"} and "drift" in names
+    detail = DriftDetail(declared="e2-standard-8", live="e2-standard-32", field="machine_type")
+    assert dataclasses.fields(DriftDetail) and detail.field == "machine_type"

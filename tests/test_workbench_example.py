@@ -310,7 +310,7 @@ def example_intent() -> Intent:
 
 def test_the_demo_state_drifts_exactly_as_the_readme_says(project: dict) -> None:
     findings = compare(example_intent(), live_intent(project), live_violations=human_notebook_admin)
-    got = {(f.rule, f.severity, f.principal or f.field or f.resource) for f in findings}
+    got = {(f.rule, f.severity, f.principal or (f.drift.field if f.drift else None) or f.resource) for f in findings}
     assert got == {
         ("unmanaged-grant", Severity.HIGH, "user:jdoe@acme.example"),
         ("drift-instance-config", Severity.HIGH, "service_account"),
@@ -327,8 +327,8 @@ def test_the_demo_state_drifts_exactly_as_the_readme_says(project: dict) -> None
             f"serviceAccount:service-{NUMBER}@compute-system.iam.gserviceaccount.com",
         ),
     }
-    recreated = next(f for f in findings if f.field == "service_account")
+    recreated = next(f for f in findings if (f.drift.field if f.drift else None) == "service_account")
     assert recreated.resource == 'google_workbench_instance.notebook["vision"]'
-    assert recreated.live == f"{NUMBER}-compute@developer.gserviceaccount.com"
-    resized = next(f for f in findings if f.field == "machine_type")
-    assert (resized.declared, resized.live) == ("e2-standard-8", "e2-standard-32")
+    assert recreated.drift.live == f"{NUMBER}-compute@developer.gserviceaccount.com"
+    resized = next(f for f in findings if (f.drift.field if f.drift else None) == "machine_type")
+    assert (resized.drift.declared, resized.drift.live) == ("e2-standard-8", "e2-standard-32")

@@ -75,5 +75,5 @@ def _order(finding: Finding) -> tuple[str, int, str, str, str, str, str]:
         finding.resource,
         finding.role or "",
         finding.principal or "",
-        finding.field or "",
+        finding.drift.field or "" if finding.drift else "",
     )

@@ -8,7 +8,7 @@ from typing import assert_never
 from auditor.drift.grants import GrantVerdict, Verdict
 from auditor.drift.rules import DriftRule
 from auditor.hierarchy import project_of
-from auditor.model import Authority, Binding, Finding, FindingKind, Principal, Severity, Unresolved
+from auditor.model import Authority, Binding, DriftDetail, Finding, FindingKind, Principal, Severity, Unresolved
 
 LiveViolations = Callable[[Binding, Principal], Severity | None]
 """The worst severity among the policies a live grant (binding, member) fails, or None when it fails none."""
@@ -68,8 +68,7 @@ def grant_finding(verdict: GrantVerdict, live_violations: LiveViolations) -> Fin
                 DriftRule.PRIVILEGE_EXPANSION,
                 Severity.HIGH,
                 f"{who} holds {role} on {grant.binding.address} {live}; {at.address} grants it only under {wanted}.",
-                declared=wanted,
-                live=condition or "(no condition)",
+                drift=DriftDetail(declared=wanted, live=condition or "(no condition)"),
             )
         case Verdict.MISSING:
             where = grant.scope.describe() if grant.scope else str(at.scope)
@@ -112,8 +111,7 @@ def _finding(
     severity: Severity,
     message: str,
     *,
-    declared: str | None = None,
-    live: str | None = None,
+    drift: DriftDetail | None = None,
 ) -> Finding:
     return Finding(
         rule=rule.value,
@@ -124,8 +122,7 @@ def _finding(
         location=verdict.at.location,
         principal=verdict.grant.principal.member,
         role=verdict.grant.role,
-        declared=declared,
-        live=live,
+        drift=drift,
         project=scope.project if (scope := verdict.grant.scope) else project_of(verdict.grant.binding.scope),
     )
 

@@ -7,7 +7,7 @@ from typing import assert_never
 from auditor.drift.instance_config import Field, FieldDrift, show
 from auditor.drift.instances import InstanceFinding, InstanceVerdict
 from auditor.drift.rules import DriftRule
-from auditor.model import Finding, FindingKind, NotebookInstance, Severity, Unresolved
+from auditor.model import DriftDetail, Finding, FindingKind, NotebookInstance, Severity, Unresolved
 
 
 def instance_finding(found: InstanceFinding) -> Finding:
@@ -89,7 +89,11 @@ def _finding(
         message=message,
         location=instance.location,
         project=instance.project if isinstance(instance.project, str) else None,
-        field=drift.field.value if drift else None,
-        declared=str(drift.declared) if drift and drift.unresolved else show(drift.declared) if drift else None,
-        live=show(drift.live) if drift else None,
+        drift=None
+        if drift is None
+        else DriftDetail(
+            declared=str(drift.declared) if drift.unresolved else show(drift.declared),
+            live=show(drift.live),
+            field=drift.field.value,
+        ),
     )

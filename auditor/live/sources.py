@@ -8,6 +8,7 @@ The `auto` rule: Cloud Asset Inventory when any `--organization` or `--folder` i
 
 from __future__ import annotations
 
+import contextlib
 import enum
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
@@ -235,10 +236,5 @@ def merge_intents(parts: Sequence[Intent]) -> Intent:
     )
 
 
-class _NoProgress(AbstractContextManager[None]):
-    def __exit__(self, *exc: object) -> None:
-        return None
-
-
 def _no_progress(description: str) -> AbstractContextManager[None]:
-    return _NoProgress()
+    return contextlib.nullcontext()

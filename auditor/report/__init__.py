@@ -172,7 +172,7 @@ def _finding_order(finding: Finding) -> tuple[Any, ...]:
         finding.resource,
         finding.principal or "",
         finding.role or "",
-        finding.field or "",
+        finding.drift.field or "" if finding.drift else "",
         finding.message,
     )
 

@@ -155,9 +155,10 @@ def _finding(
         entry["path"] = [dict(step) for step in finding.path]
         entry["permissions"] = list(finding.permissions)
     if finding.kind is FindingKind.DRIFT:
-        entry["field"] = finding.field
-        entry["declared"] = finding.declared
-        entry["live"] = finding.live
+        drift = finding.drift
+        entry["field"] = drift.field if drift else None
+        entry["declared"] = drift.declared if drift else None
+        entry["live"] = drift.live if drift else None
     return entry
 
 

@@ -14,7 +14,7 @@ from collections.abc import Set as AbstractSet
 from pathlib import Path
 from urllib.parse import quote
 
-from auditor.model import AuditResult, Finding, FindingKind, Severity
+from auditor.model import AuditResult, Finding, Severity
 from auditor.report import (
     NO_PROJECT,
     SEVERITIES_WORST_FIRST,
@@ -199,9 +199,10 @@ def _details(
         facts.append(f"**Principal:** {escape(finding.principal)}")
     if finding.role:
         facts.append(f"**Role:** {escape(finding.role)}")
-    if finding.kind is FindingKind.DRIFT and finding.field:
+    if finding.drift is not None and finding.drift.field:
         facts.append(
-            f"**Drift:** {escape(finding.field)}: declared {_cell(finding.declared)}, live {_cell(finding.live)}"
+            f"**Drift:** {escape(finding.drift.field)}: declared {_cell(finding.drift.declared)}, "
+            f"live {_cell(finding.drift.live)}"
         )
     lines += ["<br>".join(facts), ""]
     remediation = remediation_for(finding, rules)

@@ -171,8 +171,14 @@ def _result(
             {"kind": _suppression_kind(finding), "status": "accepted", "justification": justification}
         ]
     properties: dict[str, Any] = {"kind": finding.kind.value, "resource": finding.resource}
-    for name in ("principal", "role", "field", "declared", "live"):
-        value = getattr(finding, name)
+    drift = finding.drift
+    for name, value in (
+        ("principal", finding.principal),
+        ("role", finding.role),
+        ("field", drift.field if drift else None),
+        ("declared", drift.declared if drift else None),
+        ("live", drift.live if drift else None),
+    ):
         if value is not None:
             properties[name] = value
     remediation = remediation_for(finding, rules)

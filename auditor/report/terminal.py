@@ -18,7 +18,7 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
-from auditor.model import AuditResult, Finding, FindingKind, Severity
+from auditor.model import AuditResult, Finding, Severity
 from auditor.report import (
     SEVERITIES_WORST_FIRST,
     ProjectGroup,
@@ -165,10 +165,11 @@ def _finding(
         who.append(f"role {_clean(finding.role)}")
     if who:
         lines.append(Text("   ".join(who), style=base))
-    if finding.kind is FindingKind.DRIFT and finding.field:
+    if finding.drift is not None and finding.drift.field:
         lines.append(
             Text(
-                f"{_clean(finding.field)}: declared {_clean(finding.declared)}, live {_clean(finding.live)}",
+                f"{_clean(finding.drift.field)}: declared {_clean(finding.drift.declared)}, "
+                f"live {_clean(finding.drift.live)}",
                 style=base,
             )
         )

@@ -256,7 +256,7 @@ def test_conditional_declared_unconditional_live_is_privilege_expansion() -> Non
     }
     (finding,) = findings
     assert finding.location == Location(TF, 3)
-    assert finding.declared == f"`{EXPIRY}`" and finding.live == "(no condition)"
+    assert finding.drift.declared == f"`{EXPIRY}`" and finding.drift.live == "(no condition)"
 
 
 def test_different_condition_expression_is_a_different_binding() -> None:
@@ -266,7 +266,7 @@ def test_different_condition_expression_is_a_different_binding() -> None:
         (live("roles/notebooks.admin", "user:a@acme.example", condition=Condition(other, "t")),),
     )
     assert [f.rule for f in findings] == ["drift-privilege-expansion"]
-    assert findings[0].live == other
+    assert findings[0].drift.live == other
 
 
 def test_unconditional_grant_beside_the_declared_conditional_one_is_expansion() -> None:
@@ -495,8 +495,14 @@ def test_each_instance_field(field: str, declared_value, live_value, severity: S
     (finding,) = findings
     assert finding.rule == "drift-instance-config"
     assert finding.severity is (severity or Severity.MEDIUM)
-    assert finding.field == ("shielded_vm.secure_boot" if field == "shielded_vm" else field)
-    assert finding.declared is not None and finding.live is not None and finding.declared != finding.live
+    assert (finding.drift.field if finding.drift else None) == (
+        "shielded_vm.secure_boot" if field == "shielded_vm" else field
+    )
+    assert (
+        finding.drift.declared is not None
+        and finding.drift.live is not None
+        and finding.drift.declared != finding.drift.live
+    )
     assert finding.location == Location("instances.tf", 20)
     assert finding.resource == 'google_workbench_instance.notebook["team-a"]'
 
@@ -505,7 +511,7 @@ def test_recreated_on_default_service_account_says_so() -> None:
     (finding,) = config_drift({}, {"service_account": "123456789012-compute@developer.gserviceaccount.com"})
     assert finding.severity is Severity.HIGH
     assert "default compute service account" in finding.message and "recreated" in finding.message
-    assert finding.live == "123456789012-compute@developer.gserviceaccount.com"
+    assert finding.drift.live == "123456789012-compute@developer.gserviceaccount.com"
 
 
 def test_declared_default_service_account_equals_live_compute_account() -> None:
@@ -520,7 +526,11 @@ def test_v1_instance_machine_type_url_and_fields() -> None:
     url = f"https://www.googleapis.com/compute/v1/projects/{PROJECT}/zones/europe-west4-a/machineTypes/n1-standard-8"
     assert config_drift({}, {"machine_type": url}, generation="v1") == []
     (finding,) = config_drift({"public_ip": True}, {"public_ip": False}, generation="v1")
-    assert (finding.field, finding.declared, finding.live) == ("public_ip", "true", "false")
+    assert ((finding.drift.field if finding.drift else None), finding.drift.declared, finding.drift.live) == (
+        "public_ip",
+        "true",
+        "false",
+    )
     # A v1 instance is not the same resource as a v2 instance of the same name.
     mixed = run(declared_instances=(instance(generation="v1"),), live_instances=(instance(live_side=True),))
     assert sorted(f.rule for f in mixed) == ["drift-missing-instance", "unmanaged-instance"]
@@ -534,9 +544,9 @@ def test_unresolved_declared_field_is_reported_not_assumed_equal() -> None:
     findings = config_drift({"machine_type": Unresolved("var.machine_type")}, {"machine_type": "n1-standard-8"})
     (finding,) = findings
     assert finding.rule == "drift-unresolved" and finding.severity is Severity.INFO
-    assert finding.field == "machine_type" and "var.machine_type" in finding.message
+    assert (finding.drift.field if finding.drift else None) == "machine_type" and "var.machine_type" in finding.message
     (accel,) = config_drift({"accelerators": (Accelerator(Unresolved("var.gpu"), 1),)}, {})
-    assert accel.rule == "drift-unresolved" and accel.field == "accelerators"
+    assert accel.rule == "drift-unresolved" and (accel.drift.field if accel.drift else None) == "accelerators"
 
 
 def test_unmanaged_and_missing_instances() -> None:
@@ -683,4 +693,6 @@ def test_failed_instance_iam_read_still_compares_the_instance_config() -> None:
         live_instances=(instance(live_side=True, machine_type="n1-standard-32"),),
         unread=(Unread(Call.V2_INSTANCE_IAM, PROJECT, INSTANCE_NAME),),
     )
-    assert [(f.rule, f.field) for f in findings] == [("drift-instance-config", "machine_type")]
+    assert [(f.rule, (f.drift.field if f.drift else None)) for f in findings] == [
+        ("drift-instance-config", "machine_type")
+    ]

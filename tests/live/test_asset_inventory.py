@@ -234,3 +234,43 @@ def test_compute_instances_and_v1_v2_notebooks_from_assets() -> None:
     assert vm.service_account == "runtime@ml-a.iam.gserviceaccount.com"
     assert vm.metadata == {"proxy-mode": "service_account"}
     assert read.intent.organization is None  # the organization asset is above the project, not below it
+
+
+@pytest.mark.parametrize("source", ["asset-inventory", "apis"])
+def test_organization_and_folder_grants_reach_the_access_matrix_of_the_instances_below(
+    tmp_path: Path, source: str
+) -> None:
+    from auditor.live.simulator import start_simulator
+
+    output = tmp_path / "matrix.json"
+    with start_simulator(org_state()) as simulator:
+        code = main(
+            [
+                "access",
+                "matrix",
+                "--organization",
+                ORG,
+                "--source",
+                source,
+                "--format",
+                "json",
+                "--output",
+                str(output),
+                "--api-endpoint",
+                simulator.api_endpoint,
+                "--grpc-endpoint",
+                simulator.grpc_endpoint,
+            ]
+        )
+        assert simulator.mutations == ()
+    assert code == 0
+    matrix = {
+        row["instance"]: {entry["principal"] for entry in row["columns"]["reconfigure"]}
+        for row in json.loads(output.read_text())["instances"]
+    }
+    assert len(matrix) == 5
+    # The organization grant reaches every instance; the ml folder's only the ml projects' instances.
+    assert all("user:alice@acme.example" in who for who in matrix.values())
+    assert {name.split("/")[1] for name, who in matrix.items() if "user:bob@acme.example" in who} == {"ml-a", "ml-b"}
+    # The live custom role on ml-a, judged by its permissions.
+    assert {name.split("/")[1] for name, who in matrix.items() if "user:carol@acme.example" in who} == {"ml-a"}
