@@ -58,14 +58,7 @@ def add_report_options(parser: argparse.ArgumentParser) -> None:
         help="exit 1 when a finding is at or above this severity "
         "(critical|high|medium|low|info; default: high, or fail_on in the config)",
     )
-    parser.add_argument(
-        "--policies",
-        action="append",
-        type=Path,
-        default=[],
-        metavar="DIR",
-        help="a directory of extra policy YAML files (repeatable)",
-    )
+    add_policies_option(parser)
     parser.add_argument(
         "--config",
         type=Path,
@@ -80,6 +73,18 @@ def add_report_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--write-baseline", type=Path, metavar="FILE", help="record the current findings in this baseline file"
+    )
+
+
+def add_policies_option(parser: argparse.ArgumentParser) -> None:
+    """`--policies DIR`: the team's policy directories, for every command that reads the rule registry."""
+    parser.add_argument(
+        "--policies",
+        action="append",
+        type=Path,
+        default=[],
+        metavar="DIR",
+        help="a directory of extra policy YAML files (repeatable)",
     )
 
 

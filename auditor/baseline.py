@@ -7,6 +7,7 @@ and the exit code read the baseline as a set of fingerprints.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import re
@@ -39,15 +40,16 @@ _encode_identity = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).e
 """`json.dumps(identity, separators=(",", ":"), ensure_ascii=False)` without building an encoder per finding."""
 
 
-def write_baseline(path: Path | str, findings: Iterable[Finding]) -> int:
+def write_baseline(path: Path | str, findings: Iterable[Finding], today: dt.date | None = None) -> int:
     """Record the findings that currently count against the gate; returns how many entries were written.
 
     Suppressed findings are left out: a suppression has its own end date, and baselining it would silently extend
     that date forever. An expired suppression no longer suppresses, so its finding is recorded.
     """
+    today = today or dt.date.today()
     entries: dict[str, dict[str, str]] = {}
     for finding in findings:
-        if finding.suppressed:
+        if finding.suppressed_on(today):
             continue
         entry = {"fingerprint": fingerprint(finding), "rule": finding.rule, "resource": finding.resource}
         # The remaining identity parts are only for a person reading the file; the fingerprint is what counts.

@@ -20,10 +20,30 @@ from auditor.report.escape import terminal_safe
 COMMANDS = ("inventory", "check", "policies", "explain", "drift", "simulate", "demo", "notify", "access")
 
 
+class IntermixedParser(argparse.ArgumentParser):
+    """Options and positionals mix freely on a command without subcommands: `access who-can PERM --on X PATH` and
+    `check PATH --format json PATH2` read every PATH (plain argparse takes positionals in one run only). Sub-parsers
+    inherit the class (`add_subparsers` uses the parent's type); a parser with subcommands parses as usual."""
+
+    _intermixing = False
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        nested = any(action.nargs in (argparse.PARSER, argparse.REMAINDER) for action in self._actions)
+        if self._intermixing or nested:
+            return super().parse_known_args(args, namespace)
+        self._intermixing = True
+        try:
+            return self.parse_known_intermixed_args(args, namespace)
+        finally:
+            self._intermixing = False
+
+
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     """The parser of every command, or of only the one `argv` names: `auditor check` then imports nothing of
     `drift`, `inventory` or the others (their option defaults can reach for heavier modules)."""
-    parser = argparse.ArgumentParser(
+    parser = IntermixedParser(
         prog="auditor",
         description="Policy-as-code IAM auditor for Vertex AI Workbench notebook instances.",
     )

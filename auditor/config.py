@@ -84,10 +84,16 @@ class Config:
 def load_config(scan_paths: Sequence[Path], explicit: Path | None = None) -> Config:
     """Read the explicit config file, or the one found above the scanned paths, or return the defaults."""
     if explicit is not None:
+        if explicit.is_dir():
+            raise UsageError(f"{explicit}: cannot read the config: it is a directory")
         if not explicit.is_file():
             raise UsageError(f"{explicit}: config file not found")
         return _read(explicit)
-    found = {_discover(path) for path in scan_paths or [Path(".")]}
+    try:
+        found = {_discover(path) for path in scan_paths or [Path(".")]}
+    except OSError as error:  # a directory on the way up that cannot be listed (permission denied)
+        where = error.filename or "a parent directory"
+        raise UsageError(f"{where}: cannot look for a config file: {error.strerror or error}") from None
     found.discard(None)
     if len(found) > 1:
         names = ", ".join(sorted(str(path) for path in found if path))

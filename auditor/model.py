@@ -6,6 +6,7 @@ comparison and reporters only ever read them. Nothing downstream mutates a model
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -545,11 +546,13 @@ class FindingKind(enum.Enum):
 class Suppression:
     policy_id: str
     reason: str
-    until: str | None = None
-    """ISO date (YYYY-MM-DD) after which the suppression stops working."""
+    until: dt.date | None = None
+    """The last day the suppression works; after it the finding counts again (judged when reporting)."""
     source: str = ""
     """Where it was written: `path:line` of the comment, or the config file."""
-    expired: bool = False
+
+    def expired_on(self, today: dt.date) -> bool:
+        return self.until is not None and self.until < today
 
 
 @dataclass(frozen=True, slots=True)
@@ -589,9 +592,9 @@ class Finding:
         if not self.location.path:
             raise ValueError(f"finding {self.rule} on {self.resource} has no location")
 
-    @property
-    def suppressed(self) -> bool:
-        return self.suppression is not None and not self.suppression.expired
+    def suppressed_on(self, today: dt.date) -> bool:
+        """Covered by a suppression that has not expired on `today` (the report's date)."""
+        return self.suppression is not None and not self.suppression.expired_on(today)
 
 
 @dataclass(frozen=True, slots=True)
@@ -620,6 +623,8 @@ class AuditResult:
     """The paths (or projects) audited, for the report header."""
     projects: tuple[str, ...] = ()
     """Projects read live; reports then group findings by project with a summary row per project."""
+    today: dt.date = field(default_factory=dt.date.today)
+    """The report's date: suppressions are judged expired or not against it."""
 
     @property
     def complete(self) -> bool:

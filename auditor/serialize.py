@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import enum
 from collections.abc import Mapping
 from typing import Any
@@ -17,6 +18,8 @@ def to_json(value: Any) -> Any:
         return {"unresolved": value.expression, "origin": value.origin, "shape": value.shape}
     if isinstance(value, enum.Enum):
         return value.value
+    if isinstance(value, dt.date):
+        return value.isoformat()  # a suppression's `until`
     if isinstance(value, Location):
         return {"path": value.path, "line": value.line}
     if isinstance(value, InputError | ReadError):

@@ -6,10 +6,11 @@ Two sources, applied after policy evaluation and before reporting:
   bracket, optional);
 - the config file's `[[ignore]]` entries (`auditor.config.ConfigIgnore`), matched on policy id and resource address.
 
-A suppressed finding is still reported, marked suppressed. One whose `until` lies before today is attached with
-`expired=True`: the report says it stopped working and the finding counts again. A malformed comment (no reason, a
-bad id or date) suppresses nothing and comes back as an `InputError` in `SuppressionOutcome.errors`, which the caller
-adds to the audit's errors so the report shows it (and the run does not pass as clean).
+A suppressed finding is still reported, marked suppressed. One whose `until` lies before the report's date still
+comes attached, and the report (judging expiry on its own date) says it stopped working: the finding counts again.
+A malformed comment (no reason, a bad id or date, an unknown policy id) suppresses nothing and comes back as an
+`InputError` in `SuppressionOutcome.errors`, which the caller adds to the audit's errors so the report shows it (and
+the run does not pass as clean).
 """
 
 from __future__ import annotations
@@ -110,20 +111,14 @@ def apply_suppressions(
                 s for s in scan.suppressions if s.policy_id == finding.rule and (known is None or s.policy_id in known)
             )
         candidates.extend(
-            Suppression(
-                entry.policy,
-                entry.reason,
-                until=entry.until.isoformat() if entry.until else None,
-                source=entry.source,
-            )
+            Suppression(entry.policy, entry.reason, until=entry.until, source=entry.source)
             for entry in config_ignores
             if entry.matches(finding.rule, finding.resource)
         )
         if not candidates:
             result.append(finding)
             continue
-        judged = [dataclasses.replace(s, expired=_expired(s, today)) for s in candidates]
-        chosen = next((s for s in judged if not s.expired), judged[0])
+        chosen = next((s for s in candidates if not s.expired_on(today)), candidates[0])
         result.append(dataclasses.replace(finding, suppression=chosen))
     return SuppressionOutcome(tuple(result), tuple(errors.values()))
 
@@ -136,11 +131,6 @@ def _unknown_id(suppression: Suppression, known: Collection[str]) -> InputError:
     hint = f" (did you mean {close[0]}?)" if close else ""
     message = f"invalid suppression comment: unknown policy id {suppression.policy_id!r}{hint}; nothing was suppressed"
     return InputError(path, message, line=int(line) if line.isdigit() else None)
-
-
-def _expired(suppression: Suppression, today: dt.date) -> bool:
-    # `until` was validated when parsed; the suppression works through that day inclusive.
-    return suppression.until is not None and dt.date.fromisoformat(suppression.until) < today
 
 
 def _parse(line: str, source: str) -> tuple[list[Suppression], str | None]:
@@ -156,12 +146,12 @@ def _parse(line: str, source: str) -> tuple[list[Suppression], str | None]:
     if bad:
         return [], f"{', '.join(repr(b) for b in bad)} is not a policy id (kebab-case, comma-separated)"
     tail = bracket["tail"]
-    until: str | None = None
+    until: dt.date | None = None
     dated = _UNTIL.search(tail)
     if dated:
-        until = dated["date"]
-        if not _valid_date(until):
-            return [], f"until={until!r} is not a date (YYYY-MM-DD)"
+        if not _valid_date(dated["date"]):
+            return [], f"until={dated['date']!r} is not a date (YYYY-MM-DD)"
+        until = dt.date.fromisoformat(dated["date"])
         tail = tail[: dated.start()] + " " + tail[dated.end() :]
     reason = " ".join(tail.split()).strip(_REASON_LEAD)
     if not reason:
@@ -231,7 +221,7 @@ def carry_suppressions(
     carried: dict[tuple[str, str, str | None, tuple[ScopeKind, str]], Suppression] = {}
     for finding in suppressed:
         scope = declared_scopes.get(finding.resource)
-        if finding.suppressed and finding.principal and finding.suppression is not None and scope is not None:
+        if finding.suppressed_on(today) and finding.principal and finding.suppression is not None and scope is not None:
             carried.setdefault((finding.rule, finding.principal, finding.role, scope), finding.suppression)
     out = []
     for finding in live_findings:

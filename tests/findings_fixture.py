@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -34,7 +35,7 @@ class ReportFixture:
     repo_root: Path
 
     def options(self) -> dict[str, Any]:
-        """The keyword arguments every reporter's `render` takes."""
+        """The `ReportOptions` fields (and `render_report` keyword arguments) of this fixture."""
         return {
             "rules": self.rules,
             "repo_root": self.repo_root,
@@ -75,8 +76,14 @@ def _finding(entry: Mapping[str, Any]) -> Finding:
         role=entry.get("role"),
         remediation=entry.get("remediation", ""),
         drift=DriftDetail(entry["declared"], entry["live"], entry.get("field")) if "declared" in entry else None,
-        suppression=Suppression(**suppression) if suppression else None,
+        suppression=_suppression(suppression) if suppression else None,
     )
+
+
+def _suppression(entry: Mapping[str, Any]) -> Suppression:
+    """`expired` in the fixture documents what a report judges from `until`; the model computes it when reporting."""
+    until = dt.date.fromisoformat(entry["until"]) if entry.get("until") else None
+    return Suppression(entry["policy_id"], entry["reason"], until=until, source=entry.get("source", ""))
 
 
 def _error(entry: Mapping[str, Any]) -> InputError | ReadError:

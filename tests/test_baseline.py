@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
 import random
 from pathlib import Path
@@ -101,10 +102,10 @@ def test_baseline_file_is_readable_and_stable(tmp_path: Path) -> None:
 
 def test_suppressed_findings_are_not_baselined(tmp_path: Path) -> None:
     path = tmp_path / "baseline.json"
-    active = _grant(suppression=Suppression("human-notebook-admin", "reviewed", until="2999-01-01"))
+    active = _grant(suppression=Suppression("human-notebook-admin", "reviewed", until=dt.date(2999, 1, 1)))
     expired = _grant(
         principal="user:b@example.com",
-        suppression=Suppression("human-notebook-admin", "old", until="2000-01-01", expired=True),
+        suppression=Suppression("human-notebook-admin", "old", until=dt.date(2000, 1, 1)),
     )
     assert write_baseline(path, [active, expired]) == 1
     assert read_baseline(path) == {fingerprint(expired)}

@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from auditor.cli import COMMANDS, build_parser
 
 
@@ -82,3 +84,22 @@ def test_evaluation_and_notify_errors_join_the_one_hierarchy() -> None:
 
     assert issubclass(EvaluationError, AuditorError) and issubclass(NotifyError, AuditorError)
     assert Used is EvaluationError and Reexported is NotifyError
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["access", "who-can", "notebooks.instances.delete", "--on", "p-chain", "PATH", "--format", "json"],
+        ["access", "what-can", "user:sam@example.com", "--format", "json", "PATH"],
+        ["access", "matrix", "--format", "json", "PATH"],
+        ["check", "--format", "json", "PATH", "--fail-on", "critical", "PATH"],
+        ["inventory", "--format", "json", "PATH"],
+    ],
+)
+def test_options_and_paths_mix_freely(argv: list[str], repo_root: Path) -> None:
+    """`who-can PERM --on X PATH`: a path after an option is a path, not an unrecognized argument."""
+    fixture = repo_root / "tests" / "fixtures" / "privilege-escalation"
+    words = [str(fixture) if word == "PATH" else word for word in argv]
+    args = build_parser(words).parse_args(words)
+    assert fixture in args.paths and Path(".") not in args.paths
+    assert args.format == "json"

@@ -174,3 +174,17 @@ def test_config_ignore_matching() -> None:
     assert not exact.matches("q", 'google_project_iam_member.x["a"]')
     assert glob.matches("p", "module.team.google_project_iam_member.y")
     assert not glob.matches("p", "module.other.google_project_iam_member.y")
+
+
+def test_a_config_that_cannot_be_read_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from auditor.cli import main
+
+    (tmp_path / "main.tf").write_text("")
+    (tmp_path / "cfg").mkdir()
+    assert main(["check", str(tmp_path), "--config", str(tmp_path / "cfg")]) == 2
+    err = capsys.readouterr().err
+    assert "cfg: cannot read the config: it is a directory" in err and "Traceback" not in err
+    bad = tmp_path / "auditor.toml"
+    bad.write_bytes(b'fail_on = "\xff\xfe"\n')
+    with pytest.raises(UsageError, match="auditor.toml: "):
+        load_config([tmp_path])

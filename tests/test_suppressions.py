@@ -61,7 +61,7 @@ def test_comment_on_the_lines_above(main_tf: Path) -> None:
     line = _line(MAIN_TF, '"owner"')
     (suppression,) = comment_suppressions(main_tf, line)
     assert suppression == Suppression(
-        "basic-role-human", "break-glass account", until="2026-12-31", source=f"{main_tf}:{line - 1}"
+        "basic-role-human", "break-glass account", until=dt.date(2026, 12, 31), source=f"{main_tf}:{line - 1}"
     )
 
 
@@ -95,14 +95,16 @@ def test_apply_attaches_live_and_expired_suppressions(main_tf: Path) -> None:
     old = _finding("notebook-shielded-vm", main_tf, _line(MAIN_TF, '"old"'))
     outcome = apply_suppressions([owner, lab_ip, lab_other, old], [], TODAY)
     owner_out, lab_ip_out, lab_other_out, old_out = outcome.findings
-    assert owner_out.suppressed and owner_out.suppression.reason == "break-glass account"  # type: ignore[union-attr]
-    assert lab_ip_out.suppressed
+    assert owner_out.suppressed_on(TODAY) and owner_out.suppression.reason == "break-glass account"  # type: ignore[union-attr]
+    assert lab_ip_out.suppressed_on(TODAY)
     assert lab_other_out.suppression is None  # another policy on the same block
-    assert old_out.suppression is not None and old_out.suppression.expired and not old_out.suppressed
+    assert (
+        old_out.suppression is not None and old_out.suppression.expired_on(TODAY) and not old_out.suppressed_on(TODAY)
+    )
     assert outcome.errors == ()
     # Still valid on its last day, expired the day after.
-    assert apply_suppressions([owner], [], dt.date(2026, 12, 31)).findings[0].suppressed
-    assert not apply_suppressions([owner], [], dt.date(2027, 1, 1)).findings[0].suppressed
+    assert apply_suppressions([owner], [], dt.date(2026, 12, 31)).findings[0].suppressed_on(dt.date(2026, 12, 31))
+    assert not apply_suppressions([owner], [], dt.date(2027, 1, 1)).findings[0].suppressed_on(dt.date(2027, 1, 1))
 
 
 def test_config_ignore_with_glob_and_expiry() -> None:
@@ -119,14 +121,18 @@ def test_config_ignore_with_glob_and_expiry() -> None:
     team, other, wrong_policy, site = apply_suppressions(findings, ignores, TODAY).findings
     assert team.suppression == Suppression("basic-role-human", "team owners", source="auditor.toml: ignore[0]")
     assert other.suppression is None and wrong_policy.suppression is None
-    assert site.suppression is not None and site.suppression.expired and site.suppression.until == "2026-01-01"
+    assert (
+        site.suppression is not None
+        and site.suppression.expired_on(TODAY)
+        and site.suppression.until == dt.date(2026, 1, 1)
+    )
 
 
 def test_a_live_suppression_wins_over_an_expired_one(main_tf: Path) -> None:
     old = _finding("notebook-shielded-vm", main_tf, _line(MAIN_TF, '"old"'), resource="google_workbench_instance.old")
     renewed = ConfigIgnore("notebook-shielded-vm", "google_workbench_instance.old", "renewed", dt.date(2026, 9, 1))
     (out,) = apply_suppressions([old], [renewed], TODAY).findings
-    assert out.suppressed and out.suppression.reason == "renewed"  # type: ignore[union-attr]
+    assert out.suppressed_on(TODAY) and out.suppression.reason == "renewed"  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize(
@@ -237,6 +243,8 @@ def test_a_carried_suppression_does_not_spread_to_another_scope_live() -> None:
         dt.date(2026, 1, 1),
     )
     by_resource = {f.resource: f for f in carried}
-    assert by_resource[f"{instance}#roles/notebooks.admin"].suppressed
+    assert by_resource[f"{instance}#roles/notebooks.admin"].suppressed_on(dt.date(2026, 1, 1))
     assert by_resource[f"{instance}#roles/notebooks.admin"].suppression.reason == "alice owns her instance"
-    assert not by_resource["projects/p#roles/notebooks.admin"].suppressed  # the project-wide grant still counts
+    assert not by_resource["projects/p#roles/notebooks.admin"].suppressed_on(
+        dt.date(2026, 1, 1)
+    )  # the project-wide grant still counts

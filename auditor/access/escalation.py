@@ -64,8 +64,8 @@ def escalations(
 
     for source in sorted(graph.edges):
         edges = graph.edges[source]
-        if not edges or graph.nodes[source].kind is NodeKind.SCOPE:
-            continue
+        if not edges or graph.nodes[source].kind is NodeKind.SCOPE or _service_agent(graph, source):
+            continue  # Google's own service agents act for the platform, not for anyone who could escalate
         gained = _Gains(graph, source, {source, *closure.reach(source)}, holdings)
         by_binding: dict[str, list[Edge]] = {}
         for first in edges:
@@ -91,6 +91,13 @@ def escalations(
                 continue
             _, steps, gain = best
             yield _escalation(graph, source, steps, gain, is_administrator(graph, source, administrators))
+
+
+def _service_agent(graph: AccessGraph, node: str) -> bool:
+    from auditor.identities import PrincipalClass, classify_email
+
+    known = graph.nodes[node]
+    return known.kind is NodeKind.SERVICE_ACCOUNT and classify_email(known.label) is PrincipalClass.SERVICE_AGENT
 
 
 class _Gains:

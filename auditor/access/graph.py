@@ -242,6 +242,7 @@ class _Builder:
         self.hierarchy = Hierarchy.of(intent)
         self.custom_roles = {r.role: r.permissions for r in intent.custom_roles if isinstance(r.role, str)}
         self.by_email: dict[str, str] = {}
+        self._users: set[str] | None = None
         self.federated_accounts: set[str] = set()
         """Accounts a scanned workflow authenticates as: their federated principals are that workflow."""
 
@@ -314,20 +315,20 @@ class _Builder:
             key = f"serviceAccount:default-compute@{project}"
             self._account(key, f"the default compute service account of {project}", project)
             return key
-        key = account_key(value, identity or self.by_email.get(email_key(account_email(_text(value)))))
-        if key is None:
+        found = account_key(value, identity or self.by_email.get(email_key(account_email(_text(value)))))
+        if found is None:
             return None
-        self._account(key, value, None)
-        return key
+        self._account(found, value, None)
+        return found
 
     def resources(self) -> None:
-        for account in self.intent.service_accounts:
-            key = account_key(account.email, account.identity or None)
+        for declared in self.intent.service_accounts:
+            key = account_key(declared.email, declared.identity or None)
             if key is None:
                 continue
-            if isinstance(account.email, str):
-                self.by_email[email_key(account.email)] = key
-            self._account(key, account.email, account.project)
+            if isinstance(declared.email, str):
+                self.by_email[email_key(declared.email)] = key
+            self._account(key, declared.email, declared.project)
         for instance in self.intent.instances:
             name = instance.full_name
             kind = ScopeKind.NOTEBOOK_INSTANCE if instance.generation == "v1" else ScopeKind.WORKBENCH_INSTANCE
@@ -540,24 +541,24 @@ class _Builder:
                         if verdict is not None:
                             add(_edge(source, self._scope_node(grant.resource), on_scope, grant, verdict))
                 if grant.permissions & role_update.permissions:
-                    for held in grants:
-                        parent = custom_parents.get(held.role)
+                    for custom in grants:
+                        parent = custom_parents.get(custom.role)
                         if parent is None or not self._contains(grant.resource, parent):
                             continue
                         verdict = self._usable(source, grant, role_update.permissions, grant.resource)
-                        if verdict is not None and held.resource in graph.resources:
-                            add(_edge(source, self._scope_node(held.resource), role_update, grant, verdict))
+                        if verdict is not None and custom.resource in graph.resources:
+                            add(_edge(source, self._scope_node(custom.resource), role_update, grant, verdict))
                 for technique in on_instance:
                     if not grant.permissions & technique.permissions:
                         continue
                     for instance in self._instances_at(grant.resource):
-                        account = graph.resources[instance].account
-                        if account is None or f"serviceAccounts/{account}" not in act_as:
+                        runs_as = graph.resources[instance].account
+                        if runs_as is None or f"serviceAccounts/{runs_as}" not in act_as:
                             continue
                         verdict = self._usable(source, grant, technique.permissions, instance)
                         if verdict is not None:
-                            also = act_as[f"serviceAccounts/{account}"]
-                            add(_edge(source, account, technique, grant, _worst(verdict, also[1]), also[0]))
+                            also = act_as[f"serviceAccounts/{runs_as}"]
+                            add(_edge(source, runs_as, technique, grant, _worst(verdict, also[1]), also[0]))
                 for technique in create_as:
                     if not grant.permissions & technique.permissions:
                         continue
@@ -595,7 +596,7 @@ class _Builder:
                         changed = True
 
     def _notebook_accounts(self) -> set[str]:
-        if not hasattr(self, "_users"):
+        if self._users is None:
             self._users = {
                 r.account
                 for r in self.graph.resources.values()
@@ -603,7 +604,7 @@ class _Builder:
                 and r.account is not None
                 and not r.single_user
             }
-        return self._users  # type: ignore[return-value]
+        return self._users
 
     def _scope_node(self, resource: str) -> str:
         key = f"scope:{resource}"

@@ -205,36 +205,41 @@ def _mermaid_label(text: str) -> str:
     return "".join(replacements.get(c, c) for c in text)
 
 
+class _Flowchart:
+    """A Mermaid flowchart: one node per key (ids n0, n1...), one arrow per distinct (from, to, label)."""
+
+    def __init__(self) -> None:
+        self.ids: dict[str, str] = {}
+        self.lines = ["flowchart LR"]
+        self.seen: set[tuple[str, str, str]] = set()
+
+    def _node(self, key: str, label: str) -> str:
+        if key not in self.ids:
+            self.ids[key] = f"n{len(self.ids)}"
+            self.lines.append(f'  {self.ids[key]}["{_mermaid_label(label)}"]')
+        return self.ids[key]
+
+    def arrow(self, source: tuple[str, str], target: tuple[str, str], label: str, dashed: bool = False) -> None:
+        """`source` and `target` are (key, label)."""
+        key = (source[0], target[0], label)
+        if key in self.seen:
+            return
+        self.seen.add(key)
+        start, end = self._node(*source), self._node(*target)
+        self.lines.append(f'  {start} {"-.->" if dashed else "-->"}|"{_mermaid_label(label)}"| {end}')
+
+
 def mermaid(graph: AccessGraph, edges: Iterable[Edge], grants: Iterable[Access]) -> list[str]:
-    ids: dict[str, str] = {}
-    lines = ["flowchart LR"]
-
-    def node(key: str, label: str) -> str:
-        if key not in ids:
-            ids[key] = f"n{len(ids)}"
-            lines.append(f'  {ids[key]}["{_mermaid_label(label)}"]')
-        return ids[key]
-
-    seen: set[tuple[str, str, str]] = set()
+    chart = _Flowchart()
     for edge in edges:
-        key = (edge.source, edge.target, edge.technique)
-        if key in seen:
-            continue
-        seen.add(key)
-        source = node(edge.source, graph.nodes[edge.source].label)
-        target = node(edge.target, graph.nodes[edge.target].label)
-        arrow = "-.->" if edge.condition else "-->"
-        lines.append(f'  {source} {arrow}|"{_mermaid_label(edge.technique)}"| {target}')
+        source, target = graph.nodes[edge.source], graph.nodes[edge.target]
+        chart.arrow((source.key, source.label), (target.key, target.label), edge.technique, edge.condition is not None)
     for access in grants:
-        holder = access.holder
-        key = (holder, "resource:" + access.grant.resource, access.grant.role)
-        if key in seen or not access.grant.role:
-            continue
-        seen.add(key)
-        source = node(holder, graph.nodes[holder].label)
-        target = node("resource:" + access.grant.resource, graph.label(access.grant.resource))
-        lines.append(f'  {source} -->|"{_mermaid_label(access.grant.role)}"| {target}')
-    return lines
+        if access.grant.role:
+            holder = graph.nodes[access.holder]
+            resource = ("resource:" + access.grant.resource, graph.label(access.grant.resource))
+            chart.arrow((holder.key, holder.label), resource, access.grant.role)
+    return chart.lines
 
 
 def _dot_string(text: str) -> str:
@@ -265,3 +270,14 @@ def dot(graph: AccessGraph, edges: Iterable[Edge], grants: Iterable[Access]) -> 
         )
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+def escalation_mermaid(paths: Iterable[Iterable[Mapping[str, Any]]]) -> list[str]:
+    """A Mermaid flowchart of escalation paths (the `path` of privilege-escalation findings): for PR comments."""
+    chart = _Flowchart()
+    for path in paths:
+        for step in path:
+            source, target = str(step["from"]), str(step["to"])
+            label = f"{step['technique']} ({step['address']})"
+            chart.arrow((source, source), (target, target), label, bool(step.get("condition")))
+    return chart.lines

@@ -9,9 +9,12 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from auditor.model import InputError
+
+if TYPE_CHECKING:
+    from auditor.workflows.model import Workflow
 
 
 def register(subparsers: Any) -> None:
@@ -49,7 +52,8 @@ def run(args: argparse.Namespace) -> int:
 
     with_workflows = [p for p in args.paths if p.is_dir() and discover(p)]
     intent = load_intent(args.paths, var_files=args.var_files, allow_empty=with_workflows)
-    workflows, workflow_errors = (), ()
+    workflows: tuple[Workflow, ...] = ()
+    workflow_errors: tuple[InputError, ...] = ()
     if workflow_paths:
         from auditor.workflows.reader import read_workflows
 

@@ -1,7 +1,9 @@
-"""`auditor demo`: the full drift report with no cloud and no arguments.
+"""`auditor demo [--organization]`: the full drift report with no cloud and no arguments.
 
 Starts the simulator in-process on a bundled live state (the platform team's project after a few out-of-band
 changes) and audits it against the bundled `examples/workbench` Terraform, exactly as `auditor drift` would.
+With `--organization`, the state also holds the organization and folders above the project (with grants that reach
+it from there) and a second team's project, and the whole organization is read through Cloud Asset Inventory.
 """
 
 from __future__ import annotations
@@ -21,6 +23,11 @@ def register(subparsers: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_report_options(parser)
+    parser.add_argument(
+        "--organization",
+        action="store_true",
+        help="read the bundled organization (folders, a second project) through Cloud Asset Inventory",
+    )
     parser.set_defaults(run=run, paths=None)
 
 
@@ -29,15 +36,21 @@ def run(args: argparse.Namespace) -> int:
 
     from auditor.audit import prepare
     from auditor.commands.drift import audit_drift
-    from auditor.examples import WORKBENCH, WORKBENCH_LIVE_STATE
+    from auditor.examples import ORGANIZATION_STATE, WORKBENCH, WORKBENCH_LIVE_STATE
     from auditor.live.clients import Endpoints
     from auditor.live.simulator import start_simulator
 
     state = json.loads(Path(WORKBENCH_LIVE_STATE).read_text(encoding="utf-8"))
     args.paths = [_short(Path(WORKBENCH))]
-    args.project = [p["projectId"] for p in state["projects"]]
+    organization_scale = bool(args.organization)
     args.organization, args.folder, args.from_export = [], [], []
     args.source, args.max_rpm = "apis", 100
+    args.project = [p["projectId"] for p in state["projects"]]
+    if organization_scale:
+        extra = json.loads(Path(ORGANIZATION_STATE).read_text(encoding="utf-8"))
+        state = {**state, **{key: extra[key] for key in ("organization", "folders")}}
+        state["projects"] = [*state["projects"], *extra["projects"]]
+        args.organization, args.project, args.source = [state["organization"]["id"]], [], "asset-inventory"
     args.concurrency = 16
     args.retry_deadline = 60.0
     setup = prepare(args)

@@ -105,13 +105,13 @@ def audit_drift(args: argparse.Namespace, setup: Any, endpoints: Any) -> int:
     """The shared body of `drift` and `demo`."""
     from auditor.audit import finish
     from auditor.drift import compare
+    from auditor.drift.custom_roles import compare_custom_roles
     from auditor.hierarchy import with_projects
     from auditor.live.clients import is_loopback
     from auditor.live.progress import terminal_progress
     from auditor.live.retry import RetryPolicy
     from auditor.live.sources import Scopes, Source, read_live
     from auditor.policy.engine import evaluate
-    from auditor.role_drift import compare_custom_roles
     from auditor.terraform import load_intent
 
     for endpoint in (endpoints.api_endpoint, endpoints.grpc_endpoint):

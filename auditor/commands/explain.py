@@ -5,23 +5,17 @@ from __future__ import annotations
 import argparse
 import difflib
 import textwrap
-from pathlib import Path
 
 from auditor.errors import UsageError
 from auditor.report.escape import terminal_safe
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser("explain", help="explain one rule: condition, rationale, remediation")
     parser.add_argument("policy_id", metavar="POLICY-ID")
-    parser.add_argument(
-        "--policies",
-        action="append",
-        type=Path,
-        default=[],
-        metavar="DIR",
-        help="a directory of team policy files (repeatable)",
-    )
+    from auditor.audit import add_policies_option
+
+    add_policies_option(parser)
     parser.set_defaults(run=run)
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 DEFAULT_WEBHOOK_ENV = "SLACK_WEBHOOK_URL"
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser("notify", help="send a report summary somewhere people look")
     targets = parser.add_subparsers(dest="target", metavar="TARGET")
     slack = targets.add_parser(
@@ -42,7 +42,8 @@ def run_slack(args: argparse.Namespace) -> int:
     baseline = read_baseline(args.baseline) if args.baseline else None
     link = slack.check_link(args.link)
     findings = slack.open_findings(report, baseline)
-    errors = report.get("errors") if isinstance(report.get("errors"), list) else []
+    errors = report.get("errors")
+    errors = errors if isinstance(errors, list) else []
     # An incomplete audit (a denied read, an unreadable input) is never "nothing new": it may hide everything.
     incomplete = len(errors) or (1 if report.get("complete") is False else 0)
     if baseline is not None and not findings and not incomplete:

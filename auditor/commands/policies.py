@@ -6,22 +6,16 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
 from auditor.report.escape import terminal_safe
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser("policies", help="list the policies (built-in and --policies DIR)")
     parser.add_argument("--format", choices=("table", "json"), default="table")
-    parser.add_argument(
-        "--policies",
-        action="append",
-        type=Path,
-        default=[],
-        metavar="DIR",
-        help="a directory of team policy files (repeatable)",
-    )
+    from auditor.audit import add_policies_option
+
+    add_policies_option(parser)
     parser.set_defaults(run=run)
 
 

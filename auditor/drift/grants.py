@@ -167,9 +167,12 @@ def judge(grant: Grant, key: GrantKey, declared: Declared) -> GrantVerdict:
         return GrantVerdict(Verdict.STILL_PRESENT, grant, first(g.binding for g in declared.removes[key]))
     conditions = declared.conditions.get(key.member_of_role, set())
     if conditions and "" not in conditions:
-        owners = [g for c in conditions for g in declared.exact[GrantKey(key.scope, key.role, c, key.member)]]
+        conditional = [g for c in conditions for g in declared.exact[GrantKey(key.scope, key.role, c, key.member)]]
         return GrantVerdict(
-            Verdict.EXPANSION, grant, first(g.binding for g in owners), declared_conditions=tuple(sorted(conditions))
+            Verdict.EXPANSION,
+            grant,
+            first(g.binding for g in conditional),
+            declared_conditions=tuple(sorted(conditions)),
         )
     if any(p.pattern.matches(key) for p in declared.patterns):
         return GrantVerdict(Verdict.POSSIBLY_DECLARED, grant, grant.binding)

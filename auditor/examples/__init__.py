@@ -12,3 +12,7 @@ WORKBENCH = Path(__file__).resolve().parent / "workbench"
 
 WORKBENCH_LIVE_STATE = WORKBENCH / "live-state.json"
 """The simulator state for `auditor demo`: the same project after out-of-band changes (see `live-state.json`)."""
+
+ORGANIZATION_STATE = WORKBENCH / "organization-state.json"
+"""Added to the live state by `auditor demo --organization`: the organization and folders above the project, and a
+second team's project (read through Cloud Asset Inventory)."""

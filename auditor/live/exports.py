@@ -15,18 +15,21 @@ import re
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from auditor.live.assets import AssetCollector, AssetRecord
 from auditor.live.coverage import Coverage
 from auditor.model import InputError
+
+if TYPE_CHECKING:
+    from auditor.live.sources import LiveState
 
 STORAGE_ENDPOINT_ENV = "AUDITOR_STORAGE_ENDPOINT"
 
 _SNAKE = re.compile(r"_([a-z0-9])")
 
 
-def read_exports(paths: Sequence[str]) -> Any:
+def read_exports(paths: Sequence[str]) -> LiveState:
     """All `paths` into one `LiveState` (source `export`); unreadable files and lines are errors, never skipped
     silently: the report is then incomplete."""
     from auditor.live.sources import LiveState
@@ -104,7 +107,7 @@ def _open(path: str) -> Any:
     return Path(path).open(encoding="utf-8")
 
 
-def _open_gcs(url: str) -> IO[str]:
+def _open_gcs(url: str) -> _TextLines:
     """Download `gs://bucket/object` into a temporary file (memory stays flat) and return it for reading."""
     bucket_name, _, object_name = url.removeprefix("gs://").partition("/")
     if not bucket_name or not object_name:

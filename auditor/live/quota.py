@@ -64,7 +64,7 @@ def server_delay(error: BaseException) -> float | None:
     for detail in getattr(error, "details", None) or ():
         retry_delay = getattr(detail, "retry_delay", None)
         if retry_delay is not None and hasattr(retry_delay, "ToNanoseconds"):
-            return retry_delay.ToNanoseconds() / 1e9
+            return float(retry_delay.ToNanoseconds()) / 1e9
         if isinstance(detail, dict) and str(detail.get("@type", "")).endswith("google.rpc.RetryInfo"):
             return _seconds(detail.get("retryDelay"))
     response = getattr(error, "response", None)
@@ -111,7 +111,9 @@ def call_with_quota(
                 delay = random.uniform(0, backoff)
                 backoff = min(policy.max_backoff, backoff * policy.multiplier)
             if time.monotonic() + delay > deadline:
-                raise exceptions.RetryError(f"still failing after {policy.deadline:g} s", error) from error
+                raise exceptions.RetryError(  # type: ignore[no-untyped-call]
+                    f"still failing after {policy.deadline:g} s", error
+                ) from error
             if on_retry is not None:
                 on_retry(error, delay)
             sleep(delay)

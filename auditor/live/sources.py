@@ -118,7 +118,8 @@ def read_live(
             raise UsageError("--from-export reads the export files only: leave out --organization/--folder/--project")
         from auditor.live.exports import read_exports
 
-        return read_exports(exports)
+        exported: LiveState = read_exports(exports)  # google-cloud-storage has no stubs: mypy sees Any
+        return exported
     if not scopes:
         raise UsageError("name what to read: --organization ORG_ID, --folder FOLDER_ID or --project ID")
     progress = progress or _no_progress

@@ -127,6 +127,10 @@ def variables_markdown() -> str:
         "references: []",
         "```",
         "",
+        "A policy whose finding should point at a particular line of its subject (a workflow's offending step) names",
+        "that line's `int` variable in its file: `line: workflow.injection_line`. Drift rules are files of the same",
+        "registry with `kind: drift` and no `subject`, `condition` or `message`.",
+        "",
         "`auditor policies` lists what would run, `auditor explain ID` shows one policy in full.",
         "",
     ]

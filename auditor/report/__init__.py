@@ -8,13 +8,14 @@ reaches them as `RuleInfo`.
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 import functools
 import importlib
 import os
 from collections.abc import Iterable, Mapping
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,7 @@ FORMATS: Mapping[str, str] = {
 }
 """`--format` value -> reporter module, imported only when chosen (rich is not needed for `--format json`)."""
 
-SEVERITIES_WORST_FIRST: tuple[Severity, ...] = tuple(sorted(Severity, key=lambda s: s.rank, reverse=True))
+SEVERITIES_WORST_FIRST: tuple[Severity, ...] = tuple(sorted(Severity, reverse=True))
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +52,21 @@ class RuleInfo:
     """A page explaining the policy (the generated docs page); linked from SARIF and Markdown."""
 
 
+@dataclass(frozen=True, slots=True)
+class ReportOptions:
+    """What every reporter takes besides the result: one value, so the four `render` signatures cannot drift."""
+
+    rules: Mapping[str, RuleInfo] = field(default_factory=dict)
+    repo_root: Path | None = None
+    """Paths in the report are relative to it (SARIF needs repository-relative URIs)."""
+    baseline: AbstractSet[str] | None = None
+    fail_on: Severity | None = None
+    color: bool = False
+    """The terminal reporter only: the caller decided stdout is a terminal (and NO_COLOR is unset)."""
+    width: int = 100
+    """The terminal reporter only."""
+
+
 class Status(enum.Enum):
     """Whether a finding counts against the gate."""
 
@@ -61,17 +77,25 @@ class Status(enum.Enum):
     """Its fingerprint is in the baseline: known before, reported but not failing."""
 
 
-def status(finding: Finding, baseline: AbstractSet[str] | None = None) -> Status:
+def status(finding: Finding, baseline: AbstractSet[str] | None = None, today: dt.date | None = None) -> Status:
+    """`today`: the report's date, against which suppressions expire (default: the current date)."""
     # A suppression is an explicit, reasoned decision, so it wins over the anonymous baseline.
-    if finding.suppressed:
+    if finding.suppressed_on(today or dt.date.today()):
         return Status.SUPPRESSED
     if baseline and fingerprint(finding) in baseline:
         return Status.BASELINED
     return Status.OPEN
 
 
-def is_failing(finding: Finding, fail_on: Severity, baseline: AbstractSet[str] | None = None) -> bool:
-    return status(finding, baseline) is Status.OPEN and finding.severity.rank >= fail_on.rank
+def is_failing(
+    finding: Finding, fail_on: Severity, baseline: AbstractSet[str] | None = None, today: dt.date | None = None
+) -> bool:
+    return status(finding, baseline, today) is Status.OPEN and finding.severity >= fail_on
+
+
+def suppression_expired(finding: Finding, today: dt.date | None = None) -> bool:
+    """The finding carries a suppression whose end date has passed on the report's date."""
+    return finding.suppression is not None and finding.suppression.expired_on(today or dt.date.today())
 
 
 def exit_code(result: AuditResult, fail_on: Severity, baseline: AbstractSet[str] | None = None) -> int:
@@ -82,7 +106,7 @@ def exit_code(result: AuditResult, fail_on: Severity, baseline: AbstractSet[str]
     """
     if not result.complete:
         return EXIT_ERROR
-    if any(is_failing(finding, fail_on, baseline) for finding in result.findings):
+    if any(is_failing(finding, fail_on, baseline, result.today) for finding in result.findings):
         return EXIT_FINDINGS
     return EXIT_OK
 
@@ -104,14 +128,14 @@ class Summary:
 def summarize(
     result: AuditResult, *, fail_on: Severity | None = None, baseline: AbstractSet[str] | None = None
 ) -> Summary:
-    statuses = [(finding, status(finding, baseline)) for finding in result.findings]
+    statuses = [(finding, status(finding, baseline, result.today)) for finding in result.findings]
     open_findings = [finding for finding, state in statuses if state is Status.OPEN]
     by_severity = {severity: 0 for severity in SEVERITIES_WORST_FIRST}
     for finding in open_findings:
         by_severity[finding.severity] += 1
     failing = None
     if fail_on is not None:
-        failing = sum(1 for finding in open_findings if finding.severity.rank >= fail_on.rank)
+        failing = sum(1 for finding in open_findings if finding.severity >= fail_on)
     return Summary(
         total=len(statuses),
         open=len(open_findings),
@@ -231,6 +255,36 @@ def display_location(finding: Finding, repo_root: Path | None) -> tuple[str, int
     return path, finding.location.line
 
 
+def _step_location(location: str, repo_root: Path | None) -> str:
+    """A path step's `path:line`, its file repository-relative as the finding's own location is (a live or
+    workflow place that is no file stays as written)."""
+    path, colon, line = location.rpartition(":")
+    if not (colon and line.isdigit()):
+        path, colon, line = location, "", ""
+    if not os.path.isfile(path):
+        return location
+    return f"{repo_relative(path, repo_root) or path}{colon}{line}"
+
+
+def display_steps(finding: Finding, repo_root: Path | None) -> list[dict[str, str | None]]:
+    """The finding's path steps as shown: locations repository-relative where possible."""
+    steps = [dict(step) for step in finding.path]
+    for step in steps:
+        if step.get("location"):
+            step["location"] = _step_location(str(step["location"]), repo_root)
+    return steps
+
+
+def display_message(finding: Finding, repo_root: Path | None) -> str:
+    """The message as shown: the places its path steps name, repository-relative like the finding's location."""
+    message = finding.message
+    for step in finding.path:
+        location = step.get("location")
+        if location and location in message:
+            message = message.replace(location, _step_location(location, repo_root))
+    return message
+
+
 def render_report(format_name: str, result: AuditResult, **options: Any) -> str:
     """Render with the reporter registered for `format_name` (one of FORMATS)."""
     try:
@@ -238,7 +292,7 @@ def render_report(format_name: str, result: AuditResult, **options: Any) -> str:
     except KeyError:
         raise UsageError(f"unknown report format {format_name!r} (expected {'|'.join(FORMATS)})") from None
     module = importlib.import_module(module_name)
-    return str(module.render(result, **options))
+    return str(module.render(result, ReportOptions(**options)))
 
 
 def remediation_for(finding: Finding, rules: Mapping[str, RuleInfo] | None) -> str:

@@ -14,29 +14,28 @@ from typing import Any
 
 from auditor import __version__
 from auditor.baseline import fingerprint
-from auditor.model import AuditResult, Finding, FindingKind, InputError, ReadError, Severity
+from auditor.model import AuditResult, Finding, FindingKind, InputError, ReadError
 from auditor.report import (
+    ReportOptions,
     RuleInfo,
     Status,
     display_location,
+    display_message,
+    display_steps,
     ordered_errors,
     ordered_findings,
     remediation_for,
     status,
     summarize,
+    suppression_expired,
 )
 
 SCHEMA = "auditor.report/v1"
 
 
-def render(
-    result: AuditResult,
-    *,
-    rules: Mapping[str, RuleInfo] | None = None,
-    repo_root: Path | None = None,
-    baseline: AbstractSet[str] | None = None,
-    fail_on: Severity | None = None,
-) -> str:
+def render(result: AuditResult, options: ReportOptions | None = None) -> str:
+    options = options or ReportOptions()
+    rules, repo_root, baseline, fail_on = options.rules, options.repo_root, options.baseline, options.fail_on
     summary = summarize(result, fail_on=fail_on, baseline=baseline)
     document = {
         "schema": SCHEMA,
@@ -136,7 +135,7 @@ def _finding(
         "project": finding.project,
         "principal": finding.principal,
         "role": finding.role,
-        "message": finding.message,
+        "message": display_message(finding, repo_root),
         "location": {"path": path, "line": line},
         "suppressed": state is Status.SUPPRESSED,
         "baselined": state is Status.BASELINED,
@@ -147,12 +146,12 @@ def _finding(
     if finding.suppression is not None:
         entry["suppression"] = {
             "reason": finding.suppression.reason,
-            "until": finding.suppression.until,
-            "expired": finding.suppression.expired,
+            "until": finding.suppression.until.isoformat() if finding.suppression.until else None,
+            "expired": suppression_expired(finding),
             "source": finding.suppression.source,
         }
     if finding.path:
-        entry["path"] = [dict(step) for step in finding.path]
+        entry["path"] = display_steps(finding, repo_root)
         entry["permissions"] = list(finding.permissions)
     if finding.kind is FindingKind.DRIFT:
         drift = finding.drift

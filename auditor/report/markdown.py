@@ -19,16 +19,19 @@ from auditor.report import (
     NO_PROJECT,
     SEVERITIES_WORST_FIRST,
     ProjectGroup,
+    ReportOptions,
     RuleInfo,
     Status,
     Summary,
     display_location,
+    display_message,
     grouped_by_project,
     ordered_errors,
     ordered_findings,
     remediation_for,
     status,
     summarize,
+    suppression_expired,
 )
 
 REPORT_MARKER = "<!-- auditor-report -->"
@@ -66,14 +69,9 @@ def _link(text: str, uri: str | None) -> str:
     return f"[{escape(text)}]({quote(uri, safe=':/?#@!$&+,;=%~')})"
 
 
-def render(
-    result: AuditResult,
-    *,
-    rules: Mapping[str, RuleInfo] | None = None,
-    repo_root: Path | None = None,
-    baseline: AbstractSet[str] | None = None,
-    fail_on: Severity | None = None,
-) -> str:
+def render(result: AuditResult, options: ReportOptions | None = None) -> str:
+    options = options or ReportOptions()
+    rules, repo_root, baseline, fail_on = options.rules, options.repo_root, options.baseline, options.fail_on
     rules = rules or {}
     summary = summarize(result, fail_on=fail_on, baseline=baseline)
     findings = ordered_findings(result.findings)
@@ -87,12 +85,25 @@ def render(
         # Grouped by project: each project's findings together, worst first within it.
         findings = [finding for group in projects for finding in group.findings]
     head += _errors(result)
+    head += _escalation_paths(findings, baseline)
 
     grouped = projects is not None
     rows = [_row(finding, rules, repo_root, baseline, fail_on, with_project=grouped) for finding in findings]
     details = [_details(finding, rules, repo_root, baseline) for finding in findings]
     body = _fit(head, rows, details, with_project=grouped)
     return "\n".join(body).rstrip("\n") + "\n"
+
+
+def _escalation_paths(findings: list[Finding], baseline: AbstractSet[str] | None) -> list[str]:
+    """The open escalation paths as one Mermaid graph (GitHub draws it in the PR comment); dashed: conditional."""
+    paths = [
+        f.path for f in findings if f.path and f.rule == "privilege-escalation" and status(f, baseline).value == "open"
+    ]
+    if not paths:
+        return []
+    from auditor.access.render import escalation_mermaid
+
+    return ["### Escalation paths", "", "```mermaid", *escalation_mermaid(paths), "```", ""]
 
 
 def _headline(summary: Summary) -> str:
@@ -150,8 +161,8 @@ def _errors(result: AuditResult) -> list[str]:
 def _state_label(finding: Finding, baseline: AbstractSet[str] | None, fail_on: Severity | None) -> str:
     state = status(finding, baseline)
     if state is Status.OPEN:
-        expired = finding.suppression is not None and finding.suppression.expired
-        failing = fail_on is not None and finding.severity.rank >= fail_on.rank
+        expired = suppression_expired(finding)
+        failing = fail_on is not None and finding.severity >= fail_on
         label = "**failing**" if failing else "open"
         return f"{label} (suppression expired)" if expired else label
     return str(state.value)
@@ -193,7 +204,7 @@ def _details(
     lines = ["<details>", f"<summary>{summary}</summary>", ""]
     if rule is not None:
         lines += [f"**{escape(rule.title)}**", ""]
-    lines += [escape(finding.message), ""]
+    lines += [escape(display_message(finding, repo_root)), ""]
     facts = [f"**Location:** {escape(location)}"]
     if finding.principal:
         facts.append(f"**Principal:** {escape(finding.principal)}")
@@ -210,10 +221,9 @@ def _details(
         lines += [f"**Remediation:** {escape(remediation)}", ""]
     if finding.suppression is not None:
         suppression = finding.suppression
-        verb = "Suppression expired" if suppression.expired else "Suppressed"
-        until = (
-            f" ({'was ' if suppression.expired else ''}until {escape(suppression.until)})" if suppression.until else ""
-        )
+        expired = suppression_expired(finding)
+        verb = "Suppression expired" if expired else "Suppressed"
+        until = f" ({'was ' if expired else ''}until {escape(str(suppression.until))})" if suppression.until else ""
         source = f" ({escape(suppression.source)})" if suppression.source else ""
         lines += [f"**{verb}**{until}: {escape(suppression.reason)}{source}", ""]
     if status(finding, baseline) is Status.BASELINED:

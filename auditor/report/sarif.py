@@ -19,14 +19,17 @@ from auditor import __version__
 from auditor.baseline import fingerprint
 from auditor.model import AuditResult, Finding, InputError, ReadError, Severity
 from auditor.report import (
+    ReportOptions,
     RuleInfo,
     Status,
+    display_message,
     in_file,
     ordered_errors,
     ordered_findings,
     remediation_for,
     repo_relative,
     status,
+    suppression_expired,
 )
 
 SARIF_VERSION = "2.1.0"
@@ -67,16 +70,10 @@ def security_severity(severity: Severity) -> str:
             assert_never(severity)
 
 
-def render(
-    result: AuditResult,
-    *,
-    rules: Mapping[str, RuleInfo] | None = None,
-    repo_root: Path | None = None,
-    baseline: AbstractSet[str] | None = None,
-    fail_on: Severity | None = None,
-) -> str:
-    """`fail_on` is accepted for a uniform reporter signature; SARIF levels do not depend on the gate."""
-    del fail_on
+def render(result: AuditResult, options: ReportOptions | None = None) -> str:
+    options = options or ReportOptions()
+    rules, repo_root, baseline, fail_on = options.rules, options.repo_root, options.baseline, options.fail_on
+    del fail_on  # SARIF levels do not depend on the gate
     findings = ordered_findings(result.findings)
     descriptors = _rule_descriptors(findings, rules or {})
     rule_index = {descriptor["id"]: index for index, descriptor in enumerate(descriptors)}
@@ -105,7 +102,7 @@ def _rule_descriptors(findings: list[Finding], rules: Mapping[str, RuleInfo]) ->
     for rule_id in sorted({finding.rule for finding in findings}):
         rule = rules.get(rule_id)
         if rule is None:
-            worst = max((f.severity for f in findings if f.rule == rule_id), key=lambda s: s.rank)
+            worst = max(f.severity for f in findings if f.rule == rule_id)
             rule = RuleInfo(id=rule_id, title=rule_id, severity=worst)
         descriptors.append(_descriptor(rule))
     return descriptors
@@ -156,7 +153,7 @@ def _result(
         "ruleId": finding.rule,
         "ruleIndex": rule_index,
         "level": severity_to_sarif_level(finding.severity),
-        "message": {"text": finding.message or finding.rule},
+        "message": {"text": display_message(finding, repo_root) or finding.rule},
         "locations": [_location(finding, repo_root)],
         "partialFingerprints": {FINGERPRINT_KEY: identity},
     }
@@ -184,10 +181,10 @@ def _result(
     remediation = remediation_for(finding, rules)
     if remediation:
         properties["remediation"] = remediation
-    if finding.suppression is not None and finding.suppression.expired:
+    if finding.suppression is not None and suppression_expired(finding):
         properties["expiredSuppression"] = {
             "reason": finding.suppression.reason,
-            "until": finding.suppression.until,
+            "until": str(finding.suppression.until),
             "source": finding.suppression.source,
         }
     result["properties"] = properties

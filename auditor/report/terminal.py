@@ -8,9 +8,6 @@ the screen. Without `color`, the output is plain text.
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping
-from collections.abc import Set as AbstractSet
-from pathlib import Path
 
 from rich import box
 from rich.console import Console, Group, RenderableType
@@ -22,16 +19,18 @@ from auditor.model import AuditResult, Finding, Severity
 from auditor.report import (
     SEVERITIES_WORST_FIRST,
     ProjectGroup,
-    RuleInfo,
+    ReportOptions,
     Status,
     Summary,
     display_location,
+    display_message,
     grouped_by_project,
     ordered_errors,
     ordered_findings,
     remediation_for,
     status,
     summarize,
+    suppression_expired,
 )
 from auditor.report.escape import terminal_safe
 
@@ -47,17 +46,10 @@ _SEVERITY_STYLE = {
 _clean = terminal_safe
 
 
-def render(
-    result: AuditResult,
-    *,
-    rules: Mapping[str, RuleInfo] | None = None,
-    repo_root: Path | None = None,
-    baseline: AbstractSet[str] | None = None,
-    fail_on: Severity | None = None,
-    color: bool = False,
-    width: int = DEFAULT_WIDTH,
-) -> str:
-    """`color` is the caller's decision (stdout is a terminal and NO_COLOR is unset); the output is returned."""
+def render(result: AuditResult, options: ReportOptions | None = None) -> str:
+    """`options.color` is the caller's decision (stdout is a terminal and NO_COLOR is unset)."""
+    options = options or ReportOptions()
+    baseline, fail_on, color, width = options.baseline, options.fail_on, options.color, options.width
     console = Console(
         file=io.StringIO(),
         width=width,
@@ -76,14 +68,14 @@ def render(
         console.print(Text("scanned: " + ", ".join(_clean(path) for path in result.scanned), style="dim"))
     projects = grouped_by_project(result, baseline)
     if projects is None:
-        _by_severity(console, ordered_findings(result.findings), "", rules or {}, repo_root, baseline, fail_on)
+        _by_severity(console, ordered_findings(result.findings), "", options)
     else:
         console.print()
         console.print(_project_table(projects))
         for group in projects:
             console.print()
             console.print(Text(f"PROJECT {_clean(group.project)} ({len(group.findings)})", style="bold underline"))
-            _by_severity(console, list(group.findings), "  ", rules or {}, repo_root, baseline, fail_on)
+            _by_severity(console, list(group.findings), "  ", options)
     if result.errors:
         console.print()
         console.print(Text(f"ERRORS ({len(result.errors)})", style="bold red"))
@@ -95,15 +87,7 @@ def render(
     return "\n".join(line.rstrip() for line in output.splitlines()) + "\n"
 
 
-def _by_severity(
-    console: Console,
-    findings: list[Finding],
-    indent: str,
-    rules: Mapping[str, RuleInfo],
-    repo_root: Path | None,
-    baseline: AbstractSet[str] | None,
-    fail_on: Severity | None,
-) -> None:
+def _by_severity(console: Console, findings: list[Finding], indent: str, options: ReportOptions) -> None:
     for severity in SEVERITIES_WORST_FIRST:
         group = [finding for finding in findings if finding.severity is severity]
         if not group:
@@ -111,7 +95,7 @@ def _by_severity(
         console.print()
         console.print(Text(f"{indent}{severity.value.upper()} ({len(group)})", style=_SEVERITY_STYLE[severity]))
         for finding in group:
-            rendered = _finding(finding, rules, repo_root, baseline, fail_on)
+            rendered = _finding(finding, options)
             console.print(Padding(rendered, (0, 0, 0, len(indent)), expand=False) if indent else rendered)
 
 
@@ -136,13 +120,8 @@ def _incomplete_banner(summary: Summary) -> Text:
     )
 
 
-def _finding(
-    finding: Finding,
-    rules: Mapping[str, RuleInfo],
-    repo_root: Path | None,
-    baseline: AbstractSet[str] | None,
-    fail_on: Severity | None,
-) -> RenderableType:
+def _finding(finding: Finding, options: ReportOptions) -> RenderableType:
+    rules, repo_root, baseline, fail_on = options.rules, options.repo_root, options.baseline, options.fail_on
     state = status(finding, baseline)
     dim = state is not Status.OPEN
     base = "dim" if dim else ""
@@ -173,16 +152,15 @@ def _finding(
                 style=base,
             )
         )
-    lines.append(Text(_clean(finding.message, one_line=False), style=base))
+    lines.append(Text(_clean(display_message(finding, repo_root), one_line=False), style=base))
     remediation = remediation_for(finding, rules)
     if remediation:
         lines.append(Text(f"fix: {_clean(remediation, one_line=False)}", style="dim" if dim else "green"))
     if finding.suppression is not None:
         suppression = finding.suppression
-        verb = "suppression expired" if suppression.expired else "suppressed"
-        until = (
-            f" ({'was ' if suppression.expired else ''}until {_clean(suppression.until)})" if suppression.until else ""
-        )
+        expired = suppression_expired(finding)
+        verb = "suppression expired" if expired else "suppressed"
+        until = f" ({'was ' if expired else ''}until {_clean(suppression.until)})" if suppression.until else ""
         source = f" ({_clean(suppression.source)})" if suppression.source else ""
         lines.append(Text(f"{verb}{until}: {_clean(suppression.reason)}{source}", style="dim italic"))
     return Group(title, Padding(Group(*lines), (0, 0, 0, 4), expand=False))
@@ -193,7 +171,7 @@ def _marker(finding: Finding, state: Status, fail_on: Severity | None) -> str:
         return "suppressed"
     if state is Status.BASELINED:
         return "baselined"
-    if fail_on is not None and finding.severity.rank >= fail_on.rank:
+    if fail_on is not None and finding.severity >= fail_on:
         return "failing"
     return ""
 

@@ -31,7 +31,7 @@ def expression_text(node: Node) -> str:
     """A short source-like rendering of a node, for `Unresolved` messages."""
     kind = node[0]
     if kind == "var":
-        return node[1]
+        return str(node[1])
     if kind == "attr":
         return f"{expression_text(node[1])}.{node[2]}"
     if kind == "index":
@@ -686,8 +686,8 @@ def _element(items: Any, index: Any) -> Any:
     return items[int(_to_number(index)) % len(items)]
 
 
-def _index_of(items: Any, value: Any) -> int:
-    items = _as_list(items)
+def _index_of(collection: Any, value: Any) -> int:
+    items = _as_list(collection)
     if value in items:
         return items.index(value)
     raise EvaluationError(f"index: {value!r} not in list")
@@ -763,8 +763,8 @@ def _go_regex(pattern: Any) -> str:
     return _to_string(pattern).replace("(?P<", "(?P<")
 
 
-def _replace(text: Any, search: Any, replacement: Any) -> str:
-    text, search, replacement = _to_string(text), _to_string(search), _to_string(replacement)
+def _replace(value: Any, search_value: Any, replacement_value: Any) -> str:
+    text, search, replacement = _to_string(value), _to_string(search_value), _to_string(replacement_value)
     if len(search) > 1 and search.startswith("/") and search.endswith("/"):
         go = re.sub(r"\$\{?(\w+)\}?", r"\\g<\1>", replacement)
         return re.sub(search[1:-1], go, text)
@@ -827,8 +827,8 @@ def _length(value: Any) -> int:
     raise EvaluationError(f"length: cannot take the length of {type(value).__name__}")
 
 
-def _substr(text: Any, offset: Any, length: Any) -> str:
-    text = _to_string(text)
+def _substr(value: Any, offset: Any, length: Any) -> str:
+    text = _to_string(value)
     start = int(_to_number(offset))
     size = int(_to_number(length))
     if start < 0:

@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from auditor.errors import EvaluationError
 from auditor.model import InputError, Location, Unresolved, hole
-from auditor.terraform.expressions import EvaluationError, Evaluator, expression_text, first_unresolved
+from auditor.terraform.expressions import Evaluator, expression_text, first_unresolved
 from auditor.terraform.json_syntax import parse_json_text
 from auditor.terraform.overrides import merge_overrides
 from auditor.terraform.resources import ResourceInstance, policy_data_json
@@ -69,13 +70,13 @@ class _Lazy(dict):  # type: ignore[type-arg]
     def get(self, name: str, default: Any = None) -> Any:
         return self[name] if name in self._names else default
 
-    def keys(self) -> Any:  # type: ignore[override]
+    def keys(self) -> Any:
         return sorted(self._names)
 
-    def values(self) -> Any:  # type: ignore[override]
+    def values(self) -> Any:
         return [self[name] for name in sorted(self._names)]
 
-    def items(self) -> Any:  # type: ignore[override]
+    def items(self) -> Any:
         return [(name, self[name]) for name in sorted(self._names)]
 
     def __iter__(self) -> Iterator[str]:

@@ -91,3 +91,28 @@ resource "google_service_account_iam_member" "evil" {
 def test_unknown_principal_is_an_error(capsys: pytest.CaptureFixture[str], repo_root: Path) -> None:
     assert main(["access", "what-can", "user:nobody@x", str(repo_root / "examples" / "workbench")]) == 2
     assert "no such principal" in capsys.readouterr().err
+
+
+def test_check_markdown_draws_the_open_escalation_paths(capsys: pytest.CaptureFixture[str], repo_root: Path) -> None:
+    main(["check", str(repo_root / "examples" / "workbench-risky"), "--format", "markdown"])
+    out = capsys.readouterr().out
+    graph = out.split("### Escalation paths", 1)[1].split("```mermaid", 1)[1].split("```", 1)[0]
+    assert '"sa-token (google_service_account_iam_member.contractor_token)"' in graph
+    assert '["user:contractor@example.com"]' in graph
+    main(["check", str(repo_root / "examples" / "workbench"), "--format", "markdown"])
+    assert "Escalation paths" not in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("fmt", ["json", "sarif", "markdown", "table"])
+def test_escalation_step_locations_are_repository_relative(
+    fmt: str, capsys: pytest.CaptureFixture[str], repo_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Run from a subdirectory: the path steps and the message name the file as the finding's location does."""
+    monkeypatch.chdir(repo_root / "examples")
+    main(["check", "../tests/fixtures/privilege-escalation", "--format", fmt])
+    out = capsys.readouterr().out
+    assert "tests/fixtures/privilege-escalation/main.tf" in out
+    assert "../tests/fixtures/privilege-escalation/main.tf" not in out
+    if fmt == "json":
+        steps = [step for f in json.loads(out)["findings"] for step in f.get("path", [])]
+        assert steps and all(step["location"].startswith("tests/fixtures/privilege-escalation/") for step in steps)

@@ -169,3 +169,22 @@ resource "google_project_iam_member" "bob_admin" {
     assert findings["user:bob@example.com"].resource == "google_project_iam_member.bob_admin"
     exempt = evaluate(intent, policies, administrators=["user:alice@example.com", "user:bob@example.com"])
     assert exempt == []
+
+
+def test_service_agents_are_not_escalation_sources() -> None:
+    from auditor.model import Authority, Binding, Intent, Location, Principal, Scope, ScopeKind
+
+    def grant(scope: Scope, role: str, member: str) -> Binding:
+        return Binding(scope, role, (Principal.parse(member),), Authority.LIVE, "projects/p", Location("projects/p"))
+
+    project = Scope(ScopeKind.PROJECT, "p")
+    intent = Intent(
+        bindings=(
+            grant(
+                project, "roles/compute.serviceAgent", "serviceAccount:service-1@compute-system.iam.gserviceaccount.com"
+            ),
+            grant(project, "roles/notebooks.admin", "serviceAccount:ops@p.iam.gserviceaccount.com"),
+            grant(project, "roles/iam.serviceAccountTokenCreator", "user:eve@example.com"),
+        )
+    )
+    assert {f.principal for f in evaluate(intent, POLICY)} == {"user:eve@example.com"}

@@ -26,37 +26,28 @@ resource "google_project_iam_custom_role" "lite" {
 """
 
 
-def run_drift(tmp_path: Path, state: dict[str, Any] | None, *args: str) -> tuple[int, dict[str, Any], Any]:
+def run_live(state: dict[str, Any], command: list[str], output: Path, *args: str) -> tuple[int, dict[str, int]]:
+    """`auditor COMMAND --format json --output OUTPUT ARGS` against a simulator of `state`: (exit code, calls).
+    ARGS come last, so a test can override the defaults in COMMAND."""
     from auditor.live.simulator import start_simulator
 
+    with start_simulator(state) as simulator:
+        endpoints = ["--api-endpoint", simulator.api_endpoint, "--grpc-endpoint", simulator.grpc_endpoint]
+        code = main([*command, "--format", "json", "--output", str(output), *endpoints, *args])
+        assert simulator.mutations == ()
+        return code, simulator.calls
+
+
+def run_drift(tmp_path: Path, state: dict[str, Any] | None, *args: str) -> tuple[int, dict[str, Any], Any]:
     output = tmp_path / "report.json"
     if not any(arg.endswith(".tf") for arg in args):
         # No Terraform of the test's own: an empty configuration, not whatever the working directory holds.
         (tmp_path / "empty").mkdir(exist_ok=True)
         (tmp_path / "empty" / "main.tf").write_text("")
         args = (str(tmp_path / "empty"), *args)
-    simulator = start_simulator(state if state is not None else org_state())
-    try:
-        code = main(
-            [
-                "drift",
-                "--retry-deadline",
-                "5",
-                "--format",
-                "json",
-                "--output",
-                str(output),
-                "--api-endpoint",
-                simulator.api_endpoint,
-                "--grpc-endpoint",
-                simulator.grpc_endpoint,
-                *args,
-            ]
-        )
-        assert simulator.mutations == ()
-        calls = simulator.calls
-    finally:
-        simulator.stop()
+    code, calls = run_live(
+        state if state is not None else org_state(), ["drift", "--retry-deadline", "5"], output, *args
+    )
     return code, json.loads(output.read_text()), calls
 
 
@@ -240,29 +231,8 @@ def test_compute_instances_and_v1_v2_notebooks_from_assets() -> None:
 def test_organization_and_folder_grants_reach_the_access_matrix_of_the_instances_below(
     tmp_path: Path, source: str
 ) -> None:
-    from auditor.live.simulator import start_simulator
-
     output = tmp_path / "matrix.json"
-    with start_simulator(org_state()) as simulator:
-        code = main(
-            [
-                "access",
-                "matrix",
-                "--organization",
-                ORG,
-                "--source",
-                source,
-                "--format",
-                "json",
-                "--output",
-                str(output),
-                "--api-endpoint",
-                simulator.api_endpoint,
-                "--grpc-endpoint",
-                simulator.grpc_endpoint,
-            ]
-        )
-        assert simulator.mutations == ()
+    code, _ = run_live(org_state(), ["access", "matrix"], output, "--organization", ORG, "--source", source)
     assert code == 0
     matrix = {
         row["instance"]: {entry["principal"] for entry in row["columns"]["reconfigure"]}
@@ -274,3 +244,39 @@ def test_organization_and_folder_grants_reach_the_access_matrix_of_the_instances
     assert {name.split("/")[1] for name, who in matrix.items() if "user:bob@acme.example" in who} == {"ml-a", "ml-b"}
     # The live custom role on ml-a, judged by its permissions.
     assert {name.split("/")[1] for name, who in matrix.items() if "user:carol@acme.example" in who} == {"ml-a"}
+
+
+def test_both_readers_produce_the_same_model_objects() -> None:
+    from auditor.live.asset_reader import read_assets
+    from auditor.live.clients import Endpoints
+    from auditor.live.reader import read_project
+    from auditor.live.simulator import start_simulator
+
+    seen: list[tuple[int, int]] = []
+    with start_simulator(org_state()) as simulator:
+        endpoints = Endpoints(simulator.api_endpoint, simulator.grpc_endpoint)
+        assets = read_assets(["projects/ml-a"], endpoints=endpoints, progress=lambda a, c: seen.append((a, c)))
+        apis = read_project("ml-a", endpoints=endpoints)
+    assert assets.complete and apis.complete
+    for field in ("bindings", "service_accounts", "instances", "custom_roles"):
+        assert sorted(map(repr, getattr(assets.intent, field))) == sorted(map(repr, getattr(apis.intent, field))), field
+    [project] = assets.intent.projects
+    assert (project.id, project.number, project.parent) == ("ml-a", "1001", ML_FOLDER)
+    # Progress counts assets read, page by page, up to all of them.
+    assert seen and max(a for a, _ in seen) == assets.assets and assets.assets > 5
+
+
+def test_organization_demo_reads_the_bundled_organization_through_the_inventory(tmp_path: Path) -> None:
+    output = tmp_path / "demo.json"
+    assert main(["demo", "--organization", "--format", "json", "--output", str(output)]) == 1
+    report = json.loads(output.read_text())
+    assert report["complete"] is True
+    assert report["scanned"][-1] == "organizations/987654321098"
+    helpdesk = [f for f in findings(report, "human-notebook-admin") if f["principal"] == "user:helpdesk@acme.example"]
+    assert [(f["resource"], f["project"]) for f in helpdesk] == [("organizations/987654321098", None)]
+    # The platform project's planted drift is still found when it is read as part of the organization.
+    assert {f["project"] for f in findings(report, "drift-instance-config")} == {"acme-ml-platform"}
+    assert {f["project"] for f in findings(report, "unmanaged-instance")} == {
+        "acme-ml-platform",
+        "acme-finance-analytics",
+    }

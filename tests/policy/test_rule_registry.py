@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from auditor import drift, role_drift
+from auditor import drift
 from auditor.audit import finish, prepare
+from auditor.drift import custom_roles
 from auditor.errors import UsageError
 from auditor.model import Finding, FindingKind, Location, Severity
 from auditor.policy import load_policies
@@ -24,7 +25,7 @@ DRIFT_IDS = {
     drift.UNMANAGED_INSTANCE,
     drift.MISSING_INSTANCE,
     drift.UNRESOLVED,
-    role_drift.CUSTOM_ROLE,
+    custom_roles.CUSTOM_ROLE,
 }
 
 

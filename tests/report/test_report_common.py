@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import random
 import subprocess
 import sys
@@ -62,8 +63,8 @@ def test_exit_code_findings_at_or_above_fail_on() -> None:
 
 
 def test_exit_code_ignores_suppressed_and_baselined_but_not_expired() -> None:
-    suppressed = _finding(suppression=Suppression("human-notebook-admin", "ok", until="2999-01-01"))
-    expired = _finding(suppression=Suppression("human-notebook-admin", "old", until="2000-01-01", expired=True))
+    suppressed = _finding(suppression=Suppression("human-notebook-admin", "ok", until=dt.date(2999, 1, 1)))
+    expired = _finding(suppression=Suppression("human-notebook-admin", "old", until=dt.date(2000, 1, 1)))
     baselined = _finding(Severity.CRITICAL)
     assert exit_code(AuditResult(findings=(suppressed,)), Severity.HIGH) == EXIT_OK
     assert exit_code(AuditResult(findings=(expired,)), Severity.HIGH) == EXIT_FINDINGS
@@ -148,3 +149,15 @@ def test_machine_formats_import_neither_rich_nor_google(repo_root: Path) -> None
     )
     output = subprocess.run([sys.executable, "-c", code], cwd=repo_root, capture_output=True, text=True, check=True)
     assert output.stdout.strip() == "[]"
+
+
+def test_suppression_expiry_is_judged_on_the_report_date() -> None:
+    """Suppression.until is a date; whether it expired is decided when reporting, not frozen when it was attached."""
+    from auditor.report import Status, status
+
+    finding = _finding(suppression=Suppression("human-notebook-admin", "ok", until=dt.date(2026, 6, 30)))
+    assert status(finding, today=dt.date(2026, 6, 30)) is Status.SUPPRESSED  # works through its last day
+    assert status(finding, today=dt.date(2026, 7, 1)) is Status.OPEN
+    on_time = AuditResult(findings=(finding,), today=dt.date(2026, 6, 1))
+    late = AuditResult(findings=(finding,), today=dt.date(2026, 7, 1))
+    assert exit_code(on_time, Severity.HIGH) == 0 and exit_code(late, Severity.HIGH) == EXIT_FINDINGS

@@ -9,13 +9,13 @@ from hypothesis import strategies as st
 
 from auditor.baseline import fingerprint
 from auditor.model import AuditResult
-from auditor.report import json_report
+from auditor.report import ReportOptions, json_report
 from tests.findings_fixture import load
 
 
 def _report() -> dict:
     fixture = load()
-    return json.loads(json_report.render(fixture.result, **fixture.options()))
+    return json.loads(json_report.render(fixture.result, ReportOptions(**fixture.options())))
 
 
 def test_top_level_and_summary() -> None:

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from auditor.model import AuditResult, Finding, FindingKind, InputError, Location, Severity
-from auditor.report import markdown
+from auditor.report import ReportOptions, markdown
 from tests.findings_fixture import load
 
 markdown_it = pytest.importorskip("markdown_it")  # installed with rich
@@ -45,7 +45,7 @@ def _html(text: str) -> str:
 
 def test_hostile_values_keep_the_table_shape() -> None:
     findings = tuple(_finding(value, index) for index, value in enumerate(HOSTILE))
-    text = markdown.render(AuditResult(findings=findings), fail_on=Severity.HIGH)
+    text = markdown.render(AuditResult(findings=findings), ReportOptions(fail_on=Severity.HIGH))
     table = [line for line in text.splitlines() if line.startswith("| high | human-notebook-admin")]
     assert len(table) == len(HOSTILE)
     assert all(line.count("|") == 7 for line in table)  # six cells: escaped pipes never split a cell
@@ -64,7 +64,7 @@ def test_hostile_values_keep_the_table_shape() -> None:
 
 def test_only_our_own_tags_appear() -> None:
     fixture = load()
-    text = markdown.render(fixture.result, **fixture.options())
+    text = markdown.render(fixture.result, ReportOptions(**fixture.options()))
     tags = set(re.findall(r"</?([a-zA-Z!-]+)", text))
     assert tags <= {"details", "summary", "br", "!--"}
     assert "`" not in text
@@ -81,7 +81,7 @@ def test_marker_is_the_first_line() -> None:
 
 
 def _headline(result: AuditResult, fail_on: Severity | None = Severity.HIGH) -> str:
-    return markdown.render(result, fail_on=fail_on).splitlines()[1]
+    return markdown.render(result, ReportOptions(fail_on=fail_on)).splitlines()[1]
 
 
 def test_headlines() -> None:
@@ -99,7 +99,7 @@ def test_long_reports_fit_a_github_comment() -> None:
         Finding("r", Severity.HIGH, FindingKind.INTENT, f"google_x.r{i}", "m" * 300, Location("a.tf", i + 1))
         for i in range(2000)
     )
-    text = markdown.render(AuditResult(findings=findings), fail_on=Severity.HIGH)
+    text = markdown.render(AuditResult(findings=findings), ReportOptions(fail_on=Severity.HIGH))
     assert len(text) < 65_536
     assert "more findings not shown" in text or "not shown" in text
     assert text.count("<details>") == text.count("</details>")

@@ -9,7 +9,7 @@ import jsonschema
 import pytest
 
 from auditor.model import AuditResult, Finding, FindingKind, Location, Severity
-from auditor.report import sarif
+from auditor.report import ReportOptions, sarif
 from tests.findings_fixture import load
 
 
@@ -21,7 +21,7 @@ def validator(shared: Path) -> jsonschema.protocols.Validator:
 
 def _sarif() -> dict:
     fixture = load()
-    return json.loads(sarif.render(fixture.result, **fixture.options()))
+    return json.loads(sarif.render(fixture.result, ReportOptions(**fixture.options())))
 
 
 def test_fixture_report_validates(validator: jsonschema.protocols.Validator) -> None:
@@ -115,7 +115,7 @@ def test_paths_with_spaces_are_uri_encoded(tmp_path: Path, validator: jsonschema
         "m",
         Location(str(tmp_path / "my infra" / "main.tf"), 2),
     )
-    document = json.loads(sarif.render(AuditResult(findings=(finding,)), repo_root=tmp_path))
+    document = json.loads(sarif.render(AuditResult(findings=(finding,)), ReportOptions(repo_root=tmp_path)))
     uri = document["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
     assert uri == "my%20infra/main.tf"
     assert list(validator.iter_errors(document)) == []

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from auditor.model import AuditResult, Finding, FindingKind, Location, ReadError, Severity, Suppression
-from auditor.report import terminal
+from auditor.report import ReportOptions, terminal
 from tests.findings_fixture import load
 
 
@@ -25,15 +27,15 @@ def test_control_characters_are_shown_escaped() -> None:
 
 def test_groups_worst_first_and_summary_last() -> None:
     findings = (_finding(Severity.LOW, "low_one"), _finding(Severity.CRITICAL, "crit_one"))
-    text = terminal.render(AuditResult(findings=findings), fail_on=Severity.HIGH)
+    text = terminal.render(AuditResult(findings=findings), ReportOptions(fail_on=Severity.HIGH))
     assert text.index("CRITICAL (1)") < text.index("crit_one") < text.index("LOW (1)") < text.index("low_one")
     last = text.rstrip().splitlines()[-1]
     assert last.startswith("2 findings, 1 failing at or above high")
 
 
 def test_suppressed_is_dimmed_and_labelled() -> None:
-    suppressed = _finding(Severity.HIGH, "quiet", suppression=Suppression("r", "reviewed", until="2999-01-01"))
-    text = terminal.render(AuditResult(findings=(suppressed,)), color=True)
+    suppressed = _finding(Severity.HIGH, "quiet", suppression=Suppression("r", "reviewed", until=dt.date(2999, 1, 1)))
+    text = terminal.render(AuditResult(findings=(suppressed,)), ReportOptions(color=True))
     line = next(line for line in text.splitlines() if "quiet" in line)
     assert "\x1b[2" in line  # the dim attribute
     assert "suppressed" in terminal.render(AuditResult(findings=(suppressed,)))
@@ -50,5 +52,5 @@ def test_incomplete_is_loud_and_never_clean() -> None:
 
 def test_fixture_lines_fit_the_width() -> None:
     fixture = load()
-    text = terminal.render(fixture.result, **fixture.options(), width=80)
+    text = terminal.render(fixture.result, ReportOptions(**fixture.options(), width=80))
     assert max(len(line) for line in text.splitlines()) <= 80

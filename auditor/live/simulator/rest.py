@@ -99,8 +99,11 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(header, value)
         self.send_header("Content-Type", "application/json; charset=UTF-8")
         self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        try:
+            self.end_headers()
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True  # the client gave up (a timeout, or the simulator stopping): nobody to tell
 
 
 def envelope(error: ApiError) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from functools import cache
 from typing import Any
 
 from auditor.model import Location, Unresolved
+from auditor.policy.schema import SubjectKind
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,8 +120,7 @@ def is_unresolved(value: object) -> bool:
 class Subject:
     """One thing a policy is evaluated on: its facts by CEL top-level name, and what a finding points at."""
 
-    kind: Any
-    """`auditor.policy.schema.SubjectKind`."""
+    kind: SubjectKind
     activation: Mapping[str, Any]
     """Top-level variable name (`principal`, `binding`, `role`...) -> its frozen facts object."""
     resource: str
