@@ -20,7 +20,7 @@ def measure(command: list[str], env: dict[str, str], ok: tuple[int, ...] = (0, 1
     """(wall seconds, peak RSS in MB) of one child process; exit codes in `ok` (default 0, and 1 for findings) are
     success.
 
-    Linux reports the largest single process of the child's tree (parse workers included), not their sum."""
+    Linux reports the largest single process of the child's tree, not their sum (`auditor check` is one process)."""
     start = time.perf_counter()
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(process.pid, 0)

@@ -124,6 +124,8 @@ class _Reader:
 
     def __init__(self, source: bytes) -> None:
         self.source = source
+        self.problems: list[tuple[Any, str]] = []
+        """What HCL forbids and tree-sitter's grammar lets through (it treats newlines as spaces): node, message."""
 
     def text(self, node: Any) -> str:
         return self.source[node.start_byte : node.end_byte].decode("utf-8", "replace")
@@ -170,6 +172,8 @@ class _Reader:
             return None
         name = self.text(children[0])
         line = node.start_point[0] + 1
+        if "::" in name:  # the grammar's identifiers allow it for provider functions (`provider::google::f`)
+            self.problems.append((children[0], f"invalid attribute name {name!r}"))
         expression = next((c for c in children[1:] if c.type == "expression"), None)
         if expression is None or node.has_error:
             return Attribute(name, ("bad", f"{name}: syntax error at line {line}"), line)
@@ -184,8 +188,15 @@ class _Reader:
         attributes: dict[str, Attribute] = {}
         blocks: tuple[Block, ...] = ()
         opened = False
+        first_row = node.start_point[0]
         for child in node.children:
             child_type = child.type
+            if (
+                not opened
+                and child.start_point[0] != first_row
+                and child_type in ("identifier", "string_lit", "block_start")
+            ):
+                self.problems.append((child, "a block's labels and its opening brace belong on its first line"))
             if child_type == "identifier":
                 if not kind:
                     kind = self.text(child)
@@ -286,7 +297,10 @@ class _Reader:
     def _string_lit(self, node: Any) -> str:
         start = node.children[0].end_byte if node.children else node.start_byte
         end = node.children[-1].start_byte if len(node.children) > 1 else node.end_byte
-        return _unescape(self.source[start:end].decode("utf-8", "replace"))
+        raw = self.source[start:end]
+        if b"\n" in raw:
+            self.problems.append((node, "a quoted string cannot span lines (use \\n or a heredoc)"))
+        return _unescape(raw.decode("utf-8", "replace"))
 
     def x_variable_expr(self, node: Any) -> Node:
         return ("var", self.text(node))
@@ -405,6 +419,9 @@ class _Reader:
         children = node.children
         start = children[0].end_byte
         end = children[-1].start_byte if children[-1].type == "quoted_template_end" else node.end_byte
+        literal_gaps = [(a.end_byte, b.start_byte) for a, b in zip(children, children[1:], strict=False)]
+        if any(b"\n" in self.source[a:b] for a, b in literal_gaps):
+            self.problems.append((node, "a quoted string cannot span lines (use \\n or a heredoc)"))
         return _template(self._template_items(node, start, end, _unescape, trim=None))
 
     def x_heredoc_template(self, node: Any) -> Node:
@@ -585,11 +602,13 @@ def _first_problem(root: Any) -> Any | None:
                 return None
 
 
-def _syntax_error(path: str, source: bytes, node: Any) -> InputError:
+def _syntax_error(path: str, source: bytes, node: Any, message: str | None = None) -> InputError:
     row, byte_column = node.start_point
     line_start = source.rfind(b"\n", 0, node.start_byte) + 1
     column = len(source[line_start : line_start + byte_column].decode("utf-8", "replace")) + 1
-    if node.is_missing:
+    if message is not None:
+        pass
+    elif node.is_missing:
         message = f"missing {node.type!r}" if not node.is_named else f"missing {node.type.replace('_', ' ')}"
     else:
         found = source[node.start_byte : node.end_byte].decode("utf-8", "replace").strip()
@@ -611,19 +630,24 @@ def _parse_source(source: bytes, path: str) -> ParsedFile | InputError:
     root = tree.root_node
     try:
         if not root.has_error:
-            attributes, blocks = _read_root(source, root)
-            return ParsedFile(path, Block("", (), attributes, blocks, 1))
-        problem = _first_problem(root)
-        errors = (_syntax_error(path, source, problem),) if problem is not None else ()
+            reader = _Reader(source)
+            attributes, blocks = _read_root(reader, root)
+            if not reader.problems:
+                return ParsedFile(path, Block("", (), attributes, blocks, 1))
+            node, message = min(reader.problems, key=lambda problem: problem[0].start_byte)
+            errors = (_syntax_error(path, source, node, message),)
+        else:
+            problem = _first_problem(root)
+            errors = (_syntax_error(path, source, problem),) if problem is not None else ()
         attributes, blocks = _read_chunks(source)
     except RecursionError:
         return InputError(path, "invalid HCL: expressions nest too deeply")
     return ParsedFile(path, Block("", (), attributes, blocks, 1), errors)
 
 
-def _read_root(source: bytes, root: Any) -> tuple[dict[str, Attribute], tuple[Block, ...]]:
+def _read_root(reader: _Reader, root: Any) -> tuple[dict[str, Attribute], tuple[Block, ...]]:
     body = next((c for c in root.children if c.type == "body"), None)
-    return _Reader(source).body(body if body is not None else root)
+    return reader.body(body if body is not None else root)
 
 
 _TOP_LEVEL = re.compile(rb'^[A-Za-z_][\w-]*(?:[ \t]+(?:"[^"\n]*"|[A-Za-z_][\w-]*))*[ \t]*[{=]', re.MULTILINE)
@@ -634,13 +658,12 @@ def _read_chunks(source: bytes) -> tuple[dict[str, Attribute], tuple[Block, ...]
     """A file with a syntax error, read one top-level block or attribute at a time: tree-sitter's recovery of
     the whole file can nest the blocks after an error inside the broken one; apart, each of them stands alone.
     Every chunk is parsed at its own line so that lines stay true."""
-    starts = [m.start() for m in _TOP_LEVEL.finditer(source)] or [0]
-    starts[0] = 0
+    starts = sorted({0, *(m.start() for m in _TOP_LEVEL.finditer(source))})
     attributes: dict[str, Attribute] = {}
     blocks: list[Block] = []
     for start, end in zip(starts, [*starts[1:], len(source)], strict=True):
         padded = b"\n" * source.count(b"\n", 0, start) + source[start:end]
-        chunk_attributes, chunk_blocks = _read_root(padded, _parser().parse(padded).root_node)
+        chunk_attributes, chunk_blocks = _read_root(_Reader(padded), _parser().parse(padded).root_node)
         for name, attribute in chunk_attributes.items():
             attributes.setdefault(name, attribute)
         blocks.extend(chunk_blocks)

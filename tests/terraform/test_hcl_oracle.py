@@ -44,8 +44,10 @@ EXPR = _Expression()
 ORACLE_WRONG: dict[str, str] = {}
 """Corpus files (relative paths) where python-hcl2's reading is wrong and ours is right, with the reason. None in
 the corpus today (159 files read by both, 88 refused by both). Outside it, python-hcl2 8.1 reads an exponent number
-(`x = 1e3`) as an expression `${1e3}` where HCL has the number 1000, and reports comments inside a tuple as an extra
-attribute `__inline_comments__` (skipped here with every `__...__` key)."""
+(`x = 1e3`) as an expression `${1e3}` where HCL has the number 1000, reports comments inside a tuple as an extra
+attribute `__inline_comments__` (skipped here with every `__...__` key), and accepts escapes HCL rejects (`"a\\m"`,
+`"\\0"`). Where tree-sitter's grammar is laxer than HCL (newlines inside a block header or a quoted string, `::` in
+an attribute name) the reader reports a syntax error itself (tests/terraform/test_syntax.py)."""
 
 
 # ours --------------------------------------------------------------------------------------------

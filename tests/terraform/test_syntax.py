@@ -144,3 +144,32 @@ def test_static_path_never_imports_lark_or_hcl2(tmp_path: Path) -> None:
     env = {**os.environ, "AUDITOR_NO_CACHE": "1"}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "message"),
+    [
+        ("v\nlocals {\n  a = 1\n}\n", 2, "labels and its opening brace belong on its first line"),
+        ('resource "a"\n  "b" {\n  x = 1\n}\n', 2, "labels and its opening brace belong on its first line"),
+        ('x = "one\ntwo"\n', 1, "cannot span lines"),
+        ('x = "one\n${two}"\n', 1, "cannot span lines"),
+    ],
+)
+def test_newlines_hcl_forbids_are_syntax_errors(text: str, line: int, message: str) -> None:
+    """tree-sitter's grammar reads newlines as spaces; HCL does not: these must not pass as clean."""
+    result = parsed(text)
+    assert [(e.line, message in e.message) for e in result.errors] == [(line, True)]
+
+
+def test_a_stray_word_does_not_swallow_the_next_block() -> None:
+    result = parsed("v\nlocals {\n  a = 1\n}\n")
+    assert [(b.type, b.labels) for b in result.body.blocks] == [("locals", ())]
+
+
+def test_newlines_inside_interpolations_are_fine() -> None:
+    assert value('"a${\n  n\n}c"', n="b") == "abc"
+
+
+def test_attribute_name_with_a_namespace_is_a_syntax_error() -> None:
+    result = parsed('resource "a" "b" {\n  m::ember = 1\n}\n')
+    assert [(e.line, e.column) for e in result.errors] == [(2, 3)]
