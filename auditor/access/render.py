@@ -11,6 +11,7 @@ from typing import Any
 from auditor.access.graph import AccessGraph, Edge
 from auditor.access.queries import Access, Queries, conditions_of, how
 from auditor.access.subjects import step_record
+from auditor.report.escape import terminal_safe
 
 SCHEMA = "auditor.access/v1"
 FORMATS = ("table", "json", "markdown", "dot")
@@ -110,12 +111,13 @@ def render(answer: Mapping[str, Any], graph: AccessGraph, output_format: str) ->
     return table(answer)
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\x1b]")
+_MENTION = re.compile(r"(?<![0-9A-Za-z])@")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 def _plain(text: str) -> str:
-    """Terminal text: no control sequences from the inputs."""
-    return _CONTROL.sub("?", text)
+    """Terminal text: no control sequences from the inputs, and a newline in a value cannot forge a line."""
+    return terminal_safe(text)
 
 
 def _cell_lines(record: Mapping[str, Any]) -> str:
@@ -163,9 +165,11 @@ def table(answer: Mapping[str, Any]) -> str:
 
 
 def _md(text: str) -> str:
-    """A Markdown table cell: no HTML, no pipes, no line breaks, code spans neutralised."""
+    """A Markdown table cell: no HTML, no pipes, no line breaks, no control characters, code spans neutralised."""
+    text = _CONTROL.sub("", text.replace("\n", " ").replace("\r", " "))
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return text.replace("|", "\\|").replace("`", "'").replace("\n", " ").replace("\r", " ")
+    text = text.replace("|", "\\|").replace("`", "'")
+    return _MENTION.sub("@&#8203;", text)  # a zero-width space after @: no notification, the text kept
 
 
 def markdown(answer: Mapping[str, Any], graph: AccessGraph) -> str:
@@ -202,7 +206,7 @@ def markdown(answer: Mapping[str, Any], graph: AccessGraph) -> str:
 def _mermaid_label(text: str) -> str:
     """Mermaid quoted label: entity codes for what would end it or become markup."""
     replacements = {"&": "#amp;", '"': "#quot;", "<": "#lt;", ">": "#gt;", "|": "#124;", "`": "#96;", "\n": " "}
-    return "".join(replacements.get(c, c) for c in text)
+    return "".join(replacements.get(c, c) for c in _CONTROL.sub("", text.replace("\r", " ")))
 
 
 class _Flowchart:
@@ -243,6 +247,7 @@ def mermaid(graph: AccessGraph, edges: Iterable[Edge], grants: Iterable[Access])
 
 
 def _dot_string(text: str) -> str:
+    text = _CONTROL.sub("", text.replace("\r", ""))
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 

@@ -628,6 +628,7 @@ def _parse_source(source: bytes, path: str) -> ParsedFile | InputError:
     except Exception as error:  # pragma: no cover - tree-sitter parses any bytes
         return InputError(path, f"could not parse HCL: {type(error).__name__}: {error}")
     root = tree.root_node
+    errors: tuple[InputError, ...]
     try:
         if not root.has_error:
             reader = _Reader(source)

@@ -116,3 +116,49 @@ def test_escalation_step_locations_are_repository_relative(
     if fmt == "json":
         steps = [step for f in json.loads(out)["findings"] for step in f.get("path", [])]
         assert steps and all(step["location"].startswith("tests/fixtures/privilege-escalation/") for step in steps)
+
+
+@pytest.mark.parametrize("fmt", ["table", "markdown", "dot"])
+def test_control_characters_and_newlines_from_terraform_never_reach_the_output(
+    fmt: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """An ESC sequence, a BEL or a newline in a member or instance name cannot drive the terminal or forge a line."""
+    (tmp_path / "main.tf").write_text(
+        """
+resource "google_service_account" "ops" {
+  project    = "p"
+  account_id = "ops"
+}
+resource "google_project_iam_member" "ops" {
+  project = "p"
+  role    = "roles/notebooks.admin"
+  member  = google_service_account.ops.member
+}
+resource "google_service_account_iam_member" "evil" {
+  service_account_id = google_service_account.ops.name
+  role               = "roles/iam.serviceAccountTokenCreator"
+  member             = "user:ev\\u001b[2Jil\\u0007\\nFORGED @example.com"
+}
+"""
+    )
+    code, out = run(capsys, "who-can", "notebooks.instances.delete", str(tmp_path), "--format", fmt)
+    assert code == 0 and "ev" in out
+    assert "\x1b" not in out and "\x07" not in out
+    assert not any(line.startswith("FORGED") for line in out.splitlines())
+
+
+def test_markdown_mentions_are_neutralised(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """A PR comment must not notify `@example` because a member name says so (as the check report does)."""
+    (tmp_path / "main.tf").write_text(
+        """
+resource "google_project_iam_member" "m" {
+  project = "p"
+  role    = "roles/notebooks.admin"
+  member  = "user:x @example.com"
+}
+"""
+    )
+    code, out = run(capsys, "who-can", "notebooks.instances.delete", str(tmp_path), "--format", "markdown")
+    table = out.split("```mermaid", 1)[0]
+    assert code == 0 and "x @" in out.split("```mermaid", 1)[1].replace("#", "")  # the label keeps its text
+    assert "x @&#8203;example.com" in table and " @example" not in table
