@@ -10,6 +10,23 @@ import pytest
 from auditor.cli import main
 
 USERS = "group:ml-notebook-users@acme.example"
+_TOKEN_CREATOR_ON_ADMIN = """
+resource "google_service_account" "ops" {
+  project    = "p"
+  account_id = "ops"
+}
+resource "google_project_iam_member" "ops" {
+  project = "p"
+  role    = "roles/notebooks.admin"
+  member  = "serviceAccount:ops@p.iam.gserviceaccount.com"
+}
+resource "google_service_account_iam_member" "evil" {
+  service_account_id = google_service_account.ops.name
+  role               = "roles/iam.serviceAccountTokenCreator"
+  member             = "MEMBER"
+}
+"""
+"""A member (MEMBER) holding TokenCreator on `ops`, which administers notebooks in project p."""
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
@@ -61,24 +78,7 @@ def test_who_can_and_what_can(capsys: pytest.CaptureFixture[str], repo_root: Pat
 
 
 def test_markdown_mermaid_and_dot_escape_labels(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    (tmp_path / "main.tf").write_text(
-        """
-resource "google_service_account" "ops" {
-  project    = "p"
-  account_id = "ops"
-}
-resource "google_project_iam_member" "ops" {
-  project = "p"
-  role    = "roles/notebooks.admin"
-  member  = "serviceAccount:ops@p.iam.gserviceaccount.com"
-}
-resource "google_service_account_iam_member" "evil" {
-  service_account_id = google_service_account.ops.name
-  role               = "roles/iam.serviceAccountTokenCreator"
-  member             = "user:a\\"]<b>|x@example.com"
-}
-"""
-    )
+    (tmp_path / "main.tf").write_text(_TOKEN_CREATOR_ON_ADMIN.replace("MEMBER", 'user:a\\"]<b>|x@example.com'))
     code, out = run(capsys, "who-can", "notebooks.instances.delete", str(tmp_path), "--format", "markdown")
     assert code == 0
     mermaid = out.split("```mermaid", 1)[1]
@@ -124,22 +124,7 @@ def test_control_characters_and_newlines_from_terraform_never_reach_the_output(
 ) -> None:
     """An ESC sequence, a BEL or a newline in a member or instance name cannot drive the terminal or forge a line."""
     (tmp_path / "main.tf").write_text(
-        """
-resource "google_service_account" "ops" {
-  project    = "p"
-  account_id = "ops"
-}
-resource "google_project_iam_member" "ops" {
-  project = "p"
-  role    = "roles/notebooks.admin"
-  member  = google_service_account.ops.member
-}
-resource "google_service_account_iam_member" "evil" {
-  service_account_id = google_service_account.ops.name
-  role               = "roles/iam.serviceAccountTokenCreator"
-  member             = "user:ev\\u001b[2Jil\\u0007\\nFORGED @example.com"
-}
-"""
+        _TOKEN_CREATOR_ON_ADMIN.replace("MEMBER", "user:ev\\u001b[2Jil\\u0007\\nFORGED @example.com")
     )
     code, out = run(capsys, "who-can", "notebooks.instances.delete", str(tmp_path), "--format", fmt)
     assert code == 0 and "ev" in out
