@@ -241,7 +241,11 @@ def mermaid(graph: AccessGraph, edges: Iterable[Edge], grants: Iterable[Access])
     for access in grants:
         if access.grant.role:
             holder = graph.nodes[access.holder]
-            resource = ("resource:" + access.grant.resource, graph.label(access.grant.resource))
+            account = graph.nodes.get(access.grant.resource.removeprefix("serviceAccounts/"))
+            if account is not None:  # the account as a resource is the identity node already drawn
+                resource = (account.key, account.label)
+            else:
+                resource = ("resource:" + access.grant.resource, graph.label(access.grant.resource))
             chart.arrow((holder.key, holder.label), resource, access.grant.role)
     return chart.lines
 

@@ -166,3 +166,11 @@ def test_who_can_a_permission_nobody_tracks_is_an_error_not_an_answer(
     assert main(["access", "who-can", "notebooks.instance.delete", fixture]) == 2
     err = capsys.readouterr().err
     assert "notebooks.instance.delete" in err and "did you mean notebooks.instances.delete" in err
+
+
+def test_mermaid_draws_each_service_account_once(capsys: pytest.CaptureFixture[str], repo_root: Path) -> None:
+    """The account a grant is on and the identity one acts as are one node, not two boxes with the same name."""
+    code, out = run(capsys, "matrix", str(repo_root / "examples" / "workbench"), "--format", "markdown")
+    chart = out.split("```mermaid", 1)[1].split("```", 1)[0].splitlines()
+    labels = [line.split("[", 1)[1] for line in chart if "[" in line and "-->" not in line]
+    assert code == 0 and labels and len(labels) == len(set(labels))
