@@ -186,7 +186,9 @@ class Queries:
                 f"serviceaccount:{node.label}".lower(),
             }:
                 return key
-        return None
+        # A bare email names the one member with that email (`alice@x` is `user:alice@x`).
+        by_email = [key for key, node in self.graph.nodes.items() if node.member.partition(":")[2].lower() == lowered]
+        return by_email[0] if len(by_email) == 1 else None
 
     def _granted_resources(self, permissions: frozenset[str]) -> list[str]:
         """Resources some grant gives `permissions` on (the query without `--on`): where they are granted."""

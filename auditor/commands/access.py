@@ -67,6 +67,7 @@ def run(args: argparse.Namespace) -> int:
     graph = build_graph(intent, read_workflows_beside(args.paths))
     queries = Queries(graph, config.administrators)
     if args.query == "who-can":
+        _check_permission(args.permission, graph)
         answer = render.who_can(queries, args.permission, args.on)
         if args.on and not queries.resolve(args.on):
             raise UsageError(f"--on {args.on}: no such project, instance or service account in the inputs")
@@ -88,6 +89,26 @@ def run(args: argparse.Namespace) -> int:
     for error in errors:
         print(f"auditor: {error}", file=sys.stderr)
     return EXIT_ERROR if errors else EXIT_OK
+
+
+def _check_permission(permission: str, graph: Any) -> None:
+    """A permission no tracked role and no declared grant carries would be answered only by the every-permission
+    holders (owner-level paths), as if that were the whole answer: say so instead, with the closest names."""
+    import difflib
+
+    from auditor.errors import UsageError
+    from auditor.roles.catalog import tracked_permissions
+
+    known = set(tracked_permissions())
+    known.update(p for grants in graph.grants.values() for grant in grants for p in grant.permissions)
+    if permission in known:
+        return
+    close = difflib.get_close_matches(permission, sorted(known), n=3)
+    hint = f"; did you mean {' or '.join(close)}?" if close else ""
+    raise UsageError(
+        f"{permission}: not a permission the role catalog tracks or any declared role grants, so the answer would "
+        f"list only principals holding every permission{hint}"
+    )
 
 
 def _read_live(args: argparse.Namespace) -> tuple[Any, list[object]]:

@@ -163,6 +163,11 @@ def predefined_roles() -> frozenset[str]:
     return frozenset(_predefined())
 
 
+def tracked_permissions() -> frozenset[str]:
+    """Every permission some predefined role in the catalog is known to carry."""
+    return frozenset(permission for permissions in _predefined().values() for permission in permissions)
+
+
 def is_custom_role(role: str) -> bool:
     return role.startswith(("projects/", "organizations/"))
 

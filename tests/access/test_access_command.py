@@ -162,3 +162,22 @@ resource "google_project_iam_member" "m" {
     table = out.split("```mermaid", 1)[0]
     assert code == 0 and "x @" in out.split("```mermaid", 1)[1].replace("#", "")  # the label keeps its text
     assert "x @&#8203;example.com" in table and " @example" not in table
+
+
+def test_what_can_takes_a_bare_email(capsys: pytest.CaptureFixture[str], repo_root: Path) -> None:
+    """The help says PRINCIPAL is an IAM member or an email: `alice@example.com` names `user:alice@example.com`."""
+    fixture = str(repo_root / "tests" / "fixtures" / "privilege-escalation")
+    code, bare = run(capsys, "what-can", "alice@example.com", fixture, "--format", "json")
+    assert code == 0
+    code, member = run(capsys, "what-can", "user:alice@example.com", fixture, "--format", "json")
+    assert code == 0 and json.loads(bare)["identities"] == json.loads(member)["identities"] != []
+
+
+def test_who_can_a_permission_nobody_tracks_is_an_error_not_an_answer(
+    capsys: pytest.CaptureFixture[str], repo_root: Path
+) -> None:
+    """A typo (`notebooks.instance.delete`) must not answer with only the every-permission holders, as if complete."""
+    fixture = str(repo_root / "tests" / "fixtures" / "privilege-escalation")
+    assert main(["access", "who-can", "notebooks.instance.delete", fixture]) == 2
+    err = capsys.readouterr().err
+    assert "notebooks.instance.delete" in err and "did you mean notebooks.instances.delete" in err
