@@ -93,14 +93,22 @@ def test_column_counts_characters_not_bytes() -> None:
     assert [(e.line, e.column) for e in result.errors] == [(1, 9)]
 
 
-def test_cache_is_plain_data_in_the_user_cache_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture
+def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A parse cache of this test's own, and nothing remembered in memory."""
     monkeypatch.delenv("AUDITOR_NO_CACHE", raising=False)
     monkeypatch.setenv("AUDITOR_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setattr(syntax, "_MEMORY", {})
+    return tmp_path / "cache"
+
+
+def test_cache_is_plain_data_in_the_user_cache_directory(
+    tmp_path: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     source = tmp_path / "main.tf"
     source.write_text('resource "a" "b" {\n  x = "${var.y}-z"\n}\n')
     first = parse_files([source])[str(source)]
-    stored = list((tmp_path / "cache" / "hcl").rglob("*"))
+    stored = list((cache_dir / "hcl").rglob("*"))
     files = [p for p in stored if p.is_file()]
     assert len(files) == 1
     assert isinstance(marshal.loads(files[0].read_bytes()), tuple)  # plain tuples, never pickle
@@ -109,14 +117,11 @@ def test_cache_is_plain_data_in_the_user_cache_directory(tmp_path: Path, monkeyp
     assert again == first
 
 
-def test_corrupt_cache_file_is_parsed_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("AUDITOR_NO_CACHE", raising=False)
-    monkeypatch.setenv("AUDITOR_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setattr(syntax, "_MEMORY", {})
+def test_corrupt_cache_file_is_parsed_again(tmp_path: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     source = tmp_path / "main.tf"
     source.write_text('x = "y"\n')
     parse_files([source])
-    (cached,) = [p for p in (tmp_path / "cache").rglob("*") if p.is_file()]
+    (cached,) = [p for p in cache_dir.rglob("*") if p.is_file()]
     for garbage in (b"", b"\x00garbage", marshal.dumps(("not", "a", "tree")), marshal.dumps([1, 2])):
         cached.write_bytes(garbage)
         monkeypatch.setattr(syntax, "_MEMORY", {})
