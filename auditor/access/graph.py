@@ -121,6 +121,9 @@ class AccessGraph:
     now: datetime.datetime = field(default_factory=lambda: datetime.datetime.now(datetime.UTC))
     fronted: set[str] = field(default_factory=set)
     """Accounts a scanned workflow runs as: its triggerers stand for whoever federates into them."""
+    workflow_of: dict[str, tuple[str, frozenset[str] | None]] = field(default_factory=dict)
+    """Account key -> (path of the scanned workflow it is the identity of, the notebook operations that workflow lets
+    a trigger run, or None when the trigger chooses freely). The matrix marks the account with it."""
 
     # --- queries ------------------------------------------------------------------------------------------------
 
@@ -459,18 +462,22 @@ class _Builder:
             location = Location(workflow.path, (workflow.injections[0].line if workflow.injections else workflow.line))
             for key, identity in accounts:
                 if free:
+                    self.graph.workflow_of[key] = (workflow.path, None)
                     self.graph.edges[node].append(Edge(node, key, "workflow-trigger", workflow.path, location))
                     continue
                 # The trigger chooses nothing: it gets the operations the workflow performs, where the account can.
                 verbs = {v for c in controls if c.job == identity.job or not identity.job for v in _verbs(c)}
+                self.graph.workflow_of[key] = (workflow.path, frozenset(verbs))
                 allowed = frozenset(f"notebooks.instances.{v}" for v in verbs)
+                label = self.graph.nodes[key].label
                 for grant in list(self.graph.grants.get(key, ())):
                     usable = grant.permissions & allowed
                     if usable:
+                        only = "|".join(sorted(p.removeprefix("notebooks.instances.") for p in usable))
                         self.graph.grants[node].append(
                             Grant(
                                 grant.resource,
-                                f"{grant.role} through {workflow.path}",
+                                f"only {only} through {workflow.path}, as {label} holding {grant.role}",
                                 usable,
                                 grant.address,
                                 Location(workflow.path, workflow.line),

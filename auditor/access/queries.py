@@ -65,11 +65,12 @@ class Queries:
 
     def entries(self) -> list[str]:
         """Where access starts: people, groups, the public, workflow triggerers, federated identities, and the
-        service accounts nothing else acts as (a pipeline's own account)."""
+        service accounts nothing else acts as (a pipeline's own account, and a workflow's identity the workflow's
+        trigger cannot act as freely: it holds its grants all the same, so the matrix lists it, marked)."""
         reached = {edge.target for edges in self.graph.edges.values() for edge in edges}
         found = []
         for key, node in self.graph.nodes.items():
-            own_account = node.kind is NodeKind.SERVICE_ACCOUNT and key not in reached | self.graph.fronted
+            own_account = node.kind is NodeKind.SERVICE_ACCOUNT and key not in reached
             if node.kind in (NodeKind.PRINCIPAL, NodeKind.WORKFLOW) or own_account:
                 found.append(key)
         return sorted(found)

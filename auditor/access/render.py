@@ -32,7 +32,18 @@ def _access_record(graph: AccessGraph, access: Access) -> dict[str, Any]:
         "administrator": access.administrator,
         "path": [step_record(graph, step) for step in access.path],
         "how": how(graph, access),
+        "workflow_identity": _workflow_identity(graph, access.principal),
     }
+
+
+def _workflow_identity(graph: AccessGraph, principal: str) -> dict[str, Any] | None:
+    """When `principal` is a scanned workflow's identity: that workflow, and the notebook operations it lets a
+    trigger run (None: the trigger chooses freely)."""
+    known = graph.workflow_of.get(principal)
+    if known is None:
+        return None
+    path, verbs = known
+    return {"workflow": path, "operations": sorted(verbs) if verbs is not None else None}
 
 
 def who_can(queries: Queries, permission: str, on: str | None) -> dict[str, Any]:
@@ -127,7 +138,17 @@ def _cell_lines(record: Mapping[str, Any]) -> str:
     if record["administrator"]:
         flags.append("administrator")
     suffix = f" [{', '.join(flags)}]" if flags else ""
-    return f"{record['principal']}: {record['how']}{suffix}"
+    return f"{record['principal']}{_identity_note(record)}: {record['how']}{suffix}"
+
+
+def _identity_note(record: Mapping[str, Any]) -> str:
+    identity = record.get("workflow_identity")
+    if not identity:
+        return ""
+    workflow = identity["workflow"].rpartition("/")[2]
+    if identity["operations"] is None:
+        return f" (identity of {workflow}, whose trigger chooses the operation)"
+    return f" (identity of {workflow}, which runs only {'|'.join(identity['operations']) or 'no notebook operation'})"
 
 
 def table(answer: Mapping[str, Any]) -> str:
