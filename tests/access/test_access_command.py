@@ -10,6 +10,9 @@ import pytest
 from auditor.cli import main
 
 USERS = "group:ml-notebook-users@acme.example"
+PLATFORM = "group:notebook-platform@acme.example"
+CHATOPS = "notebook-chatops@acme-ml-platform.iam.gserviceaccount.com"
+WORKFLOW = "examples/workbench/.github/workflows/notebook-chatops.yml"
 _TOKEN_CREATOR_ON_ADMIN = """
 resource "google_service_account" "ops" {
   project    = "p"
@@ -35,21 +38,38 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
 
 
 def test_workbench_matrix_keeps_the_three_promises(capsys: pytest.CaptureFixture[str], repo_root: Path) -> None:
+    workflow = str(repo_root / WORKFLOW)
+    trigger_name = f"anyone who can trigger {workflow}"
     code, out = run(capsys, "matrix", str(repo_root / "examples" / "workbench"), "--format", "json")
     assert code == 0
     answer = json.loads(out)
     assert answer["schema"] == "auditor.access/v1" and answer["query"] == "matrix"
     assert len(answer["instances"]) == 2
     for instance in answer["instances"]:
-        columns = {name: {r["principal"] for r in cell} for name, cell in instance["columns"].items()}
-        assert columns["use"] == {USERS}
-        (trigger,) = columns["start/stop"]
-        assert trigger.startswith("anyone who can trigger") and trigger.endswith("notebook-chatops.yml")
-        assert columns["reconfigure"] == columns["delete"] == columns["change IAM"] == set()
-        assert columns["run code as its account"] == {USERS}
+        columns = {name: {r["principal"]: r for r in cell} for name, cell in instance["columns"].items()}
+        assert set(columns["use"]) == {USERS}
+        # start/stop: the ChatOps trigger, limited to what the workflow runs, and its account, marked; the platform
+        # team's notebooks.admin covers start/stop too
+        assert set(columns["start/stop"]) == {trigger_name, CHATOPS, PLATFORM}
+        trigger = columns["start/stop"][trigger_name]
+        assert trigger["how"].startswith(f"only start|stop through {workflow}, as {CHATOPS} holding")
+        assert trigger["workflow_identity"] is None
+        # reconfigure/delete/change IAM: the platform team (an intended administrator) and the ChatOps account,
+        # which holds the permissions although its workflow runs only start|stop -- never hidden, and nobody else
+        for column in ("reconfigure", "delete", "change IAM"):
+            assert set(columns[column]) == {PLATFORM, CHATOPS}, column
+            assert columns[column][PLATFORM]["administrator"] is True
+            assert columns[column][PLATFORM]["workflow_identity"] is None
+        for column in ("start/stop", "reconfigure", "delete", "change IAM"):
+            marked = columns[column][CHATOPS]["workflow_identity"]
+            assert marked == {"workflow": workflow, "operations": ["start", "stop"]}
+        assert set(columns["run code as its account"]) == {USERS}
         # each instance's users reach that instance's own account, no other
         name = instance["instance"].rpartition("/")[2]
         assert instance["account"] == f"{name}@acme-ml-platform.iam.gserviceaccount.com"
+    code, out = run(capsys, "matrix", str(repo_root / "examples" / "workbench"))
+    assert code == 0 and "nobody in IAM" not in out
+    assert f"{CHATOPS} (identity of notebook-chatops.yml, which runs only start|stop): " in out
 
 
 def test_risky_matrix_shows_the_paths(capsys: pytest.CaptureFixture[str], repo_root: Path) -> None:

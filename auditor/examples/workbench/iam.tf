@@ -23,6 +23,14 @@ resource "google_project_iam_member" "chatops_notebooks_admin" {
   member  = google_service_account.chatops.member
 }
 
+# The platform team administers the instances (creates, reconfigures, deletes, re-permissions them): the one human
+# notebook admin, intended and listed in auditor.toml's `administrators`.
+resource "google_project_iam_member" "platform_notebooks_admin" {
+  project = var.project_id
+  role    = "roles/notebooks.admin"
+  member  = "group:${var.platform_group}"
+}
+
 # Only the ChatOps repository's workflows may act as the ChatOps service account.
 resource "google_service_account_iam_member" "chatops_workload_identity" {
   service_account_id = google_service_account.chatops.name

@@ -37,6 +37,12 @@ variable "users_group" {
   default     = "ml-notebook-users@acme.example"
 }
 
+variable "platform_group" {
+  description = "Google group of the data-platform team: the only people who administer the instances."
+  type        = string
+  default     = "notebook-platform@acme.example"
+}
+
 variable "chatops_repository" {
   description = "GitHub repository (owner/name) whose start/stop workflow acts as the ChatOps service account."
   type        = string
