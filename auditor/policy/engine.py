@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any, assert_never
 from auditor.errors import PolicyError
 from auditor.model import CustomRole, Finding, FindingKind, Intent, Location
 from auditor.policy.facts import (
+    SUBJECTS,
     VARIABLES,
     RoleLookup,
     Subject,
@@ -229,7 +230,7 @@ def condition_fields(policy: Policy) -> frozenset[str] | None:
     this scan cannot see through (bare `principal`, `role['name']`, a macro variable named like a subject)."""
     if policy.subject is None:
         return frozenset()  # a drift rule reads nothing
-    tops = {name.partition(".")[0] for name in variable_names(policy.subject)}
+    tops = {top for top, _ in SUBJECTS[policy.subject].tops}  # not the variables: those need the type hints
     fields: set[str] = set()
     for top, attribute in _VARIABLE_USE.findall(_STRING_LITERAL.sub("''", policy.condition)):
         if top not in tops:
