@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import tomllib
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -126,6 +125,8 @@ def _has_tool_table(pyproject: Path) -> bool:
 
 
 def _parse(path: Path) -> dict[str, object]:
+    import tomllib  # only when there is a file to read: most runs have none
+
     try:
         with path.open("rb") as stream:
             return tomllib.load(stream)

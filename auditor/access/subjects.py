@@ -58,17 +58,26 @@ def escalation_subject(graph: AccessGraph, escalation: Escalation) -> Subject:
 
 
 def escalation_subjects(
-    intent: Intent, workflows: Sequence[Workflow] = (), administrators: Collection[str] = ()
+    intent: Intent,
+    workflows: Sequence[Workflow] = (),
+    administrators: Collection[str] = (),
+    graph: AccessGraph | None = None,
 ) -> Iterator[Subject]:
+    """`graph`: the intent's access graph when the caller already built it (one build serves both subject kinds)."""
     if not intent.bindings and not workflows:
         return
-    graph = build_graph(intent, workflows)
+    if graph is None:
+        graph = build_graph(intent, workflows)
     for escalation in escalations(graph, Closure(graph), administrators):
         yield escalation_subject(graph, escalation)
 
 
 def effective_member_subjects(
-    intent: Intent, roles: Any, workflows: Sequence[Workflow] = (), administrators: Collection[str] = ()
+    intent: Intent,
+    roles: Any,
+    workflows: Sequence[Workflow] = (),
+    administrators: Collection[str] = (),
+    graph: AccessGraph | None = None,
 ) -> Iterator[tuple[Subject, str]]:
     """Member subjects for principals that reach a binding's grant by acting as its member, with the path in words.
 
@@ -79,7 +88,8 @@ def effective_member_subjects(
 
     if not intent.bindings:
         return
-    graph = build_graph(intent, workflows)
+    if graph is None:
+        graph = build_graph(intent, workflows)
     closure = Closure(graph)
     holders: dict[str, list[Binding]] = {}
     for binding in intent.bindings:

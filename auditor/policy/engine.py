@@ -31,8 +31,9 @@ import importlib.machinery
 import importlib.util
 import re
 import sys
-from collections.abc import Collection, Hashable, Iterator, Mapping, Sequence
-from functools import cache
+from collections.abc import Callable, Collection, Hashable, Iterator, Mapping, Sequence
+from functools import cache, partial
+from operator import attrgetter, itemgetter
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, assert_never
@@ -40,6 +41,7 @@ from typing import TYPE_CHECKING, Any, assert_never
 from auditor.errors import PolicyError
 from auditor.model import CustomRole, Finding, FindingKind, Intent, Location
 from auditor.policy.facts import (
+    SUBJECTS,
     VARIABLES,
     RoleLookup,
     Subject,
@@ -59,6 +61,7 @@ from auditor.policy.facts.base import as_activation, cel_value, fact
 from auditor.policy.schema import Policy, SubjectKind
 
 if TYPE_CHECKING:
+    from auditor.access.graph import AccessGraph
     from auditor.workflows.model import Workflow
 
 
@@ -227,7 +230,7 @@ def condition_fields(policy: Policy) -> frozenset[str] | None:
     this scan cannot see through (bare `principal`, `role['name']`, a macro variable named like a subject)."""
     if policy.subject is None:
         return frozenset()  # a drift rule reads nothing
-    tops = {name.partition(".")[0] for name in variable_names(policy.subject)}
+    tops = {top for top, _ in SUBJECTS[policy.subject].tops}  # not the variables: those need the type hints
     fields: set[str] = set()
     for top, attribute in _VARIABLE_USE.findall(_STRING_LITERAL.sub("''", policy.condition)):
         if top not in tops:
@@ -259,6 +262,31 @@ def _pruned(activation: Mapping[str, Any], fields: Sequence[tuple[str, str]] | N
     return pruned
 
 
+class _Reader:
+    """Reads the memo key of a group's pruned activation: one `attrgetter` per facts object (or `itemgetter` for a
+    plain dict, as in a sample activation), its raw values hashed as they are, converted only when one is not
+    hashable (a mapping or list): ~50,000 `fact()`/`isinstance` calls fewer at 2,000 resources."""
+
+    def __init__(self, fields: Sequence[tuple[str, str]]) -> None:
+        tops: dict[str, list[str]] = {}
+        for top, attribute in fields:
+            tops.setdefault(top, []).append(attribute)
+        self.fields = fields
+        self.tops = [(top, attrgetter(*names), itemgetter(*names)) for top, names in tops.items()]
+
+    def __call__(self, activation: Mapping[str, Any]) -> Hashable:
+        values = []
+        for top, by_attribute, by_item in self.tops:
+            facts = activation[top]
+            values.append(by_item(facts) if isinstance(facts, Mapping) else by_attribute(facts))
+        key = tuple(values)
+        try:
+            hash(key)
+        except TypeError:
+            return tuple(_hashable(fact(activation[top], attribute)) for top, attribute in self.fields)
+        return key
+
+
 def _memo_key(activation: Mapping[str, Any], fields: Sequence[tuple[str, str]] | None) -> Hashable:
     if fields is None:
         return _hashable(as_activation(activation))
@@ -273,9 +301,11 @@ def subjects(
     shared: dict[int, dict[str, Any]] | None = None,
     workflows: Sequence[Workflow] = (),
     administrators: Collection[str] = (),
+    graph: Callable[[], AccessGraph] | None = None,
 ) -> Iterator[Subject]:
     """Every subject of `kind` in the intent; `shared` memoizes each binding's `binding`/`role` facts across the
-    member and binding subject kinds; `workflows` become one subject each, judged against the intent."""
+    member and binding subject kinds; `workflows` become one subject each, judged against the intent; `graph`
+    gives the intent's access graph when the caller shares one build across subject kinds."""
     match kind:
         case SubjectKind.MEMBER | SubjectKind.BINDING:
             cache = {} if shared is None else shared
@@ -299,7 +329,7 @@ def subjects(
         case SubjectKind.ESCALATION:
             from auditor.access.subjects import escalation_subjects
 
-            yield from escalation_subjects(intent, workflows, administrators)
+            yield from escalation_subjects(intent, workflows, administrators, None if graph is None else graph())
         case _:
             assert_never(kind)
 
@@ -334,19 +364,21 @@ def evaluate(
     admins = {a.lower() for a in administrators}
     shared: dict[int, dict[str, Any]] = {}
     findings: dict[tuple[str, str, str, str], Finding] = {}
+    graph = cache(partial(_access_graph, intent, workflows))  # built once, only if a subject kind needs it
     for subject_kind, group in groups.items():
         read: frozenset[str] | None = frozenset()
         for policy in group:
             more = condition_fields(policy)
             read = None if more is None or read is None else read | more
         fields = None if read is None else [_split(name) for name in sorted(read)]
+        memo_key_of = partial(_memo_key, fields=None) if fields is None else _Reader(fields)
         # Conditions are pure functions of the variables they read, and those repeat across subjects (the same
         # role, principal kind and scope kind): evaluate each distinct pruned activation once.
         verdicts: dict[Hashable, tuple[bool, ...]] = {}
         for subject in subjects(
-            intent, subject_kind, roles, shared=shared, workflows=workflows, administrators=administrators
+            intent, subject_kind, roles, shared=shared, workflows=workflows, administrators=administrators, graph=graph
         ):
-            memo_key = _memo_key(subject.activation, fields)
+            memo_key = memo_key_of(subject.activation)
             if memo_key not in verdicts:
                 # One context shared by the group's policies: the engine converts the variables once.
                 context = context_class(_pruned(subject.activation, fields))
@@ -377,7 +409,7 @@ def evaluate(
         # A principal that already holds the permission directly is reported there; a path adds one finding per
         # first edge (the binding to remove), through whichever grant it reaches first.
         direct = {(f.rule, f.principal) for f in findings.values()}
-        for subject, words in effective_member_subjects(intent, roles, workflows, administrators):
+        for subject, words in effective_member_subjects(intent, roles, workflows, administrators, graph()):
             context = context_class(as_activation(subject.activation))
             for policy in effective:
                 key = (policy.id, subject.resource, subject.principal or "", "effective")
@@ -398,6 +430,12 @@ def evaluate(
                     path=subject.path,
                 )
     return sorted(findings.values(), key=finding_sort_key)
+
+
+def _access_graph(intent: Intent, workflows: Sequence[Workflow]) -> AccessGraph:
+    from auditor.access.graph import build_graph
+
+    return build_graph(intent, workflows)
 
 
 def _location(subject: Subject, policy: Policy) -> Location:

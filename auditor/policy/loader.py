@@ -51,6 +51,7 @@ def load_policy_file(path: Path, *, builtin: bool = False) -> Policy:
         raise PolicyError(f"{path}: {policy_id}: the id must equal the file name ({path.stem})")
     policy = _compile(path, document, policy_id, builtin)
     if cached is None:
+        check_policy(policy)  # a remembered document passed it with this very code (the key holds the code's digest)
         remember_valid(content, document)  # only once every check passed; a cached document was remembered before
     return policy
 
@@ -97,7 +98,6 @@ def _compile(path: Path, document: dict[str, Any], policy_id: str, builtin: bool
         program=program,
         **common,
     )
-    check_policy(policy)
     return policy
 
 

@@ -116,8 +116,31 @@ def _schema_digest() -> bytes:
     return hashlib.sha256(SCHEMA_PATH.read_bytes()).digest()
 
 
+@cache
+def _code_digest() -> bytes:
+    """This auditor's code as installed (each module's path, size and modification time) and the CEL extension's:
+    a remembered policy passed the loader's static checks too (`check_policy`, which reads the facts classes and
+    dry-runs the condition), so any change to the code re-validates every policy once."""
+    import importlib.util
+
+    digest = hashlib.sha256()
+    spec = importlib.util.find_spec("cel")
+    for root, directories, files in os.walk(Path(__file__).resolve().parent.parent):
+        directories[:] = sorted(d for d in directories if d != "__pycache__")
+        for name in sorted(files):
+            if name.endswith((".py", ".json", ".yaml")):
+                path = os.path.join(root, name)
+                stat = os.stat(path)
+                digest.update(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    for location in [] if spec is None else [spec.origin, *(spec.submodule_search_locations or [])]:
+        if location and os.path.exists(location):
+            stat = os.stat(location)
+            digest.update(f"{location}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    return digest.digest()
+
+
 def _validation_key(content: bytes) -> str:
-    return hashlib.sha256(_schema_digest() + b"\0" + content).hexdigest()
+    return hashlib.sha256(_schema_digest() + _code_digest() + b"\0" + content).hexdigest()
 
 
 def known_valid(content: bytes) -> dict[str, Any] | None:

@@ -21,7 +21,6 @@ def load_intent(paths: Sequence[Path], *, var_files: Sequence[Path] = (), allow_
     error (an empty or mistyped path must never pass as clean), unless it is in `allow_empty` (it holds something
     else the caller audits, such as workflows)."""
     from auditor.terraform.hcl import find_root_modules, load_module
-    from auditor.terraform.plan import read_plan
     from auditor.terraform.semantics import build_intent
 
     resources: list[ResourceInstance] = []
@@ -34,6 +33,8 @@ def load_intent(paths: Sequence[Path], *, var_files: Sequence[Path] = (), allow_
         elif path.is_file() and path.suffix != ".json" and not _is_configuration(path):
             errors.append(InputError(str(path), "not a Terraform directory, .tf file or plan JSON file"))
     for plan in plans:
+        from auditor.terraform.plan import read_plan  # only with a plan: a directory alone never needs it
+
         found, plan_errors = read_plan(plan, directories[0] if directories else None)
         resources.extend(found)
         errors.extend(plan_errors)

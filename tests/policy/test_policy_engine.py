@@ -320,3 +320,25 @@ def test_cel_extension_is_shared_with_a_later_import_of_the_package() -> None:
     code = "import cel; from auditor.policy.engine import _load_rust_cel; print(_load_rust_cel().evaluate('2 + 2'))"
     run_ = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
     assert run_.stdout.strip() == "4", run_.stderr
+
+
+def test_memo_key_reads_facts_and_plain_dicts_alike_and_converts_only_unhashable_values() -> None:
+    from dataclasses import dataclass
+
+    from auditor.policy.engine import _Reader
+
+    @dataclass(frozen=True)
+    class Facts:
+        name: str
+        labels: tuple[str, ...]
+
+    read = _Reader([("subject", "labels"), ("subject", "name"), ("other", "flag")])
+    facts_key = read({"subject": Facts("a", ("x",)), "other": {"flag": True}})
+    dict_key = read({"subject": {"name": "a", "labels": ("x",)}, "other": {"flag": True}})
+    assert facts_key == dict_key
+    assert read({"subject": Facts("b", ("x",)), "other": {"flag": True}}) != facts_key
+    # A list or a mapping cannot be hashed as it is: the key converts them, equal contents give equal keys.
+    listed = read({"subject": {"name": "a", "labels": ["x"]}, "other": {"flag": {"k": ["v"]}}})
+    assert listed == read({"subject": {"name": "a", "labels": ["x"]}, "other": {"flag": {"k": ["v"]}}})
+    assert hash(listed) == hash(read({"subject": {"name": "a", "labels": ["x"]}, "other": {"flag": {"k": ["v"]}}}))
+    assert listed != read({"subject": {"name": "a", "labels": ["y"]}, "other": {"flag": {"k": ["v"]}}})

@@ -240,3 +240,24 @@ def test_macro_variables_and_functions_are_not_unknown_variables(tmp_path: Path)
     write(tmp_path, {**VALID, "condition": "binding.members.exists(m, m.startsWith('user:')) && size(role.name) > 0"})
     (policy,) = load_policies([tmp_path], builtin=False)
     assert policy.id == "team-rule"
+
+
+def test_a_remembered_policy_loads_as_it_did_when_checked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A warm run skips the static checks (they read the facts classes' type hints) for bytes that passed them with
+    this very code (the remembered copy is keyed by the code's digest too): it loads the same policy."""
+    from auditor.policy import schema
+
+    team = tmp_path / "team"
+    write(team, VALID)
+    monkeypatch.setenv("AUDITOR_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("AUDITOR_NO_CACHE", raising=False)
+    (cold,) = load_policies([team], builtin=False)
+    content = (team / "team-rule.yaml").read_bytes()
+    assert schema.known_valid(content) is not None
+    (warm,) = load_policies([team], builtin=False)
+    assert (warm.id, warm.condition, warm.message, warm.subject) == (
+        cold.id,
+        cold.condition,
+        cold.message,
+        cold.subject,
+    )

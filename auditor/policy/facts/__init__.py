@@ -8,7 +8,7 @@ entry here and one case in the engine's `subjects()`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -86,10 +86,28 @@ SUBJECTS: Mapping[SubjectKind, SubjectFacts] = {
     ),
 }
 
-VARIABLES: Mapping[SubjectKind, tuple[Variable, ...]] = {
-    kind: tuple(variable for top, cls in subject.tops for variable in variables_of(top, cls))
-    for kind, subject in SUBJECTS.items()
-}
+
+class _Variables(Mapping[SubjectKind, tuple[Variable, ...]]):
+    """Generated on first use of a kind: reading the facts classes' type hints costs ~12 ms, which a run whose
+    policies were validated before (see `policy.schema.known_valid`) never needs to spend."""
+
+    def __init__(self) -> None:
+        self._made: dict[SubjectKind, tuple[Variable, ...]] = {}
+
+    def __getitem__(self, kind: SubjectKind) -> tuple[Variable, ...]:
+        if kind not in self._made:
+            tops = SUBJECTS[kind].tops
+            self._made[kind] = tuple(variable for top, cls in tops for variable in variables_of(top, cls))
+        return self._made[kind]
+
+    def __iter__(self) -> Iterator[SubjectKind]:
+        return iter(SUBJECTS)
+
+    def __len__(self) -> int:
+        return len(SUBJECTS)
+
+
+VARIABLES: Mapping[SubjectKind, tuple[Variable, ...]] = _Variables()
 """The documented variables of each subject kind, generated from the facts classes."""
 
 
