@@ -153,6 +153,7 @@ def test_terraform_parses_and_declares_the_setup() -> None:
         ("google_project_iam_member", "users_notebooks_viewer"),
         ("google_service_account_iam_member", "users_act_as_notebook"),
         ("google_project_iam_member", "chatops_notebooks_admin"),
+        ("google_project_iam_member", "platform_notebooks_admin"),
         ("google_service_account_iam_member", "chatops_workload_identity"),
     }
     instance = found[("google_workbench_instance", "notebook")]
