@@ -8,6 +8,7 @@ Terraform directory is given too. `semantics.build_intent` turns the instances i
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -467,17 +468,7 @@ def _resolve_references(instances: list[ResourceInstance], plan: _Plan) -> list[
                 attributes[key] = new
                 changed = True
         if changed:
-            instance = ResourceInstance(
-                mode=instance.mode,
-                type=instance.type,
-                name=instance.name,
-                address=instance.address,
-                attributes=attributes,
-                location=instance.location,
-                provider_project=instance.provider_project,
-                provider_region=instance.provider_region,
-                provider_zone=instance.provider_zone,
-            )
+            instance = dataclasses.replace(instance, attributes=attributes)
         result.append(instance)
     return result
 
@@ -585,14 +576,4 @@ def _with_policy_data(instance: ResourceInstance) -> ResourceInstance:
         return instance
     attributes = dict(instance.attributes)
     attributes["policy_data"] = policy_data_json(bindings)
-    return ResourceInstance(
-        mode=instance.mode,
-        type=instance.type,
-        name=instance.name,
-        address=instance.address,
-        attributes=attributes,
-        location=instance.location,
-        provider_project=instance.provider_project,
-        provider_region=instance.provider_region,
-        provider_zone=instance.provider_zone,
-    )
+    return dataclasses.replace(instance, attributes=attributes)
