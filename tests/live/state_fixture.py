@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import copy
+import json
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 PROJECT = "wb-prod"
@@ -125,3 +129,16 @@ def endpoints_of(simulator):  # noqa: ANN001, ANN201
     from auditor.live import Endpoints
 
     return Endpoints(simulator.api_endpoint, simulator.grpc_endpoint)
+
+
+def start_simulate_command(tmp_path: Path, repo_root: Path, latency_ms: int) -> subprocess.Popen[str]:
+    """`auditor simulate` on base_state() as a child process (its first stdout line is the endpoints JSON)."""
+    state_file = tmp_path / "state.json"
+    state_file.write_text(json.dumps(base_state()))
+    return subprocess.Popen(
+        [sys.executable, "-m", "auditor", "simulate", "--state", str(state_file), "--latency-ms", str(latency_ms)],
+        cwd=repo_root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )

@@ -11,7 +11,7 @@ import urllib.request
 import pytest
 
 from auditor.live.simulator import start_simulator
-from tests.live.state_fixture import PROJECT, ZONE_B, base_state
+from tests.live.state_fixture import PROJECT, ZONE_B, base_state, start_simulate_command
 
 
 def http(method: str, url: str, body: dict | None = None) -> tuple[int, dict]:
@@ -123,15 +123,7 @@ def test_mutating_calls_through_the_real_clients_are_refused_and_logged():
 
 
 def test_simulate_command_prints_one_json_line_then_serves(tmp_path, repo_root):
-    state_file = tmp_path / "state.json"
-    state_file.write_text(json.dumps(base_state()))
-    process = subprocess.Popen(
-        [sys.executable, "-m", "auditor", "simulate", "--state", str(state_file), "--latency-ms", "1"],
-        cwd=repo_root,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    process = start_simulate_command(tmp_path, repo_root, latency_ms=1)
     try:
         line = process.stdout.readline()
         endpoints = json.loads(line)

@@ -16,7 +16,7 @@ import pytest
 
 from auditor.errors import InputReadError
 from auditor.live.simulator import load_state, start_simulator
-from tests.live.state_fixture import PROJECT, base_state
+from tests.live.state_fixture import PROJECT, base_state, start_simulate_command
 
 
 def with_change(path: tuple, value: object) -> dict:
@@ -117,15 +117,7 @@ def test_simulate_refuses_a_latency_that_is_not_a_sane_number(tmp_path, repo_roo
 
 
 def test_sigterm_does_not_wait_for_calls_in_flight(tmp_path, repo_root):
-    state_file = tmp_path / "state.json"
-    state_file.write_text(json.dumps(base_state()))
-    process = subprocess.Popen(
-        [sys.executable, "-m", "auditor", "simulate", "--state", str(state_file), "--latency-ms", "60000"],
-        cwd=repo_root,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    process = start_simulate_command(tmp_path, repo_root, latency_ms=60000)
     try:
         endpoints = json.loads(process.stdout.readline())
         url = f"{endpoints['api_endpoint']}/v3/projects/{PROJECT}"
