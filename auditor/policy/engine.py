@@ -389,19 +389,8 @@ def evaluate(
                 key = (policy.id, subject.resource, subject.principal or "", subject.role or "")
                 if key in findings:
                     continue
-                findings[key] = Finding(
-                    rule=policy.id,
-                    severity=policy.severity,
-                    kind=kind,
-                    resource=subject.resource,
-                    message=render_message(policy.message, subject.activation),
-                    location=_location(subject, policy),
-                    principal=subject.principal,
-                    role=subject.role or None,
-                    remediation=policy.remediation,
-                    path=subject.path,
-                    permissions=subject.permissions,
-                )
+                message = render_message(policy.message, subject.activation)
+                findings[key] = _finding(policy, kind, subject, message)
     effective = [p for p in policies if p.effective and p.subject is SubjectKind.MEMBER]
     if effective:
         from auditor.access.subjects import effective_member_subjects
@@ -417,18 +406,8 @@ def evaluate(
                     continue
                 if not _evaluate(policy, context, subject.resource):
                     continue
-                findings[key] = Finding(
-                    rule=policy.id,
-                    severity=policy.severity,
-                    kind=kind,
-                    resource=subject.resource,
-                    message=f"{render_message(policy.message, subject.activation)} {words}",
-                    location=_location(subject, policy),
-                    principal=subject.principal,
-                    role=subject.role or None,
-                    remediation=policy.remediation,
-                    path=subject.path,
-                )
+                message = f"{render_message(policy.message, subject.activation)} {words}"
+                findings[key] = _finding(policy, kind, subject, message)
     return sorted(findings.values(), key=finding_sort_key)
 
 
@@ -436,6 +415,22 @@ def _access_graph(intent: Intent, workflows: Sequence[Workflow]) -> AccessGraph:
     from auditor.access.graph import build_graph
 
     return build_graph(intent, workflows)
+
+
+def _finding(policy: Policy, kind: FindingKind, subject: Subject, message: str) -> Finding:
+    return Finding(
+        rule=policy.id,
+        severity=policy.severity,
+        kind=kind,
+        resource=subject.resource,
+        message=message,
+        location=_location(subject, policy),
+        principal=subject.principal,
+        role=subject.role or None,
+        remediation=policy.remediation,
+        path=subject.path,
+        permissions=subject.permissions,
+    )
 
 
 def _location(subject: Subject, policy: Policy) -> Location:
