@@ -19,14 +19,10 @@ from auditor.report import EXIT_ERROR, EXIT_OK
 
 def register(subparsers: Any) -> None:
     from auditor.audit import add_input_options
+    from auditor.commands import add_command
     from auditor.commands.drift import add_live_options
 
-    parser = subparsers.add_parser(
-        "access",
-        help="who can do what to each notebook, through which chain",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = add_command(subparsers, "access", "who can do what to each notebook, through which chain", __doc__)
     queries = parser.add_subparsers(dest="query", metavar="QUERY", required=True)
     for name, text in (
         ("who-can", "principals that hold PERMISSION (on RESOURCE), and their paths"),
