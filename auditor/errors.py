@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 
 class AuditorError(Exception):
     """Base of every error the auditor reports to a user without a traceback."""
@@ -34,3 +36,11 @@ class NotifyError(AuditorError):
 
 INTERNAL_ERROR = "internal error, please report"
 """The start of the message for any other exception: a bug of ours, never the user's input."""
+
+
+def did_you_mean(name: str, known: Iterable[str], most: int = 1) -> str:
+    """` (did you mean a or b?)` naming the closest of `known` to a misspelt `name`; empty when none is close."""
+    import difflib
+
+    close = difflib.get_close_matches(name, sorted(known), n=most)
+    return f" (did you mean {' or '.join(close)}?)" if close else ""

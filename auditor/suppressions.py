@@ -124,11 +124,10 @@ def apply_suppressions(
 
 
 def _unknown_id(suppression: Suppression, known: Collection[str]) -> InputError:
-    import difflib
+    from auditor.errors import did_you_mean
 
     path, _, line = suppression.source.rpartition(":")
-    close = difflib.get_close_matches(suppression.policy_id, sorted(known), n=1)
-    hint = f" (did you mean {close[0]}?)" if close else ""
+    hint = did_you_mean(suppression.policy_id, known)
     message = f"invalid suppression comment: unknown policy id {suppression.policy_id!r}{hint}; nothing was suppressed"
     return InputError(path, message, line=int(line) if line.isdigit() else None)
 

@@ -19,14 +19,10 @@ from auditor.report import EXIT_ERROR, EXIT_OK
 
 def register(subparsers: Any) -> None:
     from auditor.audit import add_input_options
+    from auditor.commands import add_command
     from auditor.commands.drift import add_live_options
 
-    parser = subparsers.add_parser(
-        "access",
-        help="who can do what to each notebook, through which chain",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = add_command(subparsers, "access", "who can do what to each notebook, through which chain", __doc__)
     queries = parser.add_subparsers(dest="query", metavar="QUERY", required=True)
     for name, text in (
         ("who-can", "principals that hold PERMISSION (on RESOURCE), and their paths"),
@@ -94,17 +90,14 @@ def run(args: argparse.Namespace) -> int:
 def _check_permission(permission: str, graph: Any) -> None:
     """A permission no tracked role and no declared grant carries would be answered only by the every-permission
     holders (owner-level paths), as if that were the whole answer: say so instead, with the closest names."""
-    import difflib
-
-    from auditor.errors import UsageError
+    from auditor.errors import UsageError, did_you_mean
     from auditor.roles.catalog import tracked_permissions
 
     known = set(tracked_permissions())
     known.update(p for grants in graph.grants.values() for grant in grants for p in grant.permissions)
     if permission in known:
         return
-    close = difflib.get_close_matches(permission, sorted(known), n=3)
-    hint = f"; did you mean {' or '.join(close)}?" if close else ""
+    hint = did_you_mean(permission, known, most=3)
     raise UsageError(
         f"{permission}: not a permission the role catalog tracks or any declared role grants, so the answer would "
         f"list only principals holding every permission{hint}"

@@ -15,13 +15,9 @@ from typing import Any
 
 def register(subparsers: Any) -> None:
     from auditor.audit import add_report_options
+    from auditor.commands import add_command
 
-    parser = subparsers.add_parser(
-        "demo",
-        help="show a drift report on bundled example data (no cloud needed)",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = add_command(subparsers, "demo", "show a drift report on bundled example data (no cloud needed)", __doc__)
     add_report_options(parser)
     parser.add_argument(
         "--organization",

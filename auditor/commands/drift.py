@@ -21,13 +21,9 @@ from auditor.model import Binding, Finding, FindingKind, Principal, Severity
 
 def register(subparsers: Any) -> None:
     from auditor.audit import add_report_options
+    from auditor.commands import add_command
 
-    parser = subparsers.add_parser(
-        "drift",
-        help="compare the live project with the Terraform intent",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = add_command(subparsers, "drift", "compare the live project with the Terraform intent", __doc__)
     add_report_options(parser)
     add_live_options(parser)
     parser.set_defaults(run=run)

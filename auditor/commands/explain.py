@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import difflib
 import textwrap
 
-from auditor.errors import UsageError
+from auditor.errors import UsageError, did_you_mean
 from auditor.report.escape import terminal_safe
 
 
@@ -29,8 +28,7 @@ def run(args: argparse.Namespace) -> int:
     policies = {p.id: p for p in load_policies(args.policies)}
     policy = policies.get(args.policy_id)
     if policy is None:
-        close = difflib.get_close_matches(args.policy_id, policies, n=3)
-        hint = f" (did you mean {', '.join(close)}?)" if close else " (`auditor policies` lists them)"
+        hint = did_you_mean(args.policy_id, policies, most=3) or " (`auditor policies` lists them)"
         raise UsageError(f"no policy with id {args.policy_id!r}{hint}")
 
     lines = [f"{policy.id}: {policy.title}", "", f"severity:  {policy.severity.value}"]

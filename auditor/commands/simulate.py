@@ -17,11 +17,10 @@ from auditor.report import EXIT_OK
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
-        "simulate",
-        help="serve a local read-only Google Cloud from a state file (REST + gRPC)",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+    from auditor.commands import add_command
+
+    parser = add_command(
+        subparsers, "simulate", "serve a local read-only Google Cloud from a state file (REST + gRPC)", __doc__
     )
     parser.add_argument("--state", required=True, metavar="FILE", help="JSON state file (format: issue 4)")
     parser.add_argument(

@@ -65,45 +65,62 @@ def service_account(account: Any, project_id: str) -> ServiceAccount:
 
 def instance_v1(fields: Mapping[str, Any], project_id: str) -> NotebookInstance:
     """From a notebooks v1 `Instance` as a JSON-named dict."""
-    name = str(fields["name"])
-    accelerator = fields.get("acceleratorConfig") or {}
-    return NotebookInstance(
-        name=name.rpartition("/")[2],
-        project=project_id,
-        zone=_zone(name),
-        generation=Generation.V1,
-        address=name,
-        location=Location(name),
-        machine_type=_short(fields.get("machineType")),
-        accelerators=_accelerators([accelerator]),
-        image=_image(fields.get("vmImage"), fields.get("containerImage"), family="imageFamily", image="imageName"),
+    return _instance(
+        fields,
+        project_id,
+        Generation.V1,
+        fields,
+        accelerators=[fields.get("acceleratorConfig") or {}],
+        image_keys=("imageFamily", "imageName"),
         service_account=fields.get("serviceAccount") or DEFAULT_SERVICE_ACCOUNT,
-        public_ip=not fields.get("noPublicIp", False),
-        shielded_vm=_shielded(fields.get("shieldedInstanceConfig")),
-        metadata=_strings(fields.get("metadata")),
-        labels=_strings(fields.get("labels")),
+        no_public_ip=fields.get("noPublicIp", False),
     )
 
 
 def instance_v2(fields: Mapping[str, Any], project_id: str) -> NotebookInstance:
     """From a notebooks v2 (Workbench) `Instance` as a JSON-named dict."""
-    name = str(fields["name"])
     setup = fields.get("gceSetup") or {}
     accounts = [a for a in setup.get("serviceAccounts") or [] if a.get("email")]
+    return _instance(
+        fields,
+        project_id,
+        Generation.V2,
+        setup,
+        accelerators=setup.get("acceleratorConfigs") or [],
+        image_keys=("family", "name"),
+        service_account=accounts[0]["email"] if accounts else DEFAULT_SERVICE_ACCOUNT,
+        no_public_ip=setup.get("disablePublicIp", False),
+    )
+
+
+def _instance(
+    fields: Mapping[str, Any],
+    project_id: str,
+    generation: Generation,
+    vm: Mapping[str, Any],
+    *,
+    accelerators: list[Mapping[str, Any]],
+    image_keys: tuple[str, str],
+    service_account: str,
+    no_public_ip: object,
+) -> NotebookInstance:
+    """An instance of either generation; `vm` holds its VM settings: the instance itself (v1) or its `gceSetup` (v2)."""
+    name = str(fields["name"])
+    family, image = image_keys
     return NotebookInstance(
         name=name.rpartition("/")[2],
         project=project_id,
         zone=_zone(name),
-        generation=Generation.V2,
+        generation=generation,
         address=name,
         location=Location(name),
-        machine_type=_short(setup.get("machineType")),
-        accelerators=_accelerators(setup.get("acceleratorConfigs") or []),
-        image=_image(setup.get("vmImage"), setup.get("containerImage"), family="family", image="name"),
-        service_account=accounts[0]["email"] if accounts else DEFAULT_SERVICE_ACCOUNT,
-        public_ip=not setup.get("disablePublicIp", False),
-        shielded_vm=_shielded(setup.get("shieldedInstanceConfig")),
-        metadata=_strings(setup.get("metadata")),
+        machine_type=_short(vm.get("machineType")),
+        accelerators=_accelerators(accelerators),
+        image=_image(vm.get("vmImage"), vm.get("containerImage"), family=family, image=image),
+        service_account=service_account,
+        public_ip=not no_public_ip,
+        shielded_vm=_shielded(vm.get("shieldedInstanceConfig")),
+        metadata=_strings(vm.get("metadata")),
         labels=_strings(fields.get("labels")),
     )
 

@@ -26,7 +26,6 @@ file, id and resource: a condition that cannot be evaluated is never read as "no
 
 from __future__ import annotations
 
-import difflib
 import importlib.machinery
 import importlib.util
 import re
@@ -38,7 +37,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, assert_never
 
-from auditor.errors import PolicyError
+from auditor.errors import PolicyError, did_you_mean
 from auditor.model import CustomRole, Finding, FindingKind, Intent, Location
 from auditor.policy.facts import (
     SUBJECTS,
@@ -194,8 +193,7 @@ def _check_identifiers(policy: Policy, tops: set[str]) -> None:
     for name in _IDENTIFIER.findall(code):
         if name in tops or name in bound or name in _CEL_NAMES:
             continue
-        close = difflib.get_close_matches(name, sorted(tops), n=1)
-        hint = f" (did you mean {close[0]}?)" if close else ""
+        hint = did_you_mean(name, tops)
         raise PolicyError(
             f"{policy.source}: {policy.id}: condition reads an unknown variable {name!r}{hint}; a "
             f"{policy.subject.value if policy.subject else 'drift'} subject has {', '.join(sorted(tops))} "

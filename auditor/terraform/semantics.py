@@ -578,22 +578,46 @@ def _service_account_or_default(value: Value, what: str, resource: ResourceInsta
     return _text(value, what, resource)
 
 
-def _notebook_v1(resource: ResourceInstance) -> NotebookInstance:
+def _notebook(
+    resource: ResourceInstance,
+    generation: Generation,
+    vm: ResourceInstance,
+    *,
+    accelerators: str,
+    image_keys: tuple[str, str],
+    service_account: str | Unresolved,
+    public_ip: bool | Unresolved,
+    metadata_path: str,
+) -> NotebookInstance:
+    """An instance of either generation; `vm` holds its VM settings: the resource (v1) or its `gce_setup` (v2)."""
     return NotebookInstance(
         name=_text(resource.get("name"), "name", resource),
         project=_project(resource),
         zone=_text(resource.get("location") or resource.provider_zone, "location", resource),
-        generation=Generation.V1,
+        generation=generation,
         address=resource.address,
         location=resource.location,
-        machine_type=_optional_text(resource.get("machine_type")),
-        accelerators=_accelerators(resource.blocks("accelerator_config"), resource),
-        image=_image(resource.block("vm_image"), resource.block("container_image"), "image_family", "image_name"),
+        machine_type=_optional_text(vm.get("machine_type")),
+        accelerators=_accelerators(vm.blocks(accelerators), resource),
+        image=_image(vm.block("vm_image"), vm.block("container_image"), *image_keys),
+        service_account=service_account,
+        public_ip=public_ip,
+        shielded_vm=_shielded(vm.block("shielded_instance_config")),
+        metadata=_string_map(vm.get("metadata"), metadata_path, resource),
+        labels=_string_map(resource.get("labels"), "labels", resource),
+    )
+
+
+def _notebook_v1(resource: ResourceInstance) -> NotebookInstance:
+    return _notebook(
+        resource,
+        Generation.V1,
+        resource,
+        accelerators="accelerator_config",
+        image_keys=("image_family", "image_name"),
         service_account=_service_account_or_default(resource.get("service_account"), "service_account", resource),
         public_ip=_public_ip(resource.get("no_public_ip")),
-        shielded_vm=_shielded(resource.block("shielded_instance_config")),
-        metadata=_string_map(resource.get("metadata"), "metadata", resource),
-        labels=_string_map(resource.get("labels"), "labels", resource),
+        metadata_path="metadata",
     )
 
 
@@ -613,21 +637,15 @@ def _workbench_v2(resource: ResourceInstance) -> NotebookInstance:
         else:
             email = first.get("email") if first else None
             service_account = _service_account_or_default(email, "gce_setup.service_accounts.email", resource)
-    return NotebookInstance(
-        name=_text(resource.get("name"), "name", resource),
-        project=_project(resource),
-        zone=_text(resource.get("location") or resource.provider_zone, "location", resource),
-        generation=Generation.V2,
-        address=resource.address,
-        location=resource.location,
-        machine_type=_optional_text(setup.get("machine_type")),
-        accelerators=_accelerators(setup_resource.blocks("accelerator_configs"), resource),
-        image=_image(setup_resource.block("vm_image"), setup_resource.block("container_image"), "family", "name"),
+    return _notebook(
+        resource,
+        Generation.V2,
+        setup_resource,
+        accelerators="accelerator_configs",
+        image_keys=("family", "name"),
         service_account=service_account,
         public_ip=_public_ip(gce_setup if isinstance(gce_setup, Unresolved) else setup.get("disable_public_ip")),
-        shielded_vm=_shielded(setup_resource.block("shielded_instance_config")),
-        metadata=_string_map(setup.get("metadata"), "gce_setup.metadata", resource),
-        labels=_string_map(resource.get("labels"), "labels", resource),
+        metadata_path="gce_setup.metadata",
     )
 
 
