@@ -25,7 +25,7 @@ from typing import NamedTuple
 from auditor.config import POLICY_ID, ConfigIgnore
 from auditor.model import Finding, InputError, Intent, Scope, ScopeKind, Suppression, Unresolved
 
-TextCache = MutableMapping[Path, tuple[str, ...]]
+TextCache = MutableMapping[str, tuple[str, ...]]
 """File lines by path, so that a file with many findings is read once."""
 
 _MARK = re.compile(r"(?:#|//)\s*auditor:ignore(?P<rest>.*)$")
@@ -51,7 +51,7 @@ class SuppressionOutcome(NamedTuple):
     """Malformed suppression comments on blocks that have findings; each suppressed nothing."""
 
 
-def scan_comments(path: Path, block_line: int, text_cache: TextCache | None = None) -> CommentScan:
+def scan_comments(path: str | Path, block_line: int, text_cache: TextCache | None = None) -> CommentScan:
     """The suppression comments of the block starting at `block_line` (1-based), valid ones and problems apart."""
     lines = _lines(path, text_cache)
     if not 1 <= block_line <= len(lines):
@@ -71,7 +71,9 @@ def scan_comments(path: Path, block_line: int, text_cache: TextCache | None = No
     return CommentScan(tuple(suppressions), tuple(errors))
 
 
-def comment_suppressions(path: Path, block_line: int, text_cache: TextCache | None = None) -> tuple[Suppression, ...]:
+def comment_suppressions(
+    path: str | Path, block_line: int, text_cache: TextCache | None = None
+) -> tuple[Suppression, ...]:
     """The valid suppressions written on or directly above the block at `path:block_line` (never marked expired)."""
     return scan_comments(path, block_line, text_cache).suppressions
 
@@ -89,18 +91,17 @@ def apply_suppressions(
     `known`: the rule ids that exist; a comment naming another (a typo) suppresses nothing and is an input error,
     as the same typo in the config is."""
     cache: TextCache = {} if text_cache is None else text_cache
-    scans: dict[tuple[Path, int], CommentScan] = {}
+    scans: dict[tuple[str, int], CommentScan] = {}
     errors: dict[tuple[str, int | None, str], InputError] = {}
     result: list[Finding] = []
     for finding in findings:
         candidates: list[Suppression] = []
         location = finding.location
         if location.line and location.path.endswith(_COMMENTABLE_SUFFIXES):
-            path = Path(location.path)
-            key = (path, location.line)
-            if key not in scans:
-                scans[key] = scan_comments(path, location.line, cache)
-            scan = scans[key]
+            key = (location.path, location.line)
+            scan = scans.get(key)
+            if scan is None:
+                scan = scans[key] = scan_comments(location.path, location.line, cache)
             for error in scan.errors:
                 errors.setdefault((error.path, error.line, error.message), error)
             if known is not None:
@@ -168,18 +169,20 @@ def _valid_date(text: str) -> bool:
     return True
 
 
-def _lines(path: Path, text_cache: TextCache | None) -> tuple[str, ...]:
-    if text_cache is not None and path in text_cache:
-        return text_cache[path]
+def _lines(path: str | Path, text_cache: TextCache | None) -> tuple[str, ...]:
+    key = str(path)
+    if text_cache is not None and key in text_cache:
+        return text_cache[key]
     try:
-        text = path.read_text(encoding="utf-8", errors="replace")
+        with open(path, encoding="utf-8", errors="replace") as file:
+            text = file.read()
     except OSError:
         text = ""  # an unreadable file was already reported by the parser; it has no suppressions to offer
     # A file without the mark has no suppression comments, valid or not: no lines to look through.
     # Split on newlines only, as the HCL parser counts lines (str.splitlines also breaks on \f, \u2028 ...).
     lines = tuple(line.removesuffix("\r") for line in text.split("\n")) if "auditor:ignore" in text else ()
     if text_cache is not None:
-        text_cache[path] = lines
+        text_cache[key] = lines
     return lines
 
 

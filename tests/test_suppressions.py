@@ -155,13 +155,13 @@ def test_malformed_comments(tmp_path: Path, comment: str, problem: str) -> None:
 
 
 def test_file_is_read_once_per_path(main_tf: Path) -> None:
-    cache: dict[Path, tuple[str, ...]] = {}
+    cache: dict[str, tuple[str, ...]] = {}
     line = _line(MAIN_TF, '"owner"')
     findings = [_finding("basic-role-human", main_tf, line), _finding("basic-role-human", main_tf, line)]
     apply_suppressions(findings, [], TODAY, text_cache=cache)
-    assert list(cache) == [main_tf]
+    assert list(cache) == [str(main_tf)]
     # The cache is what gets read: emptying the cached text removes the suppression even though the file has it.
-    cache[main_tf] = ()
+    cache[str(main_tf)] = ()
     assert apply_suppressions(findings, [], TODAY, text_cache=cache).findings[0].suppression is None
 
 
@@ -248,3 +248,13 @@ def test_a_carried_suppression_does_not_spread_to_another_scope_live() -> None:
     assert not by_resource["projects/p#roles/notebooks.admin"].suppressed_on(
         dt.date(2026, 1, 1)
     )  # the project-wide grant still counts
+
+
+def test_a_file_without_the_mark_is_not_split_into_lines(tmp_path: Path) -> None:
+    """Most files hold no suppression comment at all: they are read once and never looked through."""
+    plain = tmp_path / "plain.tf"
+    plain.write_text('resource "google_project_iam_member" "m" {\n  role = "roles/owner"\n}\n')
+    cache: dict[str, tuple[str, ...]] = {}
+    (out,) = apply_suppressions([_finding("basic-role-human", plain, 1)], [], TODAY, text_cache=cache).findings
+    assert out.suppression is None
+    assert cache == {str(plain): ()}

@@ -263,7 +263,8 @@ def _pruned(activation: Mapping[str, Any], fields: Sequence[tuple[str, str]] | N
 class _Reader:
     """Reads the memo key of a group's pruned activation: one `attrgetter` per facts object (or `itemgetter` for a
     plain dict, as in a sample activation), its raw values hashed as they are, converted only when one is not
-    hashable (a mapping or list): ~50,000 `fact()`/`isinstance` calls fewer at 2,000 resources."""
+    hashable (a mapping or list): ~50,000 `fact()`/`isinstance` calls fewer at 2,000 resources. A facts object
+    shared by many subjects (a binding's, by its members; a role's, by every binding of it) is read once."""
 
     def __init__(self, fields: Sequence[tuple[str, str]]) -> None:
         tops: dict[str, list[str]] = {}
@@ -271,12 +272,20 @@ class _Reader:
             tops.setdefault(top, []).append(attribute)
         self.fields = fields
         self.tops = [(top, attrgetter(*names), itemgetter(*names)) for top, names in tops.items()]
+        self.read: dict[int, tuple[object, Any]] = {}
+        """id(facts) -> (facts, its values): the object is held, so its id cannot be reused while it is here."""
 
     def __call__(self, activation: Mapping[str, Any]) -> Hashable:
         values = []
         for top, by_attribute, by_item in self.tops:
             facts = activation[top]
-            values.append(by_item(facts) if isinstance(facts, Mapping) else by_attribute(facts))
+            seen = self.read.get(id(facts))
+            if seen is not None and seen[0] is facts:
+                values.append(seen[1])
+                continue
+            value = by_item(facts) if isinstance(facts, Mapping) else by_attribute(facts)
+            self.read[id(facts)] = (facts, value)
+            values.append(value)
         key = tuple(values)
         try:
             hash(key)

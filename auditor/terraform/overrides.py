@@ -9,7 +9,6 @@ to override is an error, as in Terraform.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 from pathlib import Path
 
 from auditor.model import InputError
@@ -68,7 +67,7 @@ def merge_block(original: Block, override: Block) -> Block:
 
     attributes = {k: v for k, v in {**original.attributes, **override.attributes}.items() if k not in types}
     kept = tuple(b for b in original.blocks if not replaced(b))
-    return replace(original, attributes=attributes, blocks=(*kept, *override.blocks))
+    return original._replace(attributes=attributes, blocks=(*kept, *override.blocks))
 
 
 def _merge_locals(blocks: list[Located], override: Block, path: str, errors: list[InputError]) -> list[Located]:
@@ -79,5 +78,5 @@ def _merge_locals(blocks: list[Located], override: Block, path: str, errors: lis
             errors.append(InputError(path, f"override for local.{name}: no such local to override", attribute.line))
             continue
         block, origin = merged[index]
-        merged[index] = (replace(block, attributes={**block.attributes, name: attribute}), origin)
+        merged[index] = (block._replace(attributes={**block.attributes, name: attribute}), origin)
     return merged

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Annotated, ClassVar
 
 from auditor.identities import PrincipalClass, classify
@@ -243,7 +244,21 @@ _FACT_NAMES = _fact_names()
 def binding_activation(binding: Binding, roles: RoleLookup) -> dict[str, object]:
     """The `binding` and `role` facts, shared by the binding subject and all its member subjects."""
     key = role_key(binding.role)
-    return {"binding": BindingFacts.of(binding), "role": RoleVariables.of(binding.role, roles(key) if key else None)}
+    return {"binding": BindingFacts.of(binding), "role": _role_variables(binding.role, roles(key) if key else None)}
+
+
+@lru_cache(maxsize=8192)
+def _principal_facts(principal: Principal) -> PrincipalFacts:
+    """One `principal` facts object per distinct member (a group granted on every instance is one member): a
+    `Principal` compares on everything its facts are made of (member, kind, identity)."""
+    return PrincipalFacts.of(principal)
+
+
+@lru_cache(maxsize=4096)
+def _role_variables(role: str | Unresolved, facts: RoleFacts | None) -> RoleVariables:
+    """One `role` facts object per distinct role: thousands of bindings name a handful of roles, and the engine
+    reads a shared object's variables once (`policy.engine._Reader`)."""
+    return RoleVariables.of(role, facts)
 
 
 def binding_subject(binding: Binding, shared: Mapping[str, object]) -> Subject:
@@ -262,7 +277,7 @@ def member_subjects(binding: Binding, shared: Mapping[str, object]) -> Iterator[
     for principal in binding.members:
         yield Subject(
             kind=SubjectKind.MEMBER,
-            activation={"principal": PrincipalFacts.of(principal), **shared},
+            activation={"principal": _principal_facts(principal), **shared},
             resource=binding.address,
             location=binding.location,
             principal=principal.member,
