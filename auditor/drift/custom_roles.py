@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from auditor.model import CustomRole, DriftDetail, Finding, FindingKind, Intent, Severity, Unresolved
+from auditor.drift.rules import drift_finding
+from auditor.model import CustomRole, DriftDetail, Finding, Intent, Severity, Unresolved
 from auditor.roles.catalog import ADMIN_LEVEL
 
 CUSTOM_ROLE = "drift-custom-role"
@@ -73,13 +74,11 @@ def _compare(declared: CustomRole, live: CustomRole | None) -> Finding | None:
 
 def _finding(role: CustomRole, severity: Severity, message: str, *, declared: str, live: str) -> Finding:
     name = str(role.role)
-    return Finding(
-        rule=CUSTOM_ROLE,
-        severity=severity,
-        kind=FindingKind.DRIFT,
-        resource=role.address,
-        message=message,
-        location=role.location,
+    return drift_finding(
+        CUSTOM_ROLE,
+        severity,
+        role,
+        message,
         role=name,
         remediation=REMEDIATION,
         drift=DriftDetail(declared=declared, live=live, field="included_permissions"),
