@@ -22,14 +22,14 @@ def to_json(value: Any) -> Any:
         return value.isoformat()  # a suppression's `until`
     if isinstance(value, Location):
         return {"path": value.path, "line": value.line}
-    if isinstance(value, InputError | ReadError):
+    if isinstance(value, (InputError, ReadError)):
         return {**{f.name: to_json(getattr(value, f.name)) for f in dataclasses.fields(value)}, "text": str(value)}
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: to_json(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, Mapping):
         return {str(k): to_json(v) for k, v in value.items()}
-    if isinstance(value, frozenset | set):
+    if isinstance(value, (frozenset, set)):
         return sorted(to_json(v) for v in value)
-    if isinstance(value, list | tuple):
+    if isinstance(value, (list, tuple)):
         return [to_json(v) for v in value]
     return value

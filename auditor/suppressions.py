@@ -35,7 +35,7 @@ _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _COMMENT_LINE = re.compile(r"^\s*(?:#|//)")
 _REASON_LEAD = " \t:-\u2013\u2014"
 """Separators people put between the bracket and the reason (`]: reason`, `] - reason`)."""
-_COMMENTABLE_SUFFIXES = frozenset({".tf"})
+_COMMENTABLE_SUFFIXES = (".tf",)
 """Only Terraform sources carry comments; plan JSON and live resource names have none."""
 
 
@@ -95,8 +95,8 @@ def apply_suppressions(
     for finding in findings:
         candidates: list[Suppression] = []
         location = finding.location
-        path = Path(location.path)
-        if location.line and path.suffix in _COMMENTABLE_SUFFIXES:
+        if location.line and location.path.endswith(_COMMENTABLE_SUFFIXES):
+            path = Path(location.path)
             key = (path, location.line)
             if key not in scans:
                 scans[key] = scan_comments(path, location.line, cache)
@@ -173,10 +173,11 @@ def _lines(path: Path, text_cache: TextCache | None) -> tuple[str, ...]:
         return text_cache[path]
     try:
         text = path.read_text(encoding="utf-8", errors="replace")
-        # Split on newlines only, as the HCL parser counts lines (str.splitlines also breaks on \f, \u2028 ...).
-        lines = tuple(line.removesuffix("\r") for line in text.split("\n"))
     except OSError:
-        lines = ()  # an unreadable file was already reported by the parser; it has no suppressions to offer
+        text = ""  # an unreadable file was already reported by the parser; it has no suppressions to offer
+    # A file without the mark has no suppression comments, valid or not: no lines to look through.
+    # Split on newlines only, as the HCL parser counts lines (str.splitlines also breaks on \f, \u2028 ...).
+    lines = tuple(line.removesuffix("\r") for line in text.split("\n")) if "auditor:ignore" in text else ()
     if text_cache is not None:
         text_cache[path] = lines
     return lines

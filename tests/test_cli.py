@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -103,3 +105,41 @@ def test_options_and_paths_mix_freely(argv: list[str], repo_root: Path) -> None:
     args = build_parser(words).parse_args(words)
     assert fixture in args.paths and Path(".") not in args.paths
     assert args.format == "json"
+
+
+def _auditor(args: list[str], repo_root: Path, cache: Path, **kwargs: object) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "PYTHONPATH": str(repo_root), "AUDITOR_CACHE_DIR": str(cache)}
+    env.pop("AUDITOR_NO_CACHE", None)
+    return subprocess.Popen([sys.executable, "-m", "auditor", *args], env=env, cwd=repo_root, **kwargs)  # type: ignore[call-overload]
+
+
+def test_a_batch_command_leaves_fast_with_its_whole_report_and_exit_handlers_run(
+    tmp_path: Path, repo_root: Path
+) -> None:
+    """The executable skips the interpreter's teardown for batch commands: the report must still be whole, the
+    exit code the command's, and the code cache (an exit handler) written."""
+    process = _auditor(
+        ["check", "examples/workbench-risky", "--format", "json"],
+        repo_root,
+        tmp_path / "cache",
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 1, err
+    report = json.loads(out)
+    assert len(report["findings"]) >= 5
+    assert list((tmp_path / "cache" / "dataclasses").glob("*.marshal"))
+
+
+def test_a_batch_command_whose_reader_went_away_never_exits_clean(tmp_path: Path, repo_root: Path) -> None:
+    process = _auditor(
+        ["check", "examples/workbench", "--format", "json"],
+        repo_root,
+        tmp_path / "cache",
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
+    assert process.stdout is not None
+    process.stdout.close()  # the reader is gone before anything was written
+    assert process.wait(timeout=60) == 2

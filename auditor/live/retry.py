@@ -67,7 +67,7 @@ def read_error(call: str, resource: str, error: BaseException) -> ReadError:
         cause = error.cause
         last = _describe(cause) if cause is not None else "no response"
         return ReadError(call, resource, f"still failing when the retry deadline passed (last error: {last})")
-    if isinstance(error, exceptions.Forbidden | exceptions.PermissionDenied):
+    if isinstance(error, (exceptions.Forbidden, exceptions.PermissionDenied)):
         metadata = getattr(error, "metadata", None) or {}
         permission = metadata.get("permission") or PERMISSIONS.get(call)
         if getattr(error, "reason", None) == "SERVICE_DISABLED":

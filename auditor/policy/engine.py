@@ -243,7 +243,7 @@ def _hashable(value: Any) -> Hashable:
     # Each position of a memo key is one typed variable, so True and 1 can never meet in the same slot.
     if isinstance(value, Mapping):
         return tuple(sorted((key, _hashable(item)) for key, item in value.items()))
-    if isinstance(value, tuple | list):
+    if isinstance(value, (tuple, list)):
         return tuple(_hashable(item) for item in value)
     return value  # type: ignore[no-any-return]  # str, int, bool, frozenset (permissions hash as they are)
 

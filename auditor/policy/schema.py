@@ -17,6 +17,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from auditor.cache import cache_dir
 from auditor.model import Severity
 
 SCHEMA_PATH = Path(__file__).with_name("policy.schema.json")
@@ -102,15 +103,6 @@ def schema_errors(document: object) -> list[str]:
     return messages
 
 
-def _validated_dir() -> Path | None:
-    """Where passed files are remembered; the same switches as the HCL parse cache."""
-    if os.environ.get("AUDITOR_NO_CACHE"):
-        return None
-    explicit = os.environ.get("AUDITOR_CACHE_DIR")
-    base = Path(explicit) if explicit else Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "auditor"
-    return base / "policies-valid"
-
-
 @cache
 def _schema_digest() -> bytes:
     return hashlib.sha256(SCHEMA_PATH.read_bytes()).digest()
@@ -147,7 +139,7 @@ def known_valid(content: bytes) -> dict[str, Any] | None:
     """The parsed document, when these exact bytes passed this exact schema before (in this user's cache).
 
     Keeping the document (as JSON) lets a warm run skip both the YAML parser and the jsonschema import."""
-    directory = _validated_dir()
+    directory = cache_dir("policies-valid")
     if directory is None:
         return None
     try:
@@ -158,7 +150,7 @@ def known_valid(content: bytes) -> dict[str, Any] | None:
 
 
 def remember_valid(content: bytes, document: dict[str, Any]) -> None:
-    directory = _validated_dir()
+    directory = cache_dir("policies-valid")
     if directory is None:
         return
     try:

@@ -240,7 +240,7 @@ class Evaluator:
             value = self._eval(part)
             if isinstance(value, Unresolved):
                 pieces.append(value)
-            elif isinstance(value, list | dict) and first_unresolved(value):
+            elif isinstance(value, (list, dict)) and first_unresolved(value):
                 return first_unresolved(value)
             else:
                 pieces.append(_to_string(value))
@@ -276,7 +276,7 @@ class Evaluator:
         value = self._eval(node)
         if isinstance(value, Unresolved):
             return value
-        if isinstance(value, list | dict):
+        if isinstance(value, (list, dict)):
             raise EvaluationError("a template directive's body must be text")
         return _to_string(value)
 
@@ -472,7 +472,7 @@ class Evaluator:
             return None
         if name == "format":
             unknown = [a for a in args[1:] if isinstance(a, Unresolved)]
-            if not unknown or any(isinstance(a, list | dict) for a in args[1:]):
+            if not unknown or any(isinstance(a, (list, dict)) for a in args[1:]):
                 return None
             spec = _to_string(args[0])
             verbs = re.findall(r"%[-+ #0-9.]*([sdqvtfFeg%])", spec)
@@ -503,7 +503,7 @@ class Evaluator:
             return Unresolved(args[1].expression, origin=origin, shape=shape)
         if name == "join" and len(args) >= 2 and all(isinstance(a, list) for a in args[1:]):
             items = [item for xs in args[1:] for item in xs]
-            if not any(isinstance(i, Unresolved) for i in items) or any(isinstance(i, list | dict) for i in items):
+            if not any(isinstance(i, Unresolved) for i in items) or any(isinstance(i, (list, dict)) for i in items):
                 return None
             separator = _to_string(args[0])
             pieces = []
@@ -543,7 +543,7 @@ def _truthy(value: Any) -> bool:
 def _to_number(value: Any) -> int | float:
     if isinstance(value, bool):
         raise EvaluationError(f"expected a number, got {value!r}")
-    if isinstance(value, int | float):
+    if isinstance(value, (int, float)):
         return value
     if isinstance(value, str):
         try:
@@ -562,7 +562,7 @@ def _to_string(value: Any) -> str:
         return value
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, int | float):
+    if isinstance(value, (int, float)):
         return str(_tidy_number(float(value))) if isinstance(value, float) else str(value)
     if value is None:
         raise EvaluationError("null value cannot be used as a string")
@@ -614,7 +614,7 @@ def _format(spec: str, *args: Any) -> str:
             return ("%" + match.group(1) + verb) % _to_number(value)
         if verb == "t":
             return "true" if _truthy(value) else "false"
-        if verb == "v" and isinstance(value, list | dict):
+        if verb == "v" and isinstance(value, (list, dict)):
             return json.dumps(value)
         return _to_string(value)
 
@@ -822,7 +822,7 @@ def _tomap(value: Any) -> dict[str, Any]:
 
 
 def _length(value: Any) -> int:
-    if isinstance(value, str | list | dict):
+    if isinstance(value, (str, list, dict)):
         return len(value)
     raise EvaluationError(f"length: cannot take the length of {type(value).__name__}")
 

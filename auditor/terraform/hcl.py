@@ -406,7 +406,7 @@ class _Module:
         if "count" in block.attributes:
             attribute = block.attributes["count"]
             count = self.evaluator.evaluate(attribute.expression)
-            if isinstance(count, bool) or not isinstance(count, int | float):
+            if isinstance(count, bool) or not isinstance(count, (int, float)):
                 unknown = count if isinstance(count, Unresolved) else Unresolved(expression_text(attribute.expression))
                 return [("[*]", {"count": {"index": unknown}})]
             return [(f"[{i}]", {"count": {"index": i}}) for i in range(int(count))]

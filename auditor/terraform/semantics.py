@@ -156,16 +156,18 @@ def _unresolved_texts(*values: Value) -> list[str]:
     texts: list[str] = []
 
     def walk(value: Value) -> None:
+        if value is None or type(value) is str:
+            return  # most values: nothing to look into
         if isinstance(value, Unresolved):
             if value.expression not in texts:
                 texts.append(value.expression)
-        elif isinstance(value, list | tuple):
+        elif isinstance(value, (list, tuple)):
             for item in value:
                 walk(item)
         elif isinstance(value, dict):
             for item in value.values():
                 walk(item)
-        elif isinstance(value, Scope | Condition):
+        elif isinstance(value, (Scope, Condition)):
             walk(value.name if isinstance(value, Scope) else [value.expression, value.title, value.description])
 
     for value in values:
@@ -175,9 +177,9 @@ def _unresolved_texts(*values: Value) -> list[str]:
 
 def _text(value: Value, what: str, resource: ResourceInstance) -> str | Unresolved:
     """A string attribute; anything else (a wrong type from a mangled input) becomes an unknown, never a guess."""
-    if isinstance(value, str | Unresolved):
+    if isinstance(value, (str, Unresolved)):
         return value
-    if isinstance(value, int | float) and not isinstance(value, bool):
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
         return str(value)
     return Unresolved(f"{resource.address}.{what}")
 
@@ -185,13 +187,13 @@ def _text(value: Value, what: str, resource: ResourceInstance) -> str | Unresolv
 def _optional_text(value: Value) -> str | Unresolved | None:
     if value is None or value == "":
         return None
-    if isinstance(value, str | Unresolved):
+    if isinstance(value, (str, Unresolved)):
         return value
     return str(value)
 
 
 def _flag(value: Value) -> bool | Unresolved | None:
-    if value is None or isinstance(value, bool | Unresolved):
+    if value is None or isinstance(value, (bool, Unresolved)):
         return value
     if isinstance(value, str) and value.lower() in ("true", "false"):
         return value.lower() == "true"
@@ -299,9 +301,9 @@ def _condition(block: Mapping[str, Value] | None, resource: ResourceInstance) ->
 
 
 def _members(value: Value) -> tuple[Principal, ...]:
-    if isinstance(value, list | tuple):
-        return tuple(Principal.parse(m if isinstance(m, str | Unresolved) else str(m)) for m in value)
-    if isinstance(value, str | Unresolved):
+    if isinstance(value, (list, tuple)):
+        return tuple(Principal.parse(m if isinstance(m, (str, Unresolved)) else str(m)) for m in value)
+    if isinstance(value, (str, Unresolved)):
         return (Principal.parse(value),)
     return ()
 
@@ -527,7 +529,7 @@ def _accelerators(blocks: list[dict[str, Value]], resource: ResourceInstance) ->
     accelerators = []
     for block in blocks:
         count = block.get("core_count")
-        if not isinstance(count, int | Unresolved) or isinstance(count, bool):
+        if not isinstance(count, (int, Unresolved)) or isinstance(count, bool):
             count = int(count) if isinstance(count, str) and count.isdigit() else Unresolved(str(count))
         accelerators.append(Accelerator(_text(block.get("type"), "accelerator.type", resource), count))
     return tuple(accelerators)
@@ -781,7 +783,7 @@ def deny_permission(permission: str) -> str:
 
 
 def _strings(value: Value) -> tuple[str, ...]:
-    if isinstance(value, list | tuple):
+    if isinstance(value, (list, tuple)):
         return tuple(v for v in value if isinstance(v, str))
     return (value,) if isinstance(value, str) else ()
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from auditor.cache import cache_dir
 from auditor.model import InputError
 
 SYNTAX_VERSION = "2"
@@ -675,16 +676,6 @@ def _read_chunks(source: bytes) -> tuple[dict[str, Attribute], tuple[Block, ...]
 # The parse cache: plain data (marshal of tuples, strings, numbers) in the user cache directory
 
 
-def _cache_dir() -> Path | None:
-    if os.environ.get("AUDITOR_NO_CACHE"):
-        return None
-    explicit = os.environ.get("AUDITOR_CACHE_DIR")
-    if explicit:
-        return Path(explicit) / "hcl"
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "auditor" / "hcl"
-
-
 @functools.cache
 def _cache_salt() -> bytes:
     """What else a cached tree depends on: our node shapes and this reader (its file's stamp, so that an edited
@@ -768,7 +759,7 @@ def _parse_bytes(path: str, content: bytes) -> ParsedFile | InputError:
 def parse_files(paths: Sequence[Path]) -> dict[str, ParsedFile | InputError]:
     """Parse many files, in this process: those already seen from memory or the content-hash cache."""
     results: dict[str, ParsedFile | InputError] = {}
-    cache = _cache_dir()
+    cache = cache_dir("hcl")
     for path in paths:
         name = str(path)
         try:

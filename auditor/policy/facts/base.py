@@ -73,11 +73,11 @@ def variables_of(top: str, cls: type) -> tuple[Variable, ...]:
 
 def cel_value(value: object) -> Any:
     """A fact as CEL takes it: tuples and sets become lists, mappings and nested facts become dicts."""
-    if isinstance(value, bool | int | str):
+    if isinstance(value, (bool, int, str)):
         return value
-    if isinstance(value, tuple | list):
+    if isinstance(value, (tuple, list)):
         return [cel_value(item) for item in value]
-    if isinstance(value, frozenset | set):
+    if isinstance(value, (frozenset, set)):
         return sorted(cel_value(item) for item in value)
     if isinstance(value, Mapping):
         return {str(key): cel_value(item) for key, item in value.items()}
