@@ -14,10 +14,6 @@ from auditor.model import CustomRole, DriftDetail, Finding, Intent, Severity, Un
 from auditor.roles.catalog import ADMIN_LEVEL
 
 CUSTOM_ROLE = "drift-custom-role"
-REMEDIATION = (  # the same text as policies/drift-custom-role.yaml, which the reports show
-    "Find out who changed the role (`iam.roles.update` in the audit log); `terraform apply` restores the declared "
-    "permissions. Until then every holder of the role has the live ones."
-)
 
 
 def compare_custom_roles(
@@ -80,7 +76,6 @@ def _finding(role: CustomRole, severity: Severity, message: str, *, declared: st
         role,
         message,
         role=name,
-        remediation=REMEDIATION,
         drift=DriftDetail(declared=declared, live=live, field="included_permissions"),
         project=name.split("/")[1] if name.startswith("projects/") else None,
     )
