@@ -31,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
     import json
 
     from auditor.audit import prepare
-    from auditor.commands.drift import audit_drift
+    from auditor.commands.drift import audit_drift, live_option_defaults
     from auditor.examples import ORGANIZATION_STATE, WORKBENCH, WORKBENCH_LIVE_STATE
     from auditor.live.clients import Endpoints
     from auditor.live.simulator import start_simulator
@@ -39,16 +39,14 @@ def run(args: argparse.Namespace) -> int:
     state = json.loads(Path(WORKBENCH_LIVE_STATE).read_text(encoding="utf-8"))
     args.paths = [_short(Path(WORKBENCH))]
     organization_scale = bool(args.organization)
-    args.organization, args.folder, args.from_export = [], [], []
-    args.source, args.max_rpm = "apis", 100
+    vars(args).update(live_option_defaults())
+    args.source = "apis"
     args.project = [p["projectId"] for p in state["projects"]]
     if organization_scale:
         extra = json.loads(Path(ORGANIZATION_STATE).read_text(encoding="utf-8"))
         state = {**state, **{key: extra[key] for key in ("organization", "folders")}}
         state["projects"] = [*state["projects"], *extra["projects"]]
         args.organization, args.project, args.source = [state["organization"]["id"]], [], "asset-inventory"
-    args.concurrency = 16
-    args.retry_deadline = 60.0
     setup = prepare(args)
     simulator = start_simulator(state)
     try:

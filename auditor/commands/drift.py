@@ -84,6 +84,13 @@ def add_live_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def live_option_defaults() -> dict[str, Any]:
+    """The values `add_live_options` gives when no option is written (for `demo`, which takes none of them)."""
+    parser = argparse.ArgumentParser(add_help=False)
+    add_live_options(parser)
+    return vars(parser.parse_args([]))
+
+
 def run(args: argparse.Namespace) -> int:
     from auditor.audit import prepare
     from auditor.live.clients import Endpoints

@@ -9,14 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from auditor.model import CustomRole, DriftDetail, Finding, FindingKind, Intent, Severity, Unresolved
+from auditor.drift.rules import drift_finding
+from auditor.model import CustomRole, DriftDetail, Finding, Intent, Severity, Unresolved
 from auditor.roles.catalog import ADMIN_LEVEL
 
 CUSTOM_ROLE = "drift-custom-role"
-REMEDIATION = (  # the same text as policies/drift-custom-role.yaml, which the reports show
-    "Find out who changed the role (`iam.roles.update` in the audit log); `terraform apply` restores the declared "
-    "permissions. Until then every holder of the role has the live ones."
-)
 
 
 def compare_custom_roles(
@@ -73,15 +70,12 @@ def _compare(declared: CustomRole, live: CustomRole | None) -> Finding | None:
 
 def _finding(role: CustomRole, severity: Severity, message: str, *, declared: str, live: str) -> Finding:
     name = str(role.role)
-    return Finding(
-        rule=CUSTOM_ROLE,
-        severity=severity,
-        kind=FindingKind.DRIFT,
-        resource=role.address,
-        message=message,
-        location=role.location,
+    return drift_finding(
+        CUSTOM_ROLE,
+        severity,
+        role,
+        message,
         role=name,
-        remediation=REMEDIATION,
         drift=DriftDetail(declared=declared, live=live, field="included_permissions"),
         project=name.split("/")[1] if name.startswith("projects/") else None,
     )

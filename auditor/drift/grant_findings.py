@@ -6,9 +6,9 @@ from collections.abc import Callable
 from typing import assert_never
 
 from auditor.drift.grants import GrantVerdict, Verdict
-from auditor.drift.rules import DriftRule
+from auditor.drift.rules import DriftRule, drift_finding
 from auditor.hierarchy import project_of
-from auditor.model import Authority, Binding, DriftDetail, Finding, FindingKind, Principal, Severity, Unresolved
+from auditor.model import Authority, Binding, DriftDetail, Finding, Principal, Severity, Unresolved
 
 LiveViolations = Callable[[Binding, Principal], Severity | None]
 """The worst severity among the policies a live grant (binding, member) fails, or None when it fails none."""
@@ -93,14 +93,12 @@ def _unresolved(verdict: GrantVerdict) -> Finding:
         if isinstance(value, Unresolved)
     )
     could = f" Live grants it could match: {', '.join(verdict.candidates)}." if verdict.candidates else ""
-    return Finding(
-        rule=DriftRule.UNRESOLVED.value,
-        severity=Severity.INFO,
-        kind=FindingKind.DRIFT,
-        resource=binding.address,
-        message=f"Cannot compare {binding.address} with the live policy: declared value unresolved "
+    return drift_finding(
+        DriftRule.UNRESOLVED.value,
+        Severity.INFO,
+        binding,
+        f"Cannot compare {binding.address} with the live policy: declared value unresolved "
         f"({', '.join(parts) or 'unknown'}).{could}",
-        location=binding.location,
         role=None if isinstance(binding.role, Unresolved) else binding.role,
     )
 
@@ -113,13 +111,11 @@ def _finding(
     *,
     drift: DriftDetail | None = None,
 ) -> Finding:
-    return Finding(
-        rule=rule.value,
-        severity=severity,
-        kind=FindingKind.DRIFT,
-        resource=verdict.at.address,
-        message=message,
-        location=verdict.at.location,
+    return drift_finding(
+        rule.value,
+        severity,
+        verdict.at,
+        message,
         principal=verdict.grant.principal.member,
         role=verdict.grant.role,
         drift=drift,

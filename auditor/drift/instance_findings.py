@@ -6,8 +6,8 @@ from typing import assert_never
 
 from auditor.drift.instance_config import Field, FieldDrift, show
 from auditor.drift.instances import InstanceFinding, InstanceVerdict
-from auditor.drift.rules import DriftRule
-from auditor.model import DriftDetail, Finding, FindingKind, NotebookInstance, Severity, Unresolved
+from auditor.drift.rules import DriftRule, drift_finding
+from auditor.model import DriftDetail, Finding, NotebookInstance, Severity, Unresolved
 
 
 def instance_finding(found: InstanceFinding) -> Finding:
@@ -81,13 +81,11 @@ def _runs_as(instance: NotebookInstance) -> str:
 def _finding(
     rule: DriftRule, severity: Severity, instance: NotebookInstance, message: str, drift: FieldDrift | None = None
 ) -> Finding:
-    return Finding(
-        rule=rule.value,
-        severity=severity,
-        kind=FindingKind.DRIFT,
-        resource=instance.address,
-        message=message,
-        location=instance.location,
+    return drift_finding(
+        rule.value,
+        severity,
+        instance,
+        message,
         project=instance.project if isinstance(instance.project, str) else None,
         drift=None
         if drift is None

@@ -4,6 +4,9 @@ remediations live in the one rule registry (`policies/<id>.yaml`, `kind: drift`)
 from __future__ import annotations
 
 import enum
+from typing import Protocol, TypedDict, Unpack
+
+from auditor.model import DriftDetail, Finding, FindingKind, Location, Severity
 
 
 class DriftRule(enum.Enum):
@@ -28,3 +31,28 @@ INSTANCE_CONFIG = DriftRule.INSTANCE_CONFIG.value
 UNMANAGED_INSTANCE = DriftRule.UNMANAGED_INSTANCE.value
 MISSING_INSTANCE = DriftRule.MISSING_INSTANCE.value
 UNRESOLVED = DriftRule.UNRESOLVED.value
+
+
+class Located(Protocol):
+    """What a drift finding points at: a declared resource (binding, instance, custom role), or a live one."""
+
+    @property
+    def address(self) -> str: ...
+
+    @property
+    def location(self) -> Location: ...
+
+
+class FindingDetail(TypedDict, total=False):
+    """The optional parts of a drift finding, as `Finding` names them."""
+
+    principal: str | None
+    role: str | None
+    project: str | None
+    drift: DriftDetail | None
+    remediation: str
+
+
+def drift_finding(rule: str, severity: Severity, at: Located, message: str, **detail: Unpack[FindingDetail]) -> Finding:
+    """A finding of kind `drift` on `at`'s address, at its location."""
+    return Finding(rule, severity, FindingKind.DRIFT, at.address, message, at.location, **detail)

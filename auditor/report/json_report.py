@@ -7,36 +7,21 @@ inside the package. Keys are always present (null when unknown) except the drift
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from collections.abc import Set as AbstractSet
-from pathlib import Path
 from typing import Any
 
 from auditor import __version__
 from auditor.baseline import fingerprint
 from auditor.model import AuditResult, Finding, FindingKind, InputError, ReadError
-from auditor.report import (
-    ReportOptions,
-    RuleInfo,
-    Status,
-    display_location,
-    display_message,
-    display_steps,
-    ordered_errors,
-    ordered_findings,
-    remediation_for,
-    status,
-    summarize,
-    suppression_expired,
-)
+from auditor.report import ReportOptions, Status, display_steps, ordered_errors, ordered_findings, summarize
+from auditor.report.view import show
 
 SCHEMA = "auditor.report/v1"
 
 
 def render(result: AuditResult, options: ReportOptions | None = None) -> str:
     options = options or ReportOptions()
-    rules, repo_root, baseline, fail_on = options.rules, options.repo_root, options.baseline, options.fail_on
-    summary = summarize(result, fail_on=fail_on, baseline=baseline)
+    fail_on = options.fail_on
+    summary = summarize(result, fail_on=fail_on, baseline=options.baseline)
     document = {
         "schema": SCHEMA,
         "tool": {"name": "auditor", "version": __version__},
@@ -52,7 +37,7 @@ def render(result: AuditResult, options: ReportOptions | None = None) -> str:
             "failing": summary.failing,
             "errors": summary.errors,
         },
-        "findings": [_finding(f, rules or {}, repo_root, baseline) for f in ordered_findings(result.findings)],
+        "findings": [_finding(f, options) for f in ordered_findings(result.findings)],
         "errors": [_error(error) for error in ordered_errors(result.errors)],
     }
     return indented_json(document) + "\n"
@@ -120,12 +105,9 @@ def _emit(value: Any, parts: list[str], newline: str) -> None:
         raise _Unusual
 
 
-def _finding(
-    finding: Finding, rules: Mapping[str, RuleInfo], repo_root: Path | None, baseline: AbstractSet[str] | None
-) -> dict[str, Any]:
-    path, line = display_location(finding, repo_root)
-    rule = rules.get(finding.rule)
-    state = status(finding, baseline)
+def _finding(finding: Finding, options: ReportOptions) -> dict[str, Any]:
+    shown = show(finding, options)
+    rule = (options.rules or {}).get(finding.rule)
     entry: dict[str, Any] = {
         "rule": finding.rule,
         "title": rule.title if rule else None,
@@ -135,11 +117,11 @@ def _finding(
         "project": finding.project,
         "principal": finding.principal,
         "role": finding.role,
-        "message": display_message(finding, repo_root),
-        "location": {"path": path, "line": line},
-        "suppressed": state is Status.SUPPRESSED,
-        "baselined": state is Status.BASELINED,
-        "remediation": remediation_for(finding, rules),
+        "message": shown.message,
+        "location": {"path": shown.path, "line": shown.line},
+        "suppressed": shown.status is Status.SUPPRESSED,
+        "baselined": shown.status is Status.BASELINED,
+        "remediation": shown.remediation,
         "help_uri": rule.help_uri if rule else None,
         "fingerprint": fingerprint(finding),
     }
@@ -147,11 +129,11 @@ def _finding(
         entry["suppression"] = {
             "reason": finding.suppression.reason,
             "until": finding.suppression.until.isoformat() if finding.suppression.until else None,
-            "expired": suppression_expired(finding),
+            "expired": shown.suppression_expired,
             "source": finding.suppression.source,
         }
     if finding.path:
-        entry["path"] = display_steps(finding, repo_root)
+        entry["path"] = display_steps(finding, options.repo_root)
         entry["permissions"] = list(finding.permissions)
     if finding.kind is FindingKind.DRIFT:
         drift = finding.drift

@@ -10,29 +10,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from collections.abc import Set as AbstractSet
-from pathlib import Path
 from urllib.parse import quote
 
-from auditor.model import AuditResult, Finding, Severity
-from auditor.report import (
-    NO_PROJECT,
-    SEVERITIES_WORST_FIRST,
-    ProjectGroup,
-    ReportOptions,
-    RuleInfo,
-    Status,
-    Summary,
-    display_location,
-    display_message,
-    grouped_by_project,
-    ordered_errors,
-    ordered_findings,
-    remediation_for,
-    status,
-    summarize,
-    suppression_expired,
-)
+from auditor.model import AuditResult, InputError, ReadError, Severity
+from auditor.report import NO_PROJECT, SEVERITIES_WORST_FIRST, ProjectGroup, ReportOptions, RuleInfo, Status, Summary
+from auditor.report.view import ShownFinding, report_view, show
 
 REPORT_MARKER = "<!-- auditor-report -->"
 """First line of every Markdown report; workflows search comments and issues for it."""
@@ -71,33 +53,31 @@ def _link(text: str, uri: str | None) -> str:
 
 def render(result: AuditResult, options: ReportOptions | None = None) -> str:
     options = options or ReportOptions()
-    rules, repo_root, baseline, fail_on = options.rules, options.repo_root, options.baseline, options.fail_on
-    rules = rules or {}
-    summary = summarize(result, fail_on=fail_on, baseline=baseline)
-    findings = ordered_findings(result.findings)
-    head = [REPORT_MARKER, f"## {_headline(summary)}", ""]
+    rules = options.rules or {}
+    view = report_view(result, options)
+    head = [REPORT_MARKER, f"## {_headline(view.summary)}", ""]
     if result.scanned:
         head += ["Scanned: " + ", ".join(escape(path) for path in result.scanned), ""]
-    head += _counts(summary)
-    projects = grouped_by_project(result, baseline)
-    if projects is not None:
-        head += _project_counts(projects)
-        # Grouped by project: each project's findings together, worst first within it.
-        findings = [finding for group in projects for finding in group.findings]
-    head += _errors(result)
-    head += _escalation_paths(findings, baseline)
+    head += _counts(view.summary)
+    if view.projects is not None:
+        head += _project_counts(view.projects)
+    head += _errors(result, view.errors)
+    findings = [show(finding, options) for finding in view.findings]
+    head += _escalation_paths(findings)
 
-    grouped = projects is not None
-    rows = [_row(finding, rules, repo_root, baseline, fail_on, with_project=grouped) for finding in findings]
-    details = [_details(finding, rules, repo_root, baseline) for finding in findings]
+    grouped = view.projects is not None
+    rows = [_row(finding, rules, options.fail_on, with_project=grouped) for finding in findings]
+    details = [_details(finding, rules) for finding in findings]
     body = _fit(head, rows, details, with_project=grouped)
     return "\n".join(body).rstrip("\n") + "\n"
 
 
-def _escalation_paths(findings: list[Finding], baseline: AbstractSet[str] | None) -> list[str]:
+def _escalation_paths(findings: list[ShownFinding]) -> list[str]:
     """The open escalation paths as one Mermaid graph (GitHub draws it in the PR comment); dashed: conditional."""
     paths = [
-        f.path for f in findings if f.path and f.rule == "privilege-escalation" and status(f, baseline).value == "open"
+        shown.finding.path
+        for shown in findings
+        if shown.finding.path and shown.finding.rule == "privilege-escalation" and shown.status is Status.OPEN
     ]
     if not paths:
         return []
@@ -147,38 +127,28 @@ def _project_counts(groups: list[ProjectGroup]) -> list[str]:
     return [*lines, ""]
 
 
-def _errors(result: AuditResult) -> list[str]:
+def _errors(result: AuditResult, errors: list[InputError | ReadError]) -> list[str]:
     if result.complete:
         return []
     lines = ["### Errors", "", "The audit could not read everything below; findings may be missing.", ""]
-    errors = ordered_errors(result.errors)
     lines += [f"- {escape(error)}" for error in errors[:MAX_ERRORS_SHOWN]]
     if len(errors) > MAX_ERRORS_SHOWN:
         lines.append(f"- _and {len(errors) - MAX_ERRORS_SHOWN} more; see the JSON report._")
     return [*lines, ""]
 
 
-def _state_label(finding: Finding, baseline: AbstractSet[str] | None, fail_on: Severity | None) -> str:
-    state = status(finding, baseline)
-    if state is Status.OPEN:
-        expired = suppression_expired(finding)
-        failing = fail_on is not None and finding.severity >= fail_on
+def _state_label(shown: ShownFinding, fail_on: Severity | None) -> str:
+    if shown.status is Status.OPEN:
+        failing = fail_on is not None and shown.finding.severity >= fail_on
         label = "**failing**" if failing else "open"
-        return f"{label} (suppression expired)" if expired else label
-    return str(state.value)
+        return f"{label} (suppression expired)" if shown.suppression_expired else label
+    return str(shown.status.value)
 
 
 def _row(
-    finding: Finding,
-    rules: Mapping[str, RuleInfo],
-    repo_root: Path | None,
-    baseline: AbstractSet[str] | None,
-    fail_on: Severity | None,
-    *,
-    with_project: bool = False,
+    shown: ShownFinding, rules: Mapping[str, RuleInfo], fail_on: Severity | None, *, with_project: bool = False
 ) -> str:
-    path, line = display_location(finding, repo_root)
-    location = f"{path}:{line}" if line else path
+    finding = shown.finding
     rule = rules.get(finding.rule)
     who = " / ".join(escape(part) for part in (finding.principal, finding.role) if part) or "—"
     cells = [
@@ -186,26 +156,23 @@ def _row(
         _link(finding.rule, rule.help_uri if rule else None),
         _cell(finding.resource),
         who,
-        _cell(location),
-        _state_label(finding, baseline, fail_on),
+        _cell(shown.place),
+        _state_label(shown, fail_on),
     ]
     if with_project:
         cells.insert(0, escape(finding.project or NO_PROJECT))
     return "| " + " | ".join(cells) + " |"
 
 
-def _details(
-    finding: Finding, rules: Mapping[str, RuleInfo], repo_root: Path | None, baseline: AbstractSet[str] | None
-) -> list[str]:
-    path, line = display_location(finding, repo_root)
-    location = f"{path}:{line}" if line else path
+def _details(shown: ShownFinding, rules: Mapping[str, RuleInfo]) -> list[str]:
+    finding = shown.finding
     rule = rules.get(finding.rule)
     summary = f"{finding.severity.value} · {escape(finding.rule)} · {escape(finding.resource)}"
     lines = ["<details>", f"<summary>{summary}</summary>", ""]
     if rule is not None:
         lines += [f"**{escape(rule.title)}**", ""]
-    lines += [escape(display_message(finding, repo_root)), ""]
-    facts = [f"**Location:** {escape(location)}"]
+    lines += [escape(shown.message), ""]
+    facts = [f"**Location:** {escape(shown.place)}"]
     if finding.principal:
         facts.append(f"**Principal:** {escape(finding.principal)}")
     if finding.role:
@@ -216,17 +183,13 @@ def _details(
             f"live {_cell(finding.drift.live)}"
         )
     lines += ["<br>".join(facts), ""]
-    remediation = remediation_for(finding, rules)
-    if remediation:
-        lines += [f"**Remediation:** {escape(remediation)}", ""]
-    if finding.suppression is not None:
-        suppression = finding.suppression
-        expired = suppression_expired(finding)
-        verb = "Suppression expired" if expired else "Suppressed"
-        until = f" ({'was ' if expired else ''}until {escape(str(suppression.until))})" if suppression.until else ""
-        source = f" ({escape(suppression.source)})" if suppression.source else ""
-        lines += [f"**{verb}**{until}: {escape(suppression.reason)}{source}", ""]
-    if status(finding, baseline) is Status.BASELINED:
+    if shown.remediation:
+        lines += [f"**Remediation:** {escape(shown.remediation)}", ""]
+    suppression = shown.suppression_words(escape)
+    if suppression is not None:
+        verb, words = suppression
+        lines += [f"**{verb.capitalize()}**{words}", ""]
+    if shown.status is Status.BASELINED:
         lines += ["**Baselined:** known before; not failing.", ""]
     return [*lines, "</details>", ""]
 

@@ -16,23 +16,9 @@ from rich.table import Table
 from rich.text import Text
 
 from auditor.model import AuditResult, Finding, Severity
-from auditor.report import (
-    SEVERITIES_WORST_FIRST,
-    ProjectGroup,
-    ReportOptions,
-    Status,
-    Summary,
-    display_location,
-    display_message,
-    grouped_by_project,
-    ordered_errors,
-    ordered_findings,
-    remediation_for,
-    status,
-    summarize,
-    suppression_expired,
-)
+from auditor.report import SEVERITIES_WORST_FIRST, ProjectGroup, ReportOptions, Status, Summary
 from auditor.report.escape import terminal_safe
+from auditor.report.view import report_view, show
 
 DEFAULT_WIDTH = 100
 
@@ -49,7 +35,7 @@ _clean = terminal_safe
 def render(result: AuditResult, options: ReportOptions | None = None) -> str:
     """`options.color` is the caller's decision (stdout is a terminal and NO_COLOR is unset)."""
     options = options or ReportOptions()
-    baseline, fail_on, color, width = options.baseline, options.fail_on, options.color, options.width
+    color, width = options.color, options.width
     console = Console(
         file=io.StringIO(),
         width=width,
@@ -61,25 +47,25 @@ def render(result: AuditResult, options: ReportOptions | None = None) -> str:
         emoji=False,
         legacy_windows=False,
     )
-    summary = summarize(result, fail_on=fail_on, baseline=baseline)
+    view = report_view(result, options)
+    summary = view.summary
     if not result.complete:
         console.print(_incomplete_banner(summary))
     if result.scanned:
         console.print(Text("scanned: " + ", ".join(_clean(path) for path in result.scanned), style="dim"))
-    projects = grouped_by_project(result, baseline)
-    if projects is None:
-        _by_severity(console, ordered_findings(result.findings), "", options)
+    if view.projects is None:
+        _by_severity(console, view.findings, "", options)
     else:
         console.print()
-        console.print(_project_table(projects))
-        for group in projects:
+        console.print(_project_table(view.projects))
+        for group in view.projects:
             console.print()
             console.print(Text(f"PROJECT {_clean(group.project)} ({len(group.findings)})", style="bold underline"))
             _by_severity(console, list(group.findings), "  ", options)
-    if result.errors:
+    if view.errors:
         console.print()
-        console.print(Text(f"ERRORS ({len(result.errors)})", style="bold red"))
-        for error in ordered_errors(result.errors):
+        console.print(Text(f"ERRORS ({len(view.errors)})", style="bold red"))
+        for error in view.errors:
             console.print(Padding(Text(_clean(error, one_line=False)), (0, 0, 0, 2), expand=False))
     console.print()
     console.print(_summary_line(summary))
@@ -121,8 +107,8 @@ def _incomplete_banner(summary: Summary) -> Text:
 
 
 def _finding(finding: Finding, options: ReportOptions) -> RenderableType:
-    rules, repo_root, baseline, fail_on = options.rules, options.repo_root, options.baseline, options.fail_on
-    state = status(finding, baseline)
+    shown = show(finding, options)
+    state = shown.status
     dim = state is not Status.OPEN
     base = "dim" if dim else ""
 
@@ -130,13 +116,12 @@ def _finding(finding: Finding, options: ReportOptions) -> RenderableType:
     title.append(_clean(finding.rule), style="dim bold" if dim else "bold")
     title.append("  ")
     title.append(_clean(finding.resource), style=base)
-    marker = _marker(finding, state, fail_on)
+    marker = _marker(finding, state, options.fail_on)
     if marker:
         title.append(f"  [{marker}]", style="dim italic" if dim else "bold")
 
     lines: list[Text] = []
-    path, line = display_location(finding, repo_root)
-    lines.append(Text(f"at {_clean(path)}:{line}" if line else f"at {_clean(path)}", style=base))
+    lines.append(Text(f"at {_clean(shown.place)}", style=base))
     who = []
     if finding.principal:
         who.append(f"principal {_clean(finding.principal)}")
@@ -152,17 +137,13 @@ def _finding(finding: Finding, options: ReportOptions) -> RenderableType:
                 style=base,
             )
         )
-    lines.append(Text(_clean(display_message(finding, repo_root), one_line=False), style=base))
-    remediation = remediation_for(finding, rules)
-    if remediation:
-        lines.append(Text(f"fix: {_clean(remediation, one_line=False)}", style="dim" if dim else "green"))
-    if finding.suppression is not None:
-        suppression = finding.suppression
-        expired = suppression_expired(finding)
-        verb = "suppression expired" if expired else "suppressed"
-        until = f" ({'was ' if expired else ''}until {_clean(suppression.until)})" if suppression.until else ""
-        source = f" ({_clean(suppression.source)})" if suppression.source else ""
-        lines.append(Text(f"{verb}{until}: {_clean(suppression.reason)}{source}", style="dim italic"))
+    lines.append(Text(_clean(shown.message, one_line=False), style=base))
+    if shown.remediation:
+        lines.append(Text(f"fix: {_clean(shown.remediation, one_line=False)}", style="dim" if dim else "green"))
+    suppression = shown.suppression_words(_clean)
+    if suppression is not None:
+        verb, words = suppression
+        lines.append(Text(f"{verb}{words}", style="dim italic"))
     return Group(title, Padding(Group(*lines), (0, 0, 0, 4), expand=False))
 
 

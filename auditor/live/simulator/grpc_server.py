@@ -11,6 +11,7 @@ reader treats it as a missing permission to report, which would hide the bug ins
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from concurrent import futures
 from typing import Any
@@ -81,14 +82,6 @@ class _Handler(grpc.GenericRpcHandler):
                 iam_admin_v1.ListServiceAccountsRequest.pb(),
             ),
             "/google.iam.admin.v1.IAM/GetIamPolicy": (self._service_account_iam, iam_policy_pb2.GetIamPolicyRequest),
-            "/google.cloud.notebooks.v1.NotebookService/ListInstances": (
-                self._list_v1_instances,
-                notebooks_v1.ListInstancesRequest.pb(),
-            ),
-            "/google.cloud.notebooks.v2.NotebookService/ListInstances": (
-                self._list_v2_instances,
-                notebooks_v2.ListInstancesRequest.pb(),
-            ),
             "/google.iam.v1.IAMPolicy/GetIamPolicy": (self._instance_iam, iam_policy_pb2.GetIamPolicyRequest),
             "/google.cloud.location.Locations/ListLocations": (
                 self._list_locations,
@@ -97,6 +90,11 @@ class _Handler(grpc.GenericRpcHandler):
             "/google.cloud.asset.v1.AssetService/ListAssets": (self._list_assets, asset_v1.ListAssetsRequest.pb()),
             "/google.iam.admin.v1.IAM/ListRoles": (self._list_roles, iam_admin_v1.ListRolesRequest.pb()),
         }
+        for generation, notebooks in (("v1", notebooks_v1), ("v2", notebooks_v2)):
+            self._methods[f"/google.cloud.notebooks.{generation}.NotebookService/ListInstances"] = (
+                functools.partial(self._list_instances, generation, notebooks.ListInstancesResponse.pb()),
+                notebooks.ListInstancesRequest.pb(),
+            )
         self._asset_messages: dict[tuple[str, str], Any] = {}
 
     def service(self, handler_call_details: grpc.HandlerCallDetails) -> grpc.RpcMethodHandler | None:
@@ -140,13 +138,7 @@ class _Handler(grpc.GenericRpcHandler):
         version = request.options.requested_policy_version
         return _parse(self._cloud.get_service_account_iam_policy(request.resource, version), policy_pb2.Policy)
 
-    def _list_v1_instances(self, request: Any) -> Any:
-        return self._list_instances("v1", request, notebooks_v1.ListInstancesResponse.pb())
-
-    def _list_v2_instances(self, request: Any) -> Any:
-        return self._list_instances("v2", request, notebooks_v2.ListInstancesResponse.pb())
-
-    def _list_instances(self, generation: str, request: Any, response_type: type) -> Any:
+    def _list_instances(self, generation: str, response_type: type, request: Any) -> Any:
         items, token, unreachable = self._cloud.list_instances(
             generation, request.parent, request.page_size, request.page_token
         )
