@@ -12,7 +12,6 @@ import gc
 import importlib
 import os
 import sys
-import traceback
 from collections.abc import Callable, Sequence
 
 from auditor import __version__
@@ -93,7 +92,7 @@ def run_guarded(run: Callable[[], int], *, debug: bool = False) -> int:
     except AuditorError as error:
         print(f"auditor: error: {terminal_safe(error)}", file=sys.stderr)
         if debug:
-            traceback.print_exc()
+            _print_traceback()
         return EXIT_ERROR
     except KeyboardInterrupt:
         print("auditor: interrupted", file=sys.stderr)
@@ -103,10 +102,16 @@ def run_guarded(run: Callable[[], int], *, debug: bool = False) -> int:
     except Exception as error:
         print(f"auditor: {INTERNAL_ERROR}: {terminal_safe(f'{type(error).__name__}: {error}')}", file=sys.stderr)
         if debug:
-            traceback.print_exc()
+            _print_traceback()
         else:
             print("auditor: run again with --debug for the traceback", file=sys.stderr)
         return EXIT_ERROR
+
+
+def _print_traceback() -> None:
+    import traceback  # only on the way out of an error: not a cost of every run
+
+    traceback.print_exc()
 
 
 def entry() -> None:

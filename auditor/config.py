@@ -62,6 +62,8 @@ class ConfigIgnore:
 
 @dataclass(frozen=True, slots=True)
 class Config:
+    """`auditor.toml`: policy directories, disabled ids, ignores, the gate threshold and administrators."""
+
     path: Path | None = None
     """The file the settings came from; None when none was found (all defaults)."""
     fail_on: Severity = Severity.HIGH

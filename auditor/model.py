@@ -151,6 +151,8 @@ _SHAPED_KINDS = frozenset({"user", "group", "domain", "serviceAccount"})
 
 @dataclass(frozen=True, slots=True)
 class Principal:
+    """One IAM member, parsed: its kind decides how it is classified (`auditor.identities`)."""
+
     member: str
     """The IAM member string exactly as written (`user:a@b.c`), the shape of an unresolved member whose kind is
     known (`serviceAccount:wb-runtime@{var.project_id}.iam.gserviceaccount.com`), or the expression text."""
@@ -249,6 +251,8 @@ class Authority(enum.Enum):
 
 @dataclass(frozen=True, slots=True)
 class Condition:
+    """An IAM condition as declared: CEL expression, title and description."""
+
     expression: str | Unresolved
     title: str | Unresolved = ""
     description: str | Unresolved = ""
@@ -256,6 +260,8 @@ class Condition:
 
 @dataclass(frozen=True, slots=True)
 class Binding:
+    """One role granted to members on one scope, by one Terraform resource or one live policy entry."""
+
     scope: Scope
     role: str | Unresolved
     members: tuple[Principal, ...]
@@ -279,6 +285,8 @@ class Binding:
 
 @dataclass(frozen=True, slots=True)
 class ServiceAccount:
+    """A service account, declared in Terraform or read live."""
+
     email: str | Unresolved
     project: str | Unresolved
     address: str
@@ -292,6 +300,8 @@ class ServiceAccount:
 
 @dataclass(frozen=True, slots=True)
 class ServiceAccountKey:
+    """A user-managed key of a service account (`google_service_account_key`)."""
+
     service_account: str | Unresolved
     address: str
     location: Location
@@ -299,12 +309,16 @@ class ServiceAccountKey:
 
 @dataclass(frozen=True, slots=True)
 class Accelerator:
+    """A GPU attached to a notebook instance."""
+
     type: str | Unresolved
     core_count: int | Unresolved
 
 
 @dataclass(frozen=True, slots=True)
 class ShieldedVm:
+    """Shielded VM switches as declared; None is the API's default, an unknown stays unknown."""
+
     secure_boot: bool | Unresolved | None = None
     """None: not set in the declaration (the API default applies)."""
     vtpm: bool | Unresolved | None = None
@@ -405,6 +419,8 @@ class ComputeInstance:
 
 @dataclass(frozen=True, slots=True)
 class CustomRole:
+    """A custom role at project or organization level and the permissions it grants."""
+
     role: str | Unresolved
     """Full role name: `projects/P/roles/ID` or `organizations/O/roles/ID`."""
     role_id: str | Unresolved
@@ -544,6 +560,8 @@ class FindingKind(enum.Enum):
 
 @dataclass(frozen=True, slots=True)
 class Suppression:
+    """A reasoned, optionally dated decision to accept a finding (comment or config)."""
+
     policy_id: str
     reason: str
     until: dt.date | None = None
@@ -567,6 +585,8 @@ class DriftDetail:
 
 @dataclass(frozen=True, slots=True)
 class Finding:
+    """What a policy or drift rule found: the rule, where, about whom, and what to do."""
+
     rule: str
     severity: Severity
     kind: FindingKind

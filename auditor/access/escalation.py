@@ -24,6 +24,8 @@ _CAPABILITIES = {
 
 @dataclass(frozen=True, slots=True)
 class Escalation:
+    """A path by which a principal reaches admin-level access it was not granted."""
+
     node: str
     principal: str
     """The principal as a reader knows it (`user:alice@x`, an email, `anyone who can trigger chatops.yml`)."""

@@ -52,6 +52,8 @@ class NodeKind(enum.Enum):
 
 @dataclass(frozen=True, slots=True)
 class Node:
+    """A principal or a scope in the access graph."""
+
     key: str
     label: str
     """What a reader recognises: `user:alice@x`, the account's email, `anyone who can trigger chatops.yml`."""
@@ -94,6 +96,8 @@ class Edge:
 
 @dataclass(frozen=True, slots=True)
 class Resource:
+    """A scope the graph knows: its node and its place in the hierarchy."""
+
     key: str
     kind: ScopeKind
     name: str
@@ -108,6 +112,8 @@ class Resource:
 
 @dataclass
 class AccessGraph:
+    """Principals, scopes and the technique edges between them."""
+
     nodes: dict[str, Node] = field(default_factory=dict)
     grants: dict[str, list[Grant]] = field(default_factory=lambda: defaultdict(list))
     edges: dict[str, list[Edge]] = field(default_factory=lambda: defaultdict(list))

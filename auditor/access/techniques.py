@@ -35,6 +35,8 @@ class Mechanism(enum.Enum):
 
 @dataclass(frozen=True, slots=True)
 class Technique:
+    """One way to gain access, from `techniques.json`."""
+
     id: str
     title: str
     mechanism: Mechanism

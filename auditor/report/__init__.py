@@ -113,6 +113,8 @@ def exit_code(result: AuditResult, fail_on: Severity, baseline: AbstractSet[str]
 
 @dataclass(frozen=True, slots=True)
 class Summary:
+    """The counts every reporter prints."""
+
     total: int
     open: int
     suppressed: int
@@ -154,6 +156,8 @@ NO_PROJECT = "(no project)"
 
 @dataclass(frozen=True, slots=True)
 class ProjectGroup:
+    """The findings of one project, for reports over several projects."""
+
     project: str
     """A project id, or NO_PROJECT."""
     findings: tuple[Finding, ...]

@@ -109,6 +109,8 @@ class _ResourceObject(dict):  # type: ignore[type-arg]
 
 @dataclass(frozen=True, slots=True)
 class _Provider:
+    """A provider configuration's defaults (project, region, zone)."""
+
     project: Any = None
     region: Any = None
     zone: Any = None

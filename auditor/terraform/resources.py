@@ -20,6 +20,8 @@ Value = Any
 
 @dataclass(frozen=True, slots=True)
 class ResourceInstance:
+    """One instance of a resource or data block (after count/for_each), with its evaluated attributes."""
+
     mode: str
     """`managed` for `resource` blocks, `data` for `data` blocks."""
     type: str

@@ -71,6 +71,8 @@ _LOCATION_NAME = re.compile(r"^(?P<location>[^/]+)/(?P<name>[^/]+)$")
 
 @dataclass
 class _Collected:
+    """What `build_intent` gathers, by kind, before it freezes it into an `Intent`."""
+
     bindings: list[Binding] = field(default_factory=list)
     service_accounts: list[ServiceAccount] = field(default_factory=list)
     keys: list[ServiceAccountKey] = field(default_factory=list)
@@ -80,6 +82,8 @@ class _Collected:
     group_memberships: list[GroupMembership] = field(default_factory=list)
     deny_policies: list[DenyPolicy] = field(default_factory=list)
     errors: list[InputError] = field(default_factory=list)
+    directory: Directory = field(default_factory=lambda: Directory.of(()))
+    """The declared service accounts: members, scopes and instances name them by their declaring address."""
     empty_policies: list[Binding] = field(default_factory=list)
     """Stand-ins for `_iam_policy` resources that grant nothing: no binding in the model, but still a claim
     on the whole policy that fights any other IAM resource on the scope."""
@@ -91,7 +95,7 @@ def build_intent(resources: Iterable[ResourceInstance], errors: Iterable[InputEr
     resources = [r for r in resources if r.mode == "managed"]
     # data sources (google_iam_policy) are consumed through the attributes that reference them
     collected.service_accounts = [_service_account(r) for r in resources if r.type == "google_service_account"]
-    directory = Directory.of((a.address, a.email) for a in collected.service_accounts)
+    directory = collected.directory = Directory.of((a.address, a.email) for a in collected.service_accounts)
     groups = _group_emails(r for r in resources if r.type == "google_cloud_identity_group")
     for resource in resources:
         iam = _IAM_TYPE.match(resource.type)
@@ -101,9 +105,9 @@ def build_intent(resources: Iterable[ResourceInstance], errors: Iterable[InputEr
             account = _service_account_email(resource.get("service_account_id"), resource)
             collected.keys.append(ServiceAccountKey(account, resource.address, resource.location))
         elif resource.type == "google_notebooks_instance":
-            collected.instances.append(_notebook_v1(resource))
+            collected.instances.append(_notebook_v1(resource, directory))
         elif resource.type == "google_workbench_instance":
-            collected.instances.append(_workbench_v2(resource))
+            collected.instances.append(_workbench_v2(resource, directory))
         elif resource.type in ("google_project_iam_custom_role", "google_organization_iam_custom_role"):
             collected.custom_roles.append(_custom_role(resource))
         elif resource.type == "google_compute_instance":
@@ -113,10 +117,10 @@ def build_intent(resources: Iterable[ResourceInstance], errors: Iterable[InputEr
         elif resource.type == "google_iam_deny_policy":
             collected.deny_policies.append(_deny_policy(resource))
     return Intent(
-        bindings=tuple(_with_identities(b, directory) for b in collected.bindings),
+        bindings=tuple(collected.bindings),
         service_accounts=tuple(collected.service_accounts),
         keys=tuple(collected.keys),
-        instances=tuple(replace(i, identity=directory.identity_of(i.service_account)) for i in collected.instances),
+        instances=tuple(collected.instances),
         custom_roles=tuple(collected.custom_roles),
         compute_instances=tuple(
             replace(c, identity=directory.identity_of(c.service_account)) for c in collected.compute_instances
@@ -129,16 +133,6 @@ def build_intent(resources: Iterable[ResourceInstance], errors: Iterable[InputEr
 
 
 # --- identities ---------------------------------------------------------------------------------------------------
-
-
-def _with_identities(binding: Binding, directory: Directory) -> Binding:
-    """Members that are declared service accounts, and a service-account scope, named by their declaring address
-    (their symbolic identity), whether or not their emails resolve."""
-    members = tuple(_member_identity(m, directory) for m in binding.members)
-    identity = directory.identity_of(binding.scope.name) if binding.scope.kind is ScopeKind.SERVICE_ACCOUNT else None
-    if identity is None and members == binding.members:
-        return binding
-    return replace(binding, members=members, identity=identity)
 
 
 def _member_identity(principal: Principal, directory: Directory) -> Principal:
@@ -315,12 +309,16 @@ def _binding(
     members: Value,
     authority: Authority,
     condition: Condition | None,
+    directory: Directory,
 ) -> Binding:
+    """Members that are declared service accounts, and a service-account scope, are named by their declaring
+    address (their symbolic identity), whether or not their emails resolve."""
     role = _text(role, "role", resource)
     return Binding(
         scope=scope,
         role=role,
-        members=_members(members),
+        members=tuple(_member_identity(m, directory) for m in _members(members)),
+        identity=directory.identity_of(scope.name) if scope.kind is ScopeKind.SERVICE_ACCOUNT else None,
         authority=authority,
         address=resource.address,
         location=resource.location,
@@ -339,7 +337,7 @@ def _iam_bindings(
     if members is None:
         members = Unresolved(f"{resource.address}.{'members' if authority is Authority.BINDING else 'member'}")
     condition = _condition(resource.block("condition"), resource)
-    return [_binding(resource, scope, resource.get("role"), members, authority, condition)]
+    return [_binding(resource, scope, resource.get("role"), members, authority, condition, collected.directory)]
 
 
 def _policy_bindings(resource: ResourceInstance, scope: Scope, collected: _Collected) -> list[Binding]:
@@ -348,7 +346,7 @@ def _policy_bindings(resource: ResourceInstance, scope: Scope, collected: _Colle
     if isinstance(policy_data, Unresolved) or policy_data is None:
         unknown = policy_data or Unresolved(f"{resource.address}.policy_data")
         # The whole policy is unknown: one binding stands for it, so the grant is reported, never dropped.
-        return [_binding(resource, scope, unknown, [unknown], Authority.POLICY, None)]
+        return [_binding(resource, scope, unknown, [unknown], Authority.POLICY, None, collected.directory)]
     try:
         policy = json.loads(policy_data) if isinstance(policy_data, str) else policy_data
         entries = policy.get("bindings") or []
@@ -363,9 +361,9 @@ def _policy_bindings(resource: ResourceInstance, scope: Scope, collected: _Colle
             )
         )
         unknown = Unresolved(f"{resource.address}.policy_data (unreadable)")
-        return [_binding(resource, scope, unknown, [unknown], Authority.POLICY, None)]
+        return [_binding(resource, scope, unknown, [unknown], Authority.POLICY, None, collected.directory)]
     if not entries:
-        collected.empty_policies.append(_binding(resource, scope, "", [], Authority.POLICY, None))
+        collected.empty_policies.append(_binding(resource, scope, "", [], Authority.POLICY, None, collected.directory))
     bindings = []
     for entry in entries:
         condition = entry.get("condition")
@@ -378,6 +376,7 @@ def _policy_bindings(resource: ResourceInstance, scope: Scope, collected: _Colle
                 members if isinstance(members, list) else [],
                 Authority.POLICY,
                 _condition(condition if isinstance(condition, dict) else None, resource),
+                collected.directory,
             )
         )
     return bindings
@@ -588,6 +587,7 @@ def _notebook(
     service_account: str | Unresolved,
     public_ip: bool | Unresolved,
     metadata_path: str,
+    directory: Directory,
 ) -> NotebookInstance:
     """An instance of either generation; `vm` holds its VM settings: the resource (v1) or its `gce_setup` (v2)."""
     return NotebookInstance(
@@ -601,6 +601,7 @@ def _notebook(
         accelerators=_accelerators(vm.blocks(accelerators), resource),
         image=_image(vm.block("vm_image"), vm.block("container_image"), *image_keys),
         service_account=service_account,
+        identity=directory.identity_of(service_account),
         public_ip=public_ip,
         shielded_vm=_shielded(vm.block("shielded_instance_config")),
         metadata=_string_map(vm.get("metadata"), metadata_path, resource),
@@ -608,7 +609,7 @@ def _notebook(
     )
 
 
-def _notebook_v1(resource: ResourceInstance) -> NotebookInstance:
+def _notebook_v1(resource: ResourceInstance, directory: Directory) -> NotebookInstance:
     return _notebook(
         resource,
         Generation.V1,
@@ -618,10 +619,11 @@ def _notebook_v1(resource: ResourceInstance) -> NotebookInstance:
         service_account=_service_account_or_default(resource.get("service_account"), "service_account", resource),
         public_ip=_public_ip(resource.get("no_public_ip")),
         metadata_path="metadata",
+        directory=directory,
     )
 
 
-def _workbench_v2(resource: ResourceInstance) -> NotebookInstance:
+def _workbench_v2(resource: ResourceInstance, directory: Directory) -> NotebookInstance:
     gce_setup = resource.get("gce_setup")
     setup = resource.block("gce_setup") or {}
     setup_resource = ResourceInstance(
@@ -646,6 +648,7 @@ def _workbench_v2(resource: ResourceInstance) -> NotebookInstance:
         service_account=service_account,
         public_ip=_public_ip(gce_setup if isinstance(gce_setup, Unresolved) else setup.get("disable_public_ip")),
         metadata_path="gce_setup.metadata",
+        directory=directory,
     )
 
 

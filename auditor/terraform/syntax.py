@@ -59,6 +59,8 @@ class Block(NamedTuple):
 
 @dataclass(frozen=True, slots=True)
 class ParsedFile:
+    """One file's syntax tree and its syntax errors."""
+
     path: str
     body: Block
     """A pseudo-block holding the file's top-level attributes and blocks."""

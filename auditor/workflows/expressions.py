@@ -60,6 +60,8 @@ _CONFIGURATION_ROOTS = ("github", "vars", "secrets", "matrix")
 
 @dataclass(frozen=True, slots=True)
 class Expression:
+    """One `${{ }}` expression in a workflow, where it stands."""
+
     text: str
     """The whole `${{ ... }}`."""
     body: str

@@ -25,6 +25,8 @@ class Source(enum.Enum):
 
 @dataclass(frozen=True, slots=True)
 class Trigger:
+    """One event that starts a workflow (an entry of `on:`)."""
+
     event: str
     """`repository_dispatch`, `workflow_dispatch`, `issue_comment`, ..."""
     line: int
@@ -50,6 +52,8 @@ class Injection:
 
 @dataclass(frozen=True, slots=True)
 class ActionUse:
+    """A `uses:` reference to an action or reusable workflow."""
+
     uses: str
     line: int
     job: str
@@ -114,6 +118,8 @@ class NotebookControl:
 
 @dataclass(frozen=True, slots=True)
 class Step:
+    """One step of a job."""
+
     job: str
     name: str
     """`name:`, else `id:`, else `uses:`, else `step N`."""
@@ -122,6 +128,8 @@ class Step:
 
 @dataclass(frozen=True, slots=True)
 class Workflow:
+    """A GitHub Actions workflow file, as far as the ChatOps policies need it."""
+
     path: str
     """As given to the reader (relative to the scanned root when read through `discover`)."""
     name: str

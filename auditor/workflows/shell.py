@@ -50,6 +50,8 @@ class Script:
 
 @dataclass(frozen=True, slots=True)
 class FoundCommand:
+    """A command found in a `run:` script."""
+
     line_index: int
     """0-based line of the script where the command starts."""
     tool: str
@@ -150,6 +152,8 @@ def _client_calls(line: str, whole_script: str) -> list[str]:
 
 @dataclass(frozen=True, slots=True)
 class Traced:
+    """Where a shell value comes from."""
+
     source: Source
     paths: tuple[str, ...]
     """Context paths the value derives from."""

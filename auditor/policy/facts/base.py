@@ -21,6 +21,8 @@ from auditor.policy.schema import SubjectKind
 
 @dataclass(frozen=True, slots=True)
 class Variable:
+    """One CEL variable as documented: `top.name`, its CEL type and its description."""
+
     name: str
     """Dotted CEL path, e.g. `principal.human`."""
     type: str

@@ -8,6 +8,8 @@ from typing import Annotated
 
 @dataclass(frozen=True, slots=True)
 class EscalationFacts:
+    """The `escalation` variables: one privilege-escalation path of the access graph."""
+
     principal: Annotated[str, "Who gains: `user:alice@x`, an account's email, a workflow's triggerers."]
     human: Annotated[bool, "A person, group, domain, the public or a workflow's triggerers."]
     administrator: Annotated[bool, "Listed in the config's `administrators`: an intended admin."]

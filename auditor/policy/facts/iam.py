@@ -75,6 +75,8 @@ def catalog_lookup(custom_roles: Sequence[CustomRole] | Mapping[str, frozenset[s
 
 @dataclass(frozen=True, slots=True)
 class PrincipalFacts:
+    """The `principal` variables: one member of a binding."""
+
     member: Annotated[str, "The IAM member as written (`user:ana@example.com`), or its shape or origin if unresolved."]
     kind: Annotated[
         str,
@@ -131,6 +133,8 @@ class PrincipalFacts:
 
 @dataclass(frozen=True, slots=True)
 class BindingFacts:
+    """The `binding` variables: one grant as declared."""
+
     address: Annotated[str, "Terraform address (or live resource name) of the binding."]
     role: Annotated[str, "The role as written; its shape or origin if unresolved."]
     role_unresolved: Annotated[bool, "The role could not be resolved statically."]

@@ -34,6 +34,8 @@ def _string_map(values: Mapping[str, object]) -> Mapping[str, str]:
 
 @dataclass(frozen=True, slots=True)
 class InstanceFacts:
+    """The `instance` variables: one notebook instance of either generation."""
+
     address: Annotated[str, "Terraform address (or live resource name)."]
     name: Annotated[str, "Short instance name; its shape or origin if unresolved."]
     project: Annotated[str, "Project id; its shape or origin if unresolved."]
@@ -180,6 +182,8 @@ class InstanceFacts:
 
 @dataclass(frozen=True, slots=True)
 class ServiceAccountFacts:
+    """The `service_account` variables."""
+
     address: Annotated[str, "Terraform address (or live resource name)."]
     email: Annotated[str, "Email; its shape or origin if unresolved."]
     email_unresolved: Annotated[bool, "The email could not be resolved statically."]
@@ -207,6 +211,8 @@ class ServiceAccountFacts:
 
 @dataclass(frozen=True, slots=True)
 class KeyFacts:
+    """The `key` variables: a user-managed service-account key."""
+
     address: Annotated[str, "Terraform address of the `google_service_account_key`."]
     service_account: Annotated[str, "The account the key belongs to; its shape or origin if unresolved."]
     service_account_unresolved: Annotated[bool, "The account could not be resolved statically."]
@@ -222,6 +228,8 @@ class KeyFacts:
 
 @dataclass(frozen=True, slots=True)
 class ConflictFacts:
+    """The `conflict` variables: two IAM resources that overwrite each other."""
+
     kind: Annotated[
         str, "`policy_with_binding_or_member`, `binding_with_member`, `duplicate_binding` or `duplicate_policy`."
     ]

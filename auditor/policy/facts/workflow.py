@@ -324,6 +324,8 @@ def effective_access(facts: Mapping[str, Any]) -> str:
 
 @dataclass(frozen=True, slots=True)
 class WorkflowFacts:
+    """The `workflow` variables: one workflow judged against the Terraform beside it."""
+
     path: Annotated[str, "The workflow file, relative to the scanned directory (the finding's resource)."]
     name: Annotated[str, "The workflow's `name:`, or its file name."]
     line: Annotated[int, "First line of the workflow document."]
