@@ -124,13 +124,28 @@ def _render_value(value: object) -> str:
 
 
 def render_message(template: str, activation: Mapping[str, Any]) -> str:
-    def replace(match: re.Match[str]) -> str:
-        if match.group(1) is None:
-            return match.group(0)[0]
-        top, _, name = match.group(1).strip().partition(".")
-        return _render_value(cel_value(fact(activation[top], name)))
+    return "".join(
+        part if isinstance(part, str) else _render_value(cel_value(fact(activation[part[0]], part[1])))
+        for part in _template_parts(template)
+    )
 
-    return _PLACEHOLDER.sub(replace, template)
+
+@cache
+def _template_parts(template: str) -> tuple[str | tuple[str, str], ...]:
+    """A message template split once into literal text and (top, name) placeholders: a policy's message is
+    rendered for each of its findings."""
+    parts: list[str | tuple[str, str]] = []
+    end = 0
+    for match in _PLACEHOLDER.finditer(template):
+        parts.append(template[end : match.start()])
+        end = match.end()
+        if match.group(1) is None:
+            parts.append(match.group(0)[0])  # `{{` or `}}`: a literal brace
+        else:
+            top, _, name = match.group(1).strip().partition(".")
+            parts.append((top, name))
+    parts.append(template[end:])
+    return tuple(part for part in parts if part != "")
 
 
 # --- static checks the loader runs after compiling ----------------------------------------------------------------
