@@ -81,7 +81,10 @@ def _emit(value: Any, parts: list[str], newline: str) -> None:
             parts.append(separator)
             parts.append(_encode_string(key))
             parts.append(": ")
-            _emit(item, parts, inner)
+            if type(item) is str:  # most values: no call for them
+                parts.append(_encode_string(item))
+            else:
+                _emit(item, parts, inner)
             separator = "," + inner
         parts.append(newline + "}")
     elif kind is list or kind is tuple:
