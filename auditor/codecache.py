@@ -1,18 +1,23 @@
-"""The compiled methods of our dataclasses, remembered between runs: the largest part of the CI gate's start-up.
+"""The compiled methods of our dataclasses, kept beside our bytecode: the largest part of the CI gate's start-up.
 
 `dataclasses` writes each class's methods (`__init__`, `__repr__`, `__eq__`, `__hash__`, and a frozen class's
 `__setattr__`/`__delattr__`) as source text and compiles that text when the class is defined: on CPython 3.11 one
 `compile()` per method, about 0.1 ms each. `auditor check` defines some 90 frozen dataclasses, so about 40 ms of a
 180 ms run on a small directory went to compiling the same text again on every run. The text depends only on a
-class's fields, so its compiled code is remembered the way Python remembers a module's bytecode: marshal data in the
-user cache directory (`auditor.cache`), keyed by a digest of the text, in a file named for the interpreter's
-bytecode magic number.
+class's fields, so its compiled code is kept the way Python keeps a module's bytecode, and where it keeps it: one
+marshal file in this package's `__pycache__` (or under `PYTHONPYCACHEPREFIX`), named for the interpreter's bytecode
+magic number, keyed by a digest of each text. Written only where Python itself would write bytecode (not under
+`PYTHONDONTWRITEBYTECODE`); `AUDITOR_NO_CACHE` turns it off.
+
+Why there and not in the user cache directory with the parse trees: this file holds code that runs. Beside our own
+bytecode it is exactly as trusted as our `.pyc` files; a user cache directory is often shared or restored by CI
+caches, and code read from it would be a way in. The data caches stay there (`auditor.cache`).
 
 How: `dataclasses` runs that text with `exec(text, globals, locals)`, looking the name `exec` up in its own module
 first. `install()` gives the module an `exec` that, for classes defined in `auditor` modules only, runs the code
 compiled from exactly that text with the flags `exec` would use (none inherited: `dataclasses` has no `__future__`
 imports), so a class is the same with or without the cache. Any other caller gets the builtin `exec` unchanged.
-New entries are written once, at exit, atomically; `AUDITOR_NO_CACHE` turns the cache off.
+New entries are written once, at exit, atomically.
 """
 
 from __future__ import annotations
@@ -24,11 +29,10 @@ import hashlib
 import importlib.util
 import marshal
 import os
+import sys
 from pathlib import Path
 from types import CodeType
 from typing import Any
-
-from auditor.cache import cache_dir
 
 MAX_ENTRIES = 4000
 """More than every class of every command several times over: past it, a write keeps only what this run used."""
@@ -67,7 +71,7 @@ class _Codes:
         return {k: v for k, v in data.items() if isinstance(k, bytes) and isinstance(v, CodeType)}
 
     def _write(self) -> None:
-        if self.path is None or self.known is None:
+        if self.path is None or self.known is None or sys.dont_write_bytecode:
             return
         entries = self.known if len(self.known) <= MAX_ENTRIES else self.used
         try:
@@ -80,8 +84,11 @@ class _Codes:
 
 
 def _cache_file() -> Path | None:
-    directory = cache_dir("dataclasses")
-    return None if directory is None else directory / f"{importlib.util.MAGIC_NUMBER.hex()}.marshal"
+    if os.environ.get("AUDITOR_NO_CACHE"):
+        return None
+    # Where Python puts this module's bytecode (its package's __pycache__, or under PYTHONPYCACHEPREFIX).
+    bytecode = Path(importlib.util.cache_from_source(__file__))
+    return bytecode.parent / f"dataclasses.{importlib.util.MAGIC_NUMBER.hex()}.marshal"
 
 
 def install() -> None:

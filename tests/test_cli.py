@@ -108,8 +108,15 @@ def test_options_and_paths_mix_freely(argv: list[str], repo_root: Path) -> None:
 
 
 def _auditor(args: list[str], repo_root: Path, cache: Path, **kwargs: object) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "PYTHONPATH": str(repo_root), "AUDITOR_CACHE_DIR": str(cache)}
-    env.pop("AUDITOR_NO_CACHE", None)
+    # Bytecode (and with it the dataclass code cache, an exit handler) goes under the test's own prefix.
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(repo_root),
+        "AUDITOR_CACHE_DIR": str(cache),
+        "PYTHONPYCACHEPREFIX": str(cache),
+    }
+    for name in ("AUDITOR_NO_CACHE", "PYTHONDONTWRITEBYTECODE"):
+        env.pop(name, None)
     return subprocess.Popen([sys.executable, "-m", "auditor", *args], env=env, cwd=repo_root, **kwargs)  # type: ignore[call-overload]
 
 
@@ -129,7 +136,7 @@ def test_a_batch_command_leaves_fast_with_its_whole_report_and_exit_handlers_run
     assert process.returncode == 1, err
     report = json.loads(out)
     assert len(report["findings"]) >= 5
-    assert list((tmp_path / "cache" / "dataclasses").glob("*.marshal"))
+    assert list((tmp_path / "cache").rglob("dataclasses.*.marshal"))
 
 
 def test_a_batch_command_whose_reader_went_away_never_exits_clean(tmp_path: Path, repo_root: Path) -> None:

@@ -1,4 +1,5 @@
-"""The dataclass code cache: the same classes with or without it, plain marshal data, and only our own modules."""
+"""The dataclass code cache: the same classes with or without it, plain marshal data beside our bytecode, and only
+our own modules. Each run's bytecode goes under its own PYTHONPYCACHEPREFIX, where the cache follows it."""
 
 from __future__ import annotations
 
@@ -56,16 +57,21 @@ PROBE = textwrap.dedent(
 
 
 def _run(env_extra: dict[str, str]) -> None:
-    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), **env_extra}
-    env.pop("AUDITOR_NO_CACHE", None)
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    for name in ("AUDITOR_NO_CACHE", "PYTHONDONTWRITEBYTECODE"):
+        env.pop(name, None)
     env.update(env_extra)
     result = subprocess.run([sys.executable, "-c", PROBE], env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
 
 
+def _cache_files(prefix: Path) -> list[Path]:
+    return list(prefix.rglob("dataclasses.*.marshal"))
+
+
 def _entries(cache: Path) -> dict[bytes, object]:
-    files = list((cache / "dataclasses").glob("*.marshal"))
+    files = _cache_files(cache)
     assert len(files) == 1
     data = marshal.loads(files[0].read_bytes())  # plain marshal data, never pickle
     assert isinstance(data, dict)
@@ -74,19 +80,21 @@ def _entries(cache: Path) -> dict[bytes, object]:
 
 def test_classes_behave_the_same_from_an_empty_a_warm_and_a_corrupt_cache(tmp_path: Path) -> None:
     cache = tmp_path / "cache"
-    _run({"AUDITOR_CACHE_DIR": str(cache)})  # empty: compiles and writes
+    _run({"PYTHONPYCACHEPREFIX": str(cache)})  # empty: compiles and writes
     written = _entries(cache)
     assert len(written) > 100  # every method of every class of auditor.model and its imports
-    _run({"AUDITOR_CACHE_DIR": str(cache)})  # warm: every class from cached code
+    (path,) = _cache_files(cache)
+    assert path.parent == Path(str(cache) + str(REPO_ROOT / "auditor"))  # beside the package's own bytecode
+    _run({"PYTHONPYCACHEPREFIX": str(cache)})  # warm: every class from cached code
     assert _entries(cache).keys() == written.keys()  # nothing new to compile
-    next((cache / "dataclasses").glob("*.marshal")).write_bytes(b"\x00garbage")
-    _run({"AUDITOR_CACHE_DIR": str(cache)})  # corrupt: compiles again and rewrites
+    path.write_bytes(b"\x00garbage")
+    _run({"PYTHONPYCACHEPREFIX": str(cache)})  # corrupt: compiles again and rewrites
     assert _entries(cache).keys() == written.keys()
 
 
 def test_only_our_modules_are_cached(tmp_path: Path) -> None:
     cache = tmp_path / "cache"
-    _run({"AUDITOR_CACHE_DIR": str(cache)})
+    _run({"PYTHONPYCACHEPREFIX": str(cache)})
     names = {name for code in _entries(cache).values() for name in _names(code)}
     assert "ours_tags" in names  # the class defined in `auditor.probe_module`
     assert "their_tags" not in names  # the one in `elsewhere.probe_module` went to the builtin exec
@@ -101,13 +109,22 @@ def _names(code: object) -> set[str]:
     return found
 
 
-def test_no_cache_switch_writes_nothing(tmp_path: Path) -> None:
+@pytest.mark.parametrize("switch", ["AUDITOR_NO_CACHE", "PYTHONDONTWRITEBYTECODE"])
+def test_no_cache_and_no_bytecode_write_nothing(tmp_path: Path, switch: str) -> None:
     cache = tmp_path / "cache"
-    _run({"AUDITOR_CACHE_DIR": str(cache), "AUDITOR_NO_CACHE": "1"})
-    assert not (cache / "dataclasses").exists()
+    _run({"PYTHONPYCACHEPREFIX": str(cache), switch: "1"})
+    assert _cache_files(cache) == []
+
+
+def test_never_in_the_user_cache_directory(tmp_path: Path) -> None:
+    """The user cache directory (often shared, or restored by CI) holds data only, never code that runs."""
+    _run({"PYTHONPYCACHEPREFIX": str(tmp_path / "pyc"), "AUDITOR_CACHE_DIR": str(tmp_path / "user-cache")})
+    assert _cache_files(tmp_path / "user-cache") == []
+    assert len(_cache_files(tmp_path / "pyc")) == 1
 
 
 def test_a_foreign_module_gets_the_builtin_exec_untouched(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("sys.dont_write_bytecode", False)
     codes = codecache._Codes(tmp_path / "codes.marshal")
     text = "def __create_fn__():\n    def f(self):\n        return 1\n    return f\n"
     code = codes.code(text)
