@@ -107,7 +107,7 @@ def test_options_and_paths_mix_freely(argv: list[str], repo_root: Path) -> None:
     assert args.format == "json"
 
 
-def _auditor(args: list[str], repo_root: Path, cache: Path, **kwargs: object) -> subprocess.Popen[bytes]:
+def _auditor(args: list[str], repo_root: Path, cache: Path, stderr: int) -> subprocess.Popen[bytes]:
     # Bytecode (and with it the dataclass code cache, an exit handler) goes under the test's own prefix.
     env = {
         **os.environ,
@@ -117,7 +117,8 @@ def _auditor(args: list[str], repo_root: Path, cache: Path, **kwargs: object) ->
     }
     for name in ("AUDITOR_NO_CACHE", "PYTHONDONTWRITEBYTECODE"):
         env.pop(name, None)
-    return subprocess.Popen([sys.executable, "-m", "auditor", *args], env=env, cwd=repo_root, **kwargs)  # type: ignore[call-overload]
+    command = [sys.executable, "-m", "auditor", *args]
+    return subprocess.Popen(command, env=env, cwd=repo_root, stdout=subprocess.PIPE, stderr=stderr)
 
 
 def test_a_batch_command_leaves_fast_with_its_whole_report_and_exit_handlers_run(
@@ -125,28 +126,16 @@ def test_a_batch_command_leaves_fast_with_its_whole_report_and_exit_handlers_run
 ) -> None:
     """The executable skips the interpreter's teardown for batch commands: the report must still be whole, the
     exit code the command's, and the code cache (an exit handler) written."""
-    process = _auditor(
-        ["check", "examples/workbench-risky", "--format", "json"],
-        repo_root,
-        tmp_path / "cache",
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
+    process = _auditor(["check", "examples/workbench-risky", "--format", "json"], repo_root, tmp_path, subprocess.PIPE)
     out, err = process.communicate(timeout=60)
     assert process.returncode == 1, err
     report = json.loads(out)
     assert len(report["findings"]) >= 5
-    assert list((tmp_path / "cache").rglob("dataclasses.*.marshal"))
+    assert list(tmp_path.rglob("dataclasses.*.marshal"))
 
 
 def test_a_batch_command_whose_reader_went_away_never_exits_clean(tmp_path: Path, repo_root: Path) -> None:
-    process = _auditor(
-        ["check", "examples/workbench", "--format", "json"],
-        repo_root,
-        tmp_path / "cache",
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-    )
+    process = _auditor(["check", "examples/workbench", "--format", "json"], repo_root, tmp_path, subprocess.DEVNULL)
     assert process.stdout is not None
     process.stdout.close()  # the reader is gone before anything was written
     assert process.wait(timeout=60) == 2
