@@ -7,20 +7,30 @@ comes out as an unresolved member that names `var.who`, never as a dropped or "s
 
 from __future__ import annotations
 
-import base64
-import functools
-import inspect
-import itertools
 import json
 import math
 import re
-import urllib.parse
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from auditor.errors import EvaluationError
 from auditor.model import Unresolved, hole
+from auditor.terraform.functions import (
+    ELEMENT_TOLERANT,
+    FUNCTIONS,
+    NEEDS_MODULE_DIR,
+    SHAPE_KEEPING,
+    UNKNOWN_TOLERANT,
+    as_unknown,
+    format_string,
+    normalise,
+    signature,
+    tidy_number,
+    to_number,
+    to_string,
+    truthy,
+)
 from auditor.terraform.syntax import Node
 
 Scope = Callable[[str], Any]
@@ -182,7 +192,7 @@ class Evaluator:
             test = self._eval(node[1])
             if isinstance(test, Unresolved):
                 return self._either(test, node)
-            return self._eval(node[2] if _truthy(test) else node[3])
+            return self._eval(node[2] if truthy(test) else node[3])
         if kind == "splat":
             return self._splat(node)
         if kind == "for":
@@ -222,7 +232,7 @@ class Evaluator:
                 raise EvaluationError(f"index {key} out of range for {expression_text(node[1])}")
             return base[key]
         if isinstance(base, dict):
-            text_key = _to_string(key)
+            text_key = to_string(key)
             if text_key in base:
                 return base[text_key]
             raise EvaluationError(f"no key {text_key!r} in {expression_text(node[1])}")
@@ -243,7 +253,7 @@ class Evaluator:
             elif isinstance(value, (list, dict)) and first_unresolved(value):
                 return first_unresolved(value)
             else:
-                pieces.append(_to_string(value))
+                pieces.append(to_string(value))
         return join_shape(pieces)
 
     def _template_if(self, node: Node) -> Any:
@@ -251,7 +261,7 @@ class Evaluator:
         test = self._eval(node[1])
         if isinstance(test, Unresolved):
             return test
-        return self._template_text(node[2] if _truthy(test) else node[3])
+        return self._template_text(node[2] if truthy(test) else node[3])
 
     def _template_for(self, node: Node) -> Any:
         """`%{ for k, v in xs }...%{ endfor }`: the body's text once per element, joined."""
@@ -278,7 +288,7 @@ class Evaluator:
             return value
         if isinstance(value, (list, dict)):
             raise EvaluationError("a template directive's body must be text")
-        return _to_string(value)
+        return to_string(value)
 
     def _object(self, node: Node) -> Any:
         result: dict[str, Any] = {}
@@ -286,7 +296,7 @@ class Evaluator:
             key = self._eval(key_node)
             if isinstance(key, Unresolved):
                 return key
-            result[_to_string(key)] = self._eval(value_node)
+            result[to_string(key)] = self._eval(value_node)
         return result
 
     def _splat(self, node: Node) -> Any:
@@ -334,7 +344,7 @@ class Evaluator:
                 keep = inner._eval(cond_node)
                 if isinstance(keep, Unresolved):
                     return keep
-                if not _truthy(keep):
+                if not truthy(keep):
                     continue
             item = inner._eval(value_node)
             if not is_object:
@@ -343,7 +353,7 @@ class Evaluator:
             out_key = inner._eval(key_node)
             if isinstance(out_key, Unresolved):
                 return out_key
-            text_key = _to_string(out_key)
+            text_key = to_string(out_key)
             if grouping:
                 out_map.setdefault(text_key, []).append(item)
             elif text_key in out_map:
@@ -357,24 +367,24 @@ class Evaluator:
         if op in ("&&", "||"):
             left = self._eval(node[2])
             if not isinstance(left, Unresolved):
-                if op == "&&" and not _truthy(left):
+                if op == "&&" and not truthy(left):
                     return False
-                if op == "||" and _truthy(left):
+                if op == "||" and truthy(left):
                     return True
             right = self._eval(node[3])
             for value in (left, right):
                 if isinstance(value, Unresolved):
                     return value
-            return _truthy(right)
+            return truthy(right)
         left, right = self._eval(node[2]), self._eval(node[3])
         for value in (left, right):
             if isinstance(value, Unresolved):
                 return value
         if op == "==":
-            return _normalise(left) == _normalise(right)
+            return normalise(left) == normalise(right)
         if op == "!=":
-            return _normalise(left) != _normalise(right)
-        a, b = _to_number(left), _to_number(right)
+            return normalise(left) != normalise(right)
+        a, b = to_number(left), to_number(right)
         if op == "+":
             return a + b
         if op == "-":
@@ -384,7 +394,7 @@ class Evaluator:
         if op == "/":
             if b == 0:
                 raise EvaluationError("division by zero")
-            return _tidy_number(a / b)
+            return tidy_number(a / b)
         if op == "%":
             if b == 0:
                 raise EvaluationError("division by zero")
@@ -404,8 +414,8 @@ class Evaluator:
         if isinstance(value, Unresolved):
             return value
         if node[1] == "!":
-            return not _truthy(value)
-        return -_to_number(value)
+            return not truthy(value)
+        return -to_number(value)
 
     def _call(self, node: Node) -> Any:
         name, arg_nodes, expand = node[1], node[2], node[3]
@@ -420,22 +430,22 @@ class Evaluator:
             if isinstance(last, Unresolved):
                 return last
             args.extend(last if isinstance(last, list) else list(last.values()))
-        if name in _SHAPE_KEEPING:
+        if name in SHAPE_KEEPING:
             shaped = self._shaped_call(name, args)
             if shaped is not None:
                 return shaped
-        if name in _ELEMENT_TOLERANT:
+        if name in ELEMENT_TOLERANT:
             for arg in args:
                 if isinstance(arg, Unresolved):
                     return arg
-        elif name not in _UNKNOWN_TOLERANT:
+        elif name not in UNKNOWN_TOLERANT:
             for arg in args:
                 found = first_unresolved(arg)
                 if found:
                     return found
-        call_args = [self.module_dir, *args] if name in _NEEDS_MODULE_DIR else args
+        call_args = [self.module_dir, *args] if name in NEEDS_MODULE_DIR else args
         try:
-            _signature(function).bind(*call_args)
+            signature(function).bind(*call_args)
         except TypeError:
             raise EvaluationError(f"{name}(): wrong number of arguments ({len(args)})") from None
         try:
@@ -474,7 +484,7 @@ class Evaluator:
             unknown = [a for a in args[1:] if isinstance(a, Unresolved)]
             if not unknown or any(isinstance(a, (list, dict)) for a in args[1:]):
                 return None
-            spec = _to_string(args[0])
+            spec = to_string(args[0])
             verbs = re.findall(r"%[-+ #0-9.]*([sdqvtfFeg%])", spec)
             values = [v for v in verbs if v != "%"]
             if len(values) != len(args) - 1 or any(
@@ -487,8 +497,8 @@ class Evaluator:
                 pieces.append(literal.replace("%%", "%"))
                 if verb:
                     value = next(rest)
-                    pieces.append(value if isinstance(value, Unresolved) else _format(verb, value))
-            return _as_unknown(join_shape(pieces))
+                    pieces.append(value if isinstance(value, Unresolved) else format_string(verb, value))
+            return as_unknown(join_shape(pieces))
         if name == "lookup" and len(args) == 3 and isinstance(args[1], Unresolved) and isinstance(args[0], dict):
             # An unknown key into a known map with a known default: one of known strings, shaped by what they share.
             candidates = [*args[0].values(), args[2]]
@@ -505,13 +515,13 @@ class Evaluator:
             items = [item for xs in args[1:] for item in xs]
             if not any(isinstance(i, Unresolved) for i in items) or any(isinstance(i, (list, dict)) for i in items):
                 return None
-            separator = _to_string(args[0])
+            separator = to_string(args[0])
             pieces = []
             for index, item in enumerate(items):
                 if index:
                     pieces.append(separator)
-                pieces.append(item if isinstance(item, Unresolved) else _to_string(item))
-            return _as_unknown(join_shape(pieces))
+                pieces.append(item if isinstance(item, Unresolved) else to_string(item))
+            return as_unknown(join_shape(pieces))
         return None
 
     def _try(self, name: str, arg_nodes: tuple[Node, ...]) -> Any:
@@ -526,439 +536,3 @@ class Evaluator:
         if name == "can":
             return False
         raise EvaluationError("no argument of try() could be evaluated")
-
-
-# ------------------------------------------------------------------------------------------------
-# Conversions
-
-
-def _truthy(value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value in ("true", "false"):
-        return value == "true"
-    raise EvaluationError(f"expected a bool, got {value!r}")
-
-
-def _to_number(value: Any) -> int | float:
-    if isinstance(value, bool):
-        raise EvaluationError(f"expected a number, got {value!r}")
-    if isinstance(value, (int, float)):
-        return value
-    if isinstance(value, str):
-        try:
-            return _tidy_number(float(value)) if any(c in value for c in ".eE") else int(value)
-        except ValueError:
-            pass
-    raise EvaluationError(f"expected a number, got {value!r}")
-
-
-def _tidy_number(value: float) -> int | float:
-    return int(value) if value.is_integer() and abs(value) < 2**53 else value
-
-
-def _to_string(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return str(_tidy_number(float(value))) if isinstance(value, float) else str(value)
-    if value is None:
-        raise EvaluationError("null value cannot be used as a string")
-    raise EvaluationError(f"cannot use a {type(value).__name__} as a string")
-
-
-def _normalise(value: Any) -> Any:
-    if isinstance(value, float):
-        return _tidy_number(value)
-    return value
-
-
-def _as_list(value: Any) -> list[Any]:
-    if isinstance(value, list):
-        return value
-    if isinstance(value, dict):
-        return list(value.values())
-    raise EvaluationError(f"expected a list, got {type(value).__name__}")
-
-
-def _distinct(items: list[Any]) -> list[Any]:
-    seen: list[Any] = []
-    for item in items:
-        if item not in seen:
-            seen.append(item)
-    return seen
-
-
-# ------------------------------------------------------------------------------------------------
-# Functions: the ones real configurations use. Missing ones evaluate to Unresolved, never to a guess.
-
-
-def _format(spec: str, *args: Any) -> str:
-    values = iter(args)
-
-    def replace(match: re.Match[str]) -> str:
-        verb = match.group(2)
-        if verb == "%":
-            return "%"
-        try:
-            value = next(values)
-        except StopIteration:
-            raise EvaluationError(f"format: not enough arguments for {spec!r}") from None
-        if verb == "q":
-            return json.dumps(_to_string(value))
-        if verb == "d":
-            return str(int(_to_number(value)))
-        if verb in "fFeg":
-            return ("%" + match.group(1) + verb) % _to_number(value)
-        if verb == "t":
-            return "true" if _truthy(value) else "false"
-        if verb == "v" and isinstance(value, (list, dict)):
-            return json.dumps(value)
-        return _to_string(value)
-
-    return re.sub(r"%([-+ #0-9.]*)([sdqvtfFeg%])", replace, spec)
-
-
-def _formatlist(spec: str, *args: Any) -> list[str]:
-    lengths = {len(a) for a in args if isinstance(a, list)}
-    if len(lengths) > 1:
-        raise EvaluationError("formatlist: lists of different lengths")
-    count = lengths.pop() if lengths else 1
-    return [_format(spec, *[a[i] if isinstance(a, list) else a for a in args]) for i in range(count)]
-
-
-def _lookup(mapping: Any, key: Any, *default: Any) -> Any:
-    if not isinstance(mapping, dict):
-        raise EvaluationError("lookup: first argument must be a map")
-    key = _to_string(key)
-    if key in mapping:
-        return mapping[key]
-    if default:
-        return default[0]
-    raise EvaluationError(f"lookup: no key {key!r} and no default")
-
-
-def _merge(*maps: Any) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for mapping in maps:
-        if mapping is None:
-            continue
-        if not isinstance(mapping, dict):
-            raise EvaluationError("merge: arguments must be maps")
-        result.update(mapping)
-    return result
-
-
-def _flatten(value: Any) -> list[Any]:
-    out: list[Any] = []
-    for item in _as_list(value):
-        if isinstance(item, list):
-            out.extend(_flatten(item))
-        else:
-            out.append(item)
-    return out
-
-
-def _coalesce(*args: Any) -> Any:
-    for arg in args:
-        if isinstance(arg, Unresolved):
-            return arg
-        if arg is not None and arg != "":
-            return arg
-    raise EvaluationError("coalesce: all arguments are null or empty")
-
-
-def _coalescelist(*args: Any) -> Any:
-    for arg in args:
-        if isinstance(arg, Unresolved):
-            return arg
-        if arg:
-            return arg
-    raise EvaluationError("coalescelist: all lists are empty")
-
-
-def _element(items: Any, index: Any) -> Any:
-    items = _as_list(items)
-    if not items:
-        raise EvaluationError("element: empty list")
-    return items[int(_to_number(index)) % len(items)]
-
-
-def _index_of(collection: Any, value: Any) -> int:
-    items = _as_list(collection)
-    if value in items:
-        return items.index(value)
-    raise EvaluationError(f"index: {value!r} not in list")
-
-
-def _slice(items: Any, start: Any, end: Any) -> list[Any]:
-    return _as_list(items)[int(_to_number(start)) : int(_to_number(end))]
-
-
-def _range(*args: Any) -> list[int | float]:
-    numbers = [_to_number(a) for a in args]
-    start: int | float
-    stop: int | float
-    step: int | float
-    if len(numbers) == 1:
-        start, stop, step = 0, numbers[0], 1
-    elif len(numbers) == 2:
-        start, stop, step = numbers[0], numbers[1], 1 if numbers[1] >= numbers[0] else -1
-    else:
-        start, stop, step = numbers
-    if step == 0:
-        raise EvaluationError("range: step must not be zero")
-    out: list[int | float] = []
-    value = start
-    while (step > 0 and value < stop) or (step < 0 and value > stop):
-        out.append(value)
-        value += step
-        if len(out) > 10_000:
-            raise EvaluationError("range: more than 10,000 elements")
-    return out
-
-
-def _file(module_dir: Path | None, name: Any) -> str:
-    path = Path(_to_string(name))
-    if not path.is_absolute() and module_dir is not None:
-        path = module_dir / path
-    try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise EvaluationError(f"file({str(name)!r}): {error}") from None
-
-
-def _fileexists(module_dir: Path | None, name: Any) -> bool:
-    path = Path(_to_string(name))
-    return (module_dir / path if module_dir and not path.is_absolute() else path).is_file()
-
-
-def _regex(pattern: Any, text: Any) -> Any:
-    match = re.search(_go_regex(pattern), _to_string(text))
-    if not match:
-        raise EvaluationError(f"regex: no match for {pattern!r}")
-    if match.re.groupindex:
-        return match.groupdict()
-    if match.groups():
-        return list(match.groups())
-    return match.group(0)
-
-
-def _regexall(pattern: Any, text: Any) -> list[Any]:
-    compiled = re.compile(_go_regex(pattern))
-    out: list[Any] = []
-    for match in compiled.finditer(_to_string(text)):
-        if compiled.groupindex:
-            out.append(match.groupdict())
-        elif match.groups():
-            out.append(list(match.groups()))
-        else:
-            out.append(match.group(0))
-    return out
-
-
-def _go_regex(pattern: Any) -> str:
-    return _to_string(pattern).replace("(?P<", "(?P<")
-
-
-def _replace(value: Any, search_value: Any, replacement_value: Any) -> str:
-    text, search, replacement = _to_string(value), _to_string(search_value), _to_string(replacement_value)
-    if len(search) > 1 and search.startswith("/") and search.endswith("/"):
-        go = re.sub(r"\$\{?(\w+)\}?", r"\\g<\1>", replacement)
-        return re.sub(search[1:-1], go, text)
-    return text.replace(search, replacement)
-
-
-def _one(items: Any) -> Any:
-    items = _as_list(items)
-    if len(items) > 1:
-        raise EvaluationError("one: more than one element")
-    return items[0] if items else None
-
-
-def _zipmap(keys: Any, values: Any) -> dict[str, Any]:
-    keys, values = _as_list(keys), _as_list(values)
-    if len(keys) != len(values):
-        raise EvaluationError("zipmap: lists of different lengths")
-    return {_to_string(k): v for k, v in zip(keys, values, strict=True)}
-
-
-def _transpose(mapping: Any) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    for key, items in _tomap(mapping).items():
-        for item in _as_list(items):
-            out.setdefault(_to_string(item), []).append(key)
-    return {k: sorted(v) for k, v in out.items()}
-
-
-def _map(*pairs: Any) -> dict[str, Any]:
-    if len(pairs) % 2:
-        raise EvaluationError("map: an odd number of arguments")
-    return {_to_string(pairs[i]): pairs[i + 1] for i in range(0, len(pairs), 2)}
-
-
-def _tostring(value: Any) -> Any:
-    return None if value is None else _to_string(value)
-
-
-def _tonumber(value: Any) -> Any:
-    return None if value is None else _to_number(value)
-
-
-def _tobool(value: Any) -> Any:
-    return None if value is None else _truthy(value)
-
-
-def _toset(value: Any) -> list[Any]:
-    return _distinct(_as_list(value))
-
-
-def _tomap(value: Any) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise EvaluationError("tomap: expected an object or map")
-    return value
-
-
-def _length(value: Any) -> int:
-    if isinstance(value, (str, list, dict)):
-        return len(value)
-    raise EvaluationError(f"length: cannot take the length of {type(value).__name__}")
-
-
-def _substr(value: Any, offset: Any, length: Any) -> str:
-    text = _to_string(value)
-    start = int(_to_number(offset))
-    size = int(_to_number(length))
-    if start < 0:
-        start += len(text)
-    return text[start:] if size == -1 else text[start : start + size]
-
-
-def _jsondecode(text: Any) -> Any:
-    try:
-        return json.loads(_to_string(text))
-    except json.JSONDecodeError as error:
-        raise EvaluationError(f"jsondecode: {error}") from None
-
-
-def _yamldecode(text: Any) -> Any:
-    import yaml
-
-    try:
-        return yaml.safe_load(_to_string(text))
-    except yaml.YAMLError as error:
-        raise EvaluationError(f"yamldecode: {error}") from None
-
-
-def _setop(combine: Callable[[list[Any], list[Any]], list[Any]]) -> Callable[..., list[Any]]:
-    def function(first: Any, *rest: Any) -> list[Any]:
-        result = _distinct(_as_list(first))
-        for other in rest:
-            result = combine(result, _as_list(other))
-        return result
-
-    return function
-
-
-def _chunklist(items: Any, size: Any) -> list[list[Any]]:
-    items, size = _as_list(items), int(_to_number(size))
-    if size <= 0:
-        return [items]
-    return [items[i : i + size] for i in range(0, len(items), size)]
-
-
-def _sort(items: Any) -> list[str]:
-    return sorted(_to_string(i) for i in _as_list(items))
-
-
-FUNCTIONS: dict[str, Callable[..., Any]] = {
-    "abs": lambda x: abs(_to_number(x)),
-    "alltrue": lambda xs: all(_truthy(x) for x in _as_list(xs)),
-    "anytrue": lambda xs: any(_truthy(x) for x in _as_list(xs)),
-    "base64decode": lambda s: base64.b64decode(_to_string(s)).decode(),
-    "base64encode": lambda s: base64.b64encode(_to_string(s).encode()).decode(),
-    "ceil": lambda x: math.ceil(_to_number(x)),
-    "chomp": lambda s: _to_string(s).rstrip("\r\n"),
-    "chunklist": _chunklist,
-    "coalesce": _coalesce,
-    "coalescelist": _coalescelist,
-    "compact": lambda xs: [x for x in _as_list(xs) if x not in (None, "")],
-    "concat": lambda *xs: [item for x in xs for item in _as_list(x)],
-    "contains": lambda xs, v: v in _as_list(xs),
-    "distinct": lambda xs: _distinct(_as_list(xs)),
-    "element": _element,
-    "endswith": lambda s, suffix: _to_string(s).endswith(_to_string(suffix)),
-    "file": _file,
-    "fileexists": _fileexists,
-    "flatten": _flatten,
-    "floor": lambda x: math.floor(_to_number(x)),
-    "format": lambda spec, *args: _format(_to_string(spec), *args),
-    "formatlist": lambda spec, *args: _formatlist(_to_string(spec), *args),
-    "index": _index_of,
-    "join": lambda sep, *lists: _to_string(sep).join(_to_string(x) for xs in lists for x in _as_list(xs)),
-    "jsondecode": _jsondecode,
-    "jsonencode": lambda v: json.dumps(v, separators=(",", ":"), sort_keys=True),
-    "keys": lambda m: sorted(_tomap(m).keys()),
-    "length": _length,
-    "list": lambda *xs: list(xs),
-    "lookup": _lookup,
-    "lower": lambda s: _to_string(s).lower(),
-    "map": lambda *kv: _map(*kv),
-    "max": lambda first, *xs: max(_to_number(x) for x in (first, *xs)),
-    "merge": _merge,
-    "min": lambda first, *xs: min(_to_number(x) for x in (first, *xs)),
-    "one": _one,
-    "range": _range,
-    "regex": _regex,
-    "regexall": _regexall,
-    "replace": _replace,
-    "reverse": lambda xs: list(reversed(_as_list(xs))),
-    "setintersection": _setop(lambda a, b: [x for x in a if x in b]),
-    "setproduct": lambda *xs: [list(p) for p in itertools.product(*[_as_list(x) for x in xs])],
-    "setsubtract": _setop(lambda a, b: [x for x in a if x not in b]),
-    "setunion": _setop(lambda a, b: a + [x for x in b if x not in a]),
-    "slice": _slice,
-    "sort": _sort,
-    "split": lambda sep, s: _to_string(s).split(_to_string(sep)),
-    "startswith": lambda s, prefix: _to_string(s).startswith(_to_string(prefix)),
-    "strrev": lambda s: _to_string(s)[::-1],
-    "substr": _substr,
-    "sum": lambda xs: sum(_to_number(x) for x in _as_list(xs)),
-    "title": lambda s: _to_string(s).title(),
-    "tobool": _tobool,
-    "tolist": lambda xs: list(_as_list(xs)),
-    "tomap": _tomap,
-    "urlencode": lambda s: urllib.parse.quote(_to_string(s), safe=""),
-    "tonumber": _tonumber,
-    "toset": _toset,
-    "tostring": _tostring,
-    "transpose": _transpose,
-    "trim": lambda s, chars: _to_string(s).strip(_to_string(chars)),
-    "trimprefix": lambda s, p: _to_string(s).removeprefix(_to_string(p)),
-    "trimspace": lambda s: _to_string(s).strip(),
-    "trimsuffix": lambda s, p: _to_string(s).removesuffix(_to_string(p)),
-    "upper": lambda s: _to_string(s).upper(),
-    "values": lambda m: [v for _, v in sorted(_tomap(m).items())],
-    "yamldecode": _yamldecode,
-    "zipmap": _zipmap,
-}
-
-
-@functools.cache
-def _signature(function: Callable[..., Any]) -> inspect.Signature:
-    return inspect.signature(function)
-
-
-def _as_unknown(value: str | Unresolved) -> Unresolved | None:
-    return value if isinstance(value, Unresolved) else None
-
-
-_NEEDS_MODULE_DIR = frozenset({"file", "fileexists"})
-_SHAPE_KEEPING = frozenset({"format", "join", "lookup"})
-"""Functions whose unknown string arguments become holes in the result's shape."""
-_ELEMENT_TOLERANT = frozenset({"concat", "flatten", "tolist", "list", "merge", "element", "slice", "reverse", "one"})
-"""Functions that move elements without looking at them: an unknown element stays one element of the result."""
-_UNKNOWN_TOLERANT = frozenset({"coalesce", "coalescelist"})
-"""Functions that look at their arguments one by one; the others return the first unknown they are given."""
