@@ -33,7 +33,7 @@ from auditor.model import (
     ScopeKind,
     Unresolved,
 )
-from auditor.roles.catalog import ACT_AS, ADMIN_LEVEL, permissions_for
+from auditor.roles.catalog import ACT_AS, ADMIN_LEVEL, RoleLookup, catalog_lookup, is_custom_role, role_key
 from auditor.workflows.model import IdentityKind, NotebookControl, Source
 
 if TYPE_CHECKING:
@@ -242,14 +242,16 @@ def _text(value: str | Unresolved) -> str:
 
 
 class _Builder:
-    def __init__(self, intent: Intent, workflows: Sequence[Workflow], now: datetime.datetime | None) -> None:
+    def __init__(
+        self, intent: Intent, workflows: Sequence[Workflow], now: datetime.datetime | None, roles: RoleLookup | None
+    ) -> None:
         self.intent = intent
         self.workflows = workflows
         self.graph = AccessGraph()
         if now is not None:
             self.graph.now = now
         self.hierarchy = Hierarchy.of(intent)
-        self.custom_roles = {r.role: r.permissions for r in intent.custom_roles if isinstance(r.role, str)}
+        self.roles = catalog_lookup(intent.custom_roles) if roles is None else roles
         self.by_email: dict[str, str] = {}
         self._users: set[str] | None = None
         self.federated_accounts: set[str] = set()
@@ -388,7 +390,7 @@ class _Builder:
             )
 
     def _grant(self, binding: Binding) -> None:
-        if binding.authority is Authority.REMOVE or isinstance(binding.role, Unresolved):
+        if binding.authority is Authority.REMOVE:
             return
         declared_account = binding.scope.kind is ScopeKind.SERVICE_ACCOUNT and binding.identity
         if (
@@ -397,9 +399,11 @@ class _Builder:
             and not declared_account
         ):
             return  # an unknown account or instance: nothing to attach it to (unresolved-sensitive-binding says so)
-        permissions = permissions_for(binding.role, self.custom_roles)
-        if permissions is None:
+        key = role_key(binding.role)
+        known = self.roles(key) if key is not None else None
+        if known is None:
             return  # an unknown role: unresolved-sensitive-binding reports it, the graph cannot use it
+        role, permissions = _text(binding.role), known.permissions
         if binding.scope.kind is ScopeKind.SERVICE_ACCOUNT and binding.identity:
             resource = self._account(binding.identity, binding.scope.name, None)
         else:
@@ -409,7 +413,7 @@ class _Builder:
             if node is None:
                 continue
             self.graph.grants[node].append(
-                Grant(resource, binding.role, permissions, binding.address, binding.location, binding.condition)
+                Grant(resource, role, permissions, binding.address, binding.location, binding.condition)
             )
 
     def denials(self) -> None:
@@ -504,7 +508,6 @@ class _Builder:
         notebook_use = techniques["notebook-use"]
         delegation = techniques["sa-delegation"]
         token = techniques["sa-token"]
-        custom_parents = {role: role.rpartition("/roles/")[0] for role in self.custom_roles if "/roles/" in role}
         delegations: dict[str, list[tuple[str, Grant, Verdict]]] = defaultdict(list)
         for source in list(graph.grants):
             grants = graph.grants[source]
@@ -555,8 +558,12 @@ class _Builder:
                             add(_edge(source, self._scope_node(grant.resource), on_scope, grant, verdict))
                 if grant.permissions & role_update.permissions:
                     for custom in grants:
-                        parent = custom_parents.get(custom.role)
-                        if parent is None or not self._contains(grant.resource, parent):
+                        # Only a known role makes a grant: a custom one's name says where it is defined (a
+                        # module's shape `projects/{var.project_id}/roles/x` names the symbolic project).
+                        if not is_custom_role(custom.role):
+                            continue
+                        parent = custom.role.rpartition("/roles/")[0]
+                        if not self._contains(grant.resource, parent):
                             continue
                         verdict = self._usable(source, grant, role_update.permissions, grant.resource)
                         if verdict is not None and custom.resource in graph.resources:
@@ -715,10 +722,15 @@ def _edge(
 
 
 def build_graph(
-    intent: Intent, workflows: Sequence[Workflow] = (), now: datetime.datetime | None = None
+    intent: Intent,
+    workflows: Sequence[Workflow] = (),
+    now: datetime.datetime | None = None,
+    *,
+    roles: RoleLookup | None = None,
 ) -> AccessGraph:
-    """The access graph of one model: the same code for Terraform intent and live state."""
-    builder = _Builder(intent, workflows, now)
+    """The access graph of one model: the same code for Terraform intent and live state. `roles` is the role lookup
+    the policy engine judges the same model with (default: the catalog plus the model's declared custom roles)."""
+    builder = _Builder(intent, workflows, now, roles)
     builder.resources()
     builder.grants()
     builder.denials()

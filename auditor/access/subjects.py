@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from auditor.access.closure import Closure
 from auditor.access.escalation import Escalation, escalations
@@ -12,6 +12,7 @@ from auditor.model import Binding, Intent, Principal
 from auditor.policy.facts.base import Subject, text
 from auditor.policy.facts.escalation import EscalationFacts
 from auditor.policy.schema import SubjectKind
+from auditor.roles.catalog import RoleLookup
 
 if TYPE_CHECKING:
     from auditor.workflows.model import Workflow
@@ -74,7 +75,7 @@ def escalation_subjects(
 
 def effective_member_subjects(
     intent: Intent,
-    roles: Any,
+    roles: RoleLookup,
     workflows: Sequence[Workflow] = (),
     administrators: Collection[str] = (),
     graph: AccessGraph | None = None,
@@ -89,7 +90,7 @@ def effective_member_subjects(
     if not intent.bindings:
         return
     if graph is None:
-        graph = build_graph(intent, workflows)
+        graph = build_graph(intent, workflows, roles=roles)
     closure = Closure(graph)
     holders: dict[str, list[Binding]] = {}
     for binding in intent.bindings:

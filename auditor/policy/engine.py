@@ -42,11 +42,9 @@ from auditor.model import CustomRole, Finding, FindingKind, Intent, Location
 from auditor.policy.facts import (
     SUBJECTS,
     VARIABLES,
-    RoleLookup,
     Subject,
     binding_activation,
     binding_subject,
-    catalog_lookup,
     conflict_subject,
     instance_subject,
     key_subject,
@@ -58,6 +56,7 @@ from auditor.policy.facts import (
 )
 from auditor.policy.facts.base import as_activation, cel_value, fact
 from auditor.policy.schema import Policy, SubjectKind
+from auditor.roles.catalog import RoleLookup, catalog_lookup
 
 if TYPE_CHECKING:
     from auditor.access.graph import AccessGraph
@@ -386,7 +385,8 @@ def evaluate(
     admins = {a.lower() for a in administrators}
     shared: dict[int, dict[str, Any]] = {}
     findings: dict[tuple[str, str, str, str], Finding] = {}
-    graph = cache(partial(_access_graph, intent, workflows))  # built once, only if a subject kind needs it
+    # Built once, only if a subject kind needs it, with the same role lookup as the direct policies.
+    graph = cache(partial(_access_graph, intent, workflows, roles))
     for subject_kind, group in groups.items():
         read: frozenset[str] | None = frozenset()
         for policy in group:
@@ -433,10 +433,10 @@ def evaluate(
     return sorted(findings.values(), key=finding_sort_key)
 
 
-def _access_graph(intent: Intent, workflows: Sequence[Workflow]) -> AccessGraph:
+def _access_graph(intent: Intent, workflows: Sequence[Workflow], roles: RoleLookup) -> AccessGraph:
     from auditor.access.graph import build_graph
 
-    return build_graph(intent, workflows)
+    return build_graph(intent, workflows, roles=roles)
 
 
 def _finding(policy: Policy, kind: FindingKind, subject: Subject, message: str) -> Finding:

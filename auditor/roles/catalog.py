@@ -10,11 +10,13 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
 from types import MappingProxyType
 from typing import Annotated
+
+from auditor.model import CustomRole, Unresolved
 
 # Permission groups, as data: the CEL variables expose both these facts and the raw permission list.
 
@@ -174,11 +176,8 @@ def is_custom_role(role: str) -> bool:
 
 def permissions_for(role: str, custom_roles: Mapping[str, frozenset[str]] = _NO_CUSTOM_ROLES) -> frozenset[str] | None:
     """The tracked permissions of a predefined role, or all declared permissions of a custom role; None if unknown."""
-    if role in custom_roles:
-        return frozenset(custom_roles[role])
-    if is_custom_role(role):
-        return None  # a custom role not declared in the inputs: its permissions are unknown, not empty
-    return _predefined().get(role)
+    facts = facts_for(role, custom_roles)
+    return None if facts is None else facts.permissions
 
 
 def is_admin_role_name(role: str) -> bool:
@@ -251,5 +250,41 @@ def facts_for(role: str, custom_roles: Mapping[str, frozenset[str]] = _NO_CUSTOM
     if role in custom_roles:
         return RoleFacts.from_permissions(role, frozenset(custom_roles[role]))
     if is_custom_role(role):
-        return None
+        return None  # a custom role not declared in the inputs: its permissions are unknown, not empty
     return _predefined_facts(role)
+
+
+# --- looking a granted role up: the one way the policy engine and the access graph both use ---------------------
+
+RoleLookup = Callable[[str], RoleFacts | None]
+"""Role name (or a custom role's declaring address) -> what the catalog knows, or None when it does not know it."""
+
+
+def custom_role_permissions(custom_roles: Sequence[CustomRole]) -> dict[str, frozenset[str]]:
+    """Declared custom roles as the catalog takes them: full role name -> permissions, and declaring address ->
+    permissions. A grant of `google_project_iam_custom_role.x.id` in a module (`projects/${var.project_id}/roles/x`)
+    has that role's permissions whatever the project resolves to. Later roles win over earlier ones."""
+    by_name = {role.role: role.permissions for role in custom_roles if isinstance(role.role, str)}
+    by_address = {role.address: role.permissions for role in custom_roles if role.address}
+    return {**by_address, **by_name}
+
+
+def role_key(role: str | Unresolved) -> str | None:
+    """The name a granted role is looked up by: its name, or the declaring address of the custom role an unresolved
+    name comes from; None when nothing identifies it."""
+    if isinstance(role, str):
+        return role
+    return role.declared_by
+
+
+def catalog_lookup(custom_roles: Sequence[CustomRole] | Mapping[str, frozenset[str]] = ()) -> RoleLookup:
+    """A `RoleLookup` over the predefined roles plus the declared custom roles (or role name -> permissions)."""
+    declared = dict(custom_roles) if isinstance(custom_roles, Mapping) else custom_role_permissions(custom_roles)
+    cache: dict[str, RoleFacts | None] = {}
+
+    def lookup(role: str) -> RoleFacts | None:
+        if role not in cache:
+            cache[role] = facts_for(role, declared)
+        return cache[role]
+
+    return lookup

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import re
 import urllib.parse
-from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
@@ -22,8 +21,6 @@ from auditor.model import (
     Binding,
     ComputeInstance,
     Condition,
-    Conflict,
-    ConflictKind,
     CustomRole,
     DenyPolicy,
     DenyRule,
@@ -40,6 +37,7 @@ from auditor.model import (
     ShieldedVm,
     Unresolved,
 )
+from auditor.terraform.conflicts import find_conflicts
 from auditor.terraform.resources import ResourceInstance, Value
 
 _IAM_TYPE = re.compile(
@@ -380,89 +378,6 @@ def _policy_bindings(resource: ResourceInstance, scope: Scope, collected: _Colle
             )
         )
     return bindings
-
-
-# --- conflicts ----------------------------------------------------------------------------------------------------
-
-
-def find_conflicts(bindings: Iterable[Binding]) -> list[Conflict]:
-    """Resource pairs that overwrite each other on every apply (GCP-NOTES.md, "IAM semantics in Terraform").
-
-    Only pairs whose scope (and role, where it matters) are known can be compared; an unknown scope is
-    reported through the binding's `unresolved` instead.
-    """
-    by_scope: dict[str, list[Binding]] = defaultdict(list)
-    for binding in bindings:
-        if isinstance(binding.scope.name, str):
-            by_scope[str(binding.scope)].append(binding)
-
-    conflicts: list[Conflict] = []
-    seen: set[tuple[ConflictKind, str, str]] = set()
-
-    def record(kind: ConflictKind, first: Binding, second: Binding, role: str | Unresolved | None, why: str) -> None:
-        key = (kind, first.address, second.address)
-        if first.address == second.address or key in seen:
-            return
-        seen.add(key)
-        conflicts.append(
-            Conflict(
-                kind=kind,
-                scope=first.scope,
-                role=role,
-                addresses=(first.address, second.address),
-                locations=(first.location, second.location),
-                message=f"{first.address} and {second.address} {why} on {first.scope}",
-            )
-        )
-
-    for scope_bindings in by_scope.values():
-        policies = _first_per_address(b for b in scope_bindings if b.authority is Authority.POLICY)
-        grants = [b for b in scope_bindings if b.authority in (Authority.BINDING, Authority.MEMBER)]
-        for i, policy in enumerate(policies):
-            for other in policies[i + 1 :]:
-                record(ConflictKind.DUPLICATE_POLICY, policy, other, None, "both set the whole IAM policy")
-            for grant in grants:
-                record(
-                    ConflictKind.POLICY_WITH_BINDING_OR_MEMBER,
-                    policy,
-                    grant,
-                    grant.role,
-                    f"fight: the policy is authoritative and removes what the {grant.authority.value} adds",
-                )
-        known = [b for b in grants if isinstance(b.role, str)]
-        role_bindings = [b for b in known if b.authority is Authority.BINDING]
-        role_members = [b for b in known if b.authority is Authority.MEMBER]
-        for i, binding in enumerate(role_bindings):
-            for other in role_bindings[i + 1 :]:
-                if binding.key == other.key and isinstance(
-                    binding.condition.expression if binding.condition else "", str
-                ):
-                    record(
-                        ConflictKind.DUPLICATE_BINDING,
-                        binding,
-                        other,
-                        binding.role,
-                        f"are both authoritative for {binding.role}",
-                    )
-            for member in role_members:
-                # The provider documents binding + member on one role as unsupported, whatever the conditions.
-                if member.role == binding.role:
-                    record(
-                        ConflictKind.BINDING_WITH_MEMBER,
-                        binding,
-                        member,
-                        binding.role,
-                        f"fight over {binding.role}: the binding removes the member's grant",
-                    )
-    return conflicts
-
-
-def _first_per_address(bindings: Iterable[Binding]) -> list[Binding]:
-    """One binding per resource: a `_policy` resource yields one binding per role but is one claim."""
-    first: dict[str, Binding] = {}
-    for binding in bindings:
-        first.setdefault(binding.address, binding)
-    return list(first.values())
 
 
 # --- service accounts, keys, custom roles -------------------------------------------------------------------------

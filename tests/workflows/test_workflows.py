@@ -22,7 +22,8 @@ from auditor.model import (
     ScopeKind,
 )
 from auditor.policy import evaluate, load_policies
-from auditor.policy.facts import WorkflowFacts, catalog_lookup, workflow_subjects
+from auditor.policy.facts import WorkflowFacts, workflow_subjects
+from auditor.roles.catalog import catalog_lookup
 from auditor.terraform import load_intent
 from auditor.workflows.files import discover, yaml_files
 from auditor.workflows.model import Source, Workflow

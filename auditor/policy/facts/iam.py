@@ -6,19 +6,16 @@ whose name is unresolved, by its declaring address; an unknown role is None, nev
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Annotated, ClassVar
 
 from auditor.identities import PrincipalClass, classify
-from auditor.model import Binding, CustomRole, Principal, Unresolved
+from auditor.model import Binding, Principal, Unresolved
 from auditor.policy.facts.base import Subject, is_unresolved, text
 from auditor.policy.schema import SubjectKind
-from auditor.roles.catalog import BASIC_ROLES, RoleFacts
-
-RoleLookup = Callable[[str], RoleFacts | None]
-"""Role name (or a custom role's declaring address) -> what the catalog knows, or None when it does not know it."""
+from auditor.roles.catalog import BASIC_ROLES, RoleFacts, RoleLookup, role_key
 
 SENSITIVE_FACTS = (
     "notebook_admin",
@@ -39,38 +36,6 @@ SENSITIVE_FACTS = (
 )
 """Facts any of which makes a role worth a finding somewhere in the built-in set: an unresolved member holding
 such a role, or a human holding an unresolved role, could fail another policy."""
-
-
-def custom_role_permissions(custom_roles: Sequence[CustomRole]) -> dict[str, frozenset[str]]:
-    """Declared custom roles as the catalog takes them: full role name -> permissions. A role whose name is
-    unresolved (a module's `projects/${var.project_id}/roles/x`) is known by its declaring address instead: a
-    grant of `google_project_iam_custom_role.x.id` has its permissions whatever the project resolves to."""
-    by_name = {role.role: role.permissions for role in custom_roles if isinstance(role.role, str)}
-    by_address = {role.address: role.permissions for role in custom_roles if isinstance(role.role, Unresolved)}
-    return {**by_address, **by_name}
-
-
-def role_key(role: str | Unresolved) -> str | None:
-    """The name a role is looked up by: its name, or the declaring address of a custom role whose name is
-    unresolved; None when nothing identifies it."""
-    if isinstance(role, str):
-        return role
-    return role.declared_by
-
-
-def catalog_lookup(custom_roles: Sequence[CustomRole] | Mapping[str, frozenset[str]] = ()) -> RoleLookup:
-    """A `RoleLookup` backed by `auditor.roles.catalog` (predefined roles plus the declared custom roles)."""
-    from auditor.roles.catalog import facts_for
-
-    declared = dict(custom_roles) if isinstance(custom_roles, Mapping) else custom_role_permissions(custom_roles)
-    cache: dict[str, RoleFacts | None] = {}
-
-    def lookup(role: str) -> RoleFacts | None:
-        if role not in cache:
-            cache[role] = facts_for(role, declared)
-        return cache[role]
-
-    return lookup
 
 
 @dataclass(frozen=True, slots=True)

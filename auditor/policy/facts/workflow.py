@@ -26,8 +26,8 @@ from typing import Annotated, Any
 from auditor.identities import email_matches
 from auditor.model import Binding, Intent, Location
 from auditor.policy.facts.base import Subject
-from auditor.policy.facts.iam import RoleLookup, role_key
 from auditor.policy.schema import SubjectKind
+from auditor.roles.catalog import RoleLookup, role_key
 from auditor.workflows.model import Identity, IdentityKind, NotebookControl, Source, Workflow
 
 ALLOWED_PERMISSIONS = frozenset(
