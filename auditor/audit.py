@@ -152,11 +152,7 @@ def finish(
     if args.format == "table":
         options["color"] = args.output is None and sys.stdout.isatty()
     text = render_report(args.format, result, **options)
-    if args.output:
-        output: Path = args.output
-        _write(output, "the report", lambda: output.write_text(text, encoding="utf-8"))
-    else:
-        sys.stdout.write(text)
+    write_output(text, args.output)
     if args.write_baseline:
         count = _write(
             args.write_baseline, "the baseline", lambda: write_baseline(args.write_baseline, result.findings)
@@ -165,6 +161,22 @@ def finish(
         # Recording the findings is what was asked: they no longer fail this run. An incomplete audit still does.
         return exit_code(result, setup.fail_on, frozenset(fingerprint(f) for f in result.findings))
     return exit_code(result, setup.fail_on, baseline)
+
+
+def write_output(text: str, output: Path | None, what: str = "the report") -> None:
+    """A command's output, to `--output` or standard output. A full disk or a directory is a clear error, not an
+    internal one; standard output is flushed here so its failure is reported too (a closed pipe stays a
+    `BrokenPipeError`: the reader went away, nothing to tell it)."""
+    if output is not None:
+        _write(output, what, lambda: output.write_text(text, encoding="utf-8"))
+        return
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as error:
+        raise UsageError(f"standard output: cannot write {what}: {error.strerror or error}") from None
 
 
 def _write(path: Path, what: str, write: Callable[[], int]) -> int:

@@ -16,7 +16,7 @@ caches, and code read from it would be a way in. The data caches stay there (`au
 How: `dataclasses` runs that text with `exec(text, globals, locals)`, looking the name `exec` up in its own module
 first. `install()` gives the module an `exec` that, for classes defined in `auditor` modules only, runs the code
 compiled from exactly that text with the flags `exec` would use (none inherited: `dataclasses` has no `__future__`
-imports), so a class is the same with or without the cache. Any other caller gets the builtin `exec` unchanged.
+imports), so a class is the same with or without the cache. Any other caller's text is compiled the same way, uncached.
 New entries are written once, at exit, atomically.
 """
 
@@ -102,8 +102,11 @@ def install() -> None:
 
     def cached_exec(source: Any, globals: Any = None, locals: Any = None, /) -> None:
         module = globals.get("__name__", "") if isinstance(globals, dict) else ""
-        if isinstance(source, str) and (module == "auditor" or module.startswith("auditor.")):
-            source = codes.code(source)
+        if isinstance(source, str):
+            # Compiled here, never by `builtins.exec` on a string: that would inherit this module's `__future__`
+            # flags (`annotations` turned every other library's `__init__` annotations into unresolvable strings).
+            ours = module == "auditor" or module.startswith("auditor.")
+            source = codes.code(source) if ours else compile(source, "<string>", "exec", dont_inherit=True)
         builtins.exec(source, globals, locals)
 
     dataclasses.exec = cached_exec  # type: ignore[attr-defined]

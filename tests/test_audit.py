@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -35,6 +37,54 @@ def test_output_to_a_full_disk_is_a_clear_error(project: Path, capsys: pytest.Ca
     assert main(["check", str(project), "--output", "/dev/full"]) == 2
     err = capsys.readouterr().err
     assert "/dev/full: cannot write the report: No space left on device" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["check"],
+        ["inventory", "--format", "json"],
+        ["access", "matrix"],
+        ["access", "who-can", "resourcemanager.projects.setIamPolicy"],
+    ],
+)
+def test_every_output_option_to_a_directory_is_a_clear_error(
+    command: list[str], project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Not an "internal error, please report" (a bug of ours): the user named a directory."""
+    assert main([*command, str(project), "--output", str(project)]) == 2
+    err = capsys.readouterr().err
+    assert f"{project}: cannot write" in err and "it is a directory" in err and "internal error" not in err
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["check", "PROJECT"],
+        ["inventory", "PROJECT", "--format", "json"],
+        ["access", "matrix", "PROJECT"],
+        ["policies"],
+        ["policies", "--format", "json"],
+        ["explain", "basic-role-human"],
+    ],
+)
+def test_a_full_standard_output_is_a_clear_error(command: list[str], project: Path, repo_root: Path) -> None:
+    """`auditor check > report.txt` on a full disk: exit 2 and say so, never "internal error, please report"."""
+    words = [str(project) if word == "PROJECT" else word for word in command]
+    env = {**os.environ, "PYTHONPATH": str(repo_root), "AUDITOR_NO_CACHE": "1"}
+    with open("/dev/full", "w") as full:
+        result = subprocess.run(
+            [sys.executable, "-m", "auditor", *words],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+            timeout=60,
+        )
+    assert result.returncode == 2
+    assert "standard output: cannot write" in result.stderr and "No space left on device" in result.stderr
+    assert "internal error" not in result.stderr
 
 
 def test_write_baseline_exits_0_once_the_findings_are_recorded(project: Path, tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 our own modules. Each run's bytecode goes under its own PYTHONPYCACHEPREFIX, where the cache follows it."""
 
 from __future__ import annotations
+import __future__
 
 import dataclasses
 import marshal
@@ -9,6 +10,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import types
 from pathlib import Path
 
 import pytest
@@ -134,9 +136,45 @@ def test_a_foreign_module_gets_the_builtin_exec_untouched(tmp_path: Path, monkey
     again = codecache._Codes(tmp_path / "codes.marshal")
     assert again.code(text).co_code == code.co_code  # read back, not compiled again
     assert not again.added
-    # Whatever `dataclasses` runs for a module that is not ours goes to the builtin exec as it was.
+    # Whatever `dataclasses` runs for a module that is not ours goes to the builtin exec, compiled from exactly that
+    # text with no inherited `__future__` flags (as `dataclasses`' own call would compile it).
     if getattr(dataclasses, "exec", None) is not None:
         seen: list[object] = []
         monkeypatch.setattr("builtins.exec", lambda source, *_: seen.append(source))
         dataclasses.exec(text, {"__name__": "elsewhere"}, {})  # type: ignore[attr-defined]
-        assert seen == [text]
+        (ran,) = seen
+        assert isinstance(ran, types.CodeType)
+        assert ran.co_consts == compile(text, "<string>", "exec", dont_inherit=True).co_consts
+        assert not ran.co_flags & __future__.annotations.compiler_flag
+
+
+# A dataclass of another library, defined after `import auditor`: its generated methods must be exactly what the
+# plain interpreter makes. Our module's `from __future__ import annotations` must not leak into that code (it
+# turned `__init__`'s annotations into the strings '_type_x', which `typing.get_type_hints` cannot resolve).
+FOREIGN = textwrap.dedent(
+    """
+    import dataclasses, sys, typing
+    if sys.argv[1] == "with-auditor":
+        import auditor
+        assert getattr(dataclasses, "exec", None) is not None, "the cache is not installed"
+
+    @dataclasses.dataclass(frozen=True)
+    class Theirs:
+        count: int = 0
+
+    print(Theirs.__init__.__annotations__, typing.get_type_hints(Theirs.__init__))
+    """
+)
+
+
+def test_a_foreign_dataclass_is_the_same_with_auditor_imported(tmp_path: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "PYTHONPYCACHEPREFIX": str(tmp_path / "pyc")}
+    env.pop("AUDITOR_NO_CACHE", None)
+    outputs = [
+        subprocess.run(
+            [sys.executable, "-c", FOREIGN, mode], env=env, capture_output=True, text=True, timeout=60, check=True
+        ).stdout
+        for mode in ("plain", "with-auditor")
+    ]
+    assert "<class 'int'>" in outputs[0]
+    assert outputs[1] == outputs[0]

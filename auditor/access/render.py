@@ -12,6 +12,7 @@ from auditor.access.graph import AccessGraph, Edge
 from auditor.access.queries import Access, Queries, conditions_of, how
 from auditor.access.subjects import step_record
 from auditor.report.escape import terminal_safe
+from auditor.report.markdown import escape
 
 SCHEMA = "auditor.access/v1"
 FORMATS = ("table", "json", "markdown", "dot")
@@ -122,7 +123,6 @@ def render(answer: Mapping[str, Any], graph: AccessGraph, output_format: str) ->
     return table(answer)
 
 
-_MENTION = re.compile(r"(?<![0-9A-Za-z])@")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
 
 
@@ -151,9 +151,15 @@ def _identity_note(record: Mapping[str, Any]) -> str:
     return f" (identity of {workflow}, which runs only {'|'.join(identity['operations']) or 'no notebook operation'})"
 
 
+NO_INSTANCES = "no notebook instances in the inputs: nothing to show access to"
+"""An empty matrix says so, rather than printing nothing (which reads as "nobody has access")."""
+
+
 def table(answer: Mapping[str, Any]) -> str:
     lines: list[str] = []
     if answer["query"] == "matrix":
+        if not answer["instances"]:
+            lines.append(NO_INSTANCES)
         for instance in answer["instances"]:
             lines.append(f"{instance['instance']}  (runs as {instance['account'] or 'no known account'})")
             for column, cell in instance["columns"].items():
@@ -185,41 +191,39 @@ def table(answer: Mapping[str, Any]) -> str:
     return "\n".join(_plain(line) for line in lines).rstrip() + "\n"
 
 
-def _md(text: str) -> str:
-    """A Markdown table cell: no HTML, no pipes, no line breaks, no control characters, code spans neutralised."""
-    text = _CONTROL.sub("", text.replace("\n", " ").replace("\r", " "))
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    text = text.replace("|", "\\|").replace("`", "'")
-    return _MENTION.sub("@&#8203;", text)  # a zero-width space after @: no notification, the text kept
-
-
 def markdown(answer: Mapping[str, Any], graph: AccessGraph) -> str:
     lines: list[str] = []
     if answer["query"] == "matrix":
         lines += ["## Effective access per notebook instance", ""]
+        if not answer["instances"]:
+            lines.append(NO_INSTANCES)
         headers = list(answer["instances"][0]["columns"]) if answer["instances"] else []
-        lines.append("| instance | " + " | ".join(headers) + " |")
-        lines.append("|---" * (len(headers) + 1) + "|")
+        if headers:
+            lines.append("| instance | " + " | ".join(headers) + " |")
+            lines.append("|---" * (len(headers) + 1) + "|")
         for instance in answer["instances"]:
             cells = []
             for column in headers:
                 entries = instance["columns"][column]
-                cells.append("<br>".join(_md(_cell_lines(r)) for r in entries) or "nobody in IAM")
-            lines.append(f"| {_md(instance['instance'])} | " + " | ".join(cells) + " |")
+                cells.append("<br>".join(escape(_cell_lines(r)) for r in entries) or "nobody in IAM")
+            lines.append(f"| {escape(instance['instance'])} | " + " | ".join(cells) + " |")
     elif answer["query"] == "who-can":
         on = f" on {answer['on']}" if answer["on"] else ""
         lines += [
-            f"## Who can {_md(answer['permission'])}{_md(on)}",
+            f"## Who can {escape(answer['permission'])}{escape(on)}",
             "",
             "| principal | resource | how |",
             "|---|---|---|",
         ]
         for record in answer["principals"]:
-            lines.append(f"| {_md(record['principal'])} | {_md(record['resource'])} | {_md(_cell_lines(record))} |")
+            row = (record["principal"], record["resource"], _cell_lines(record))
+            lines.append("| " + " | ".join(escape(cell) for cell in row) + " |")
     else:
-        lines += [f"## What {_md(answer['principal'])} can do", "", "| resource | permission | how |", "|---|---|---|"]
+        heading = f"## What {escape(answer['principal'])} can do"
+        lines += [heading, "", "| resource | permission | how |", "|---|---|---|"]
         for record in answer["permissions"]:
-            lines.append(f"| {_md(record['resource'])} | {_md(record['permission'])} | {_md(record['how'])} |")
+            row = (record["resource"], record["permission"], record["how"])
+            lines.append("| " + " | ".join(escape(cell) for cell in row) + " |")
     lines += ["", "```mermaid", *mermaid(graph, answer["_edges"], answer["_grants"]), "```", ""]
     return "\n".join(lines)
 

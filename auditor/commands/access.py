@@ -47,6 +47,7 @@ def run(args: argparse.Namespace) -> int:
     from auditor.access import render
     from auditor.access.graph import build_graph
     from auditor.access.queries import Queries
+    from auditor.audit import write_output
     from auditor.commands.check import read_workflows_beside
     from auditor.config import load_config
     from auditor.errors import UsageError
@@ -78,10 +79,7 @@ def run(args: argparse.Namespace) -> int:
         answer["errors"] = [str(e) for e in errors]
         answer["complete"] = False
     text = render.render(answer, graph, args.format)
-    if args.output:
-        args.output.write_text(text, encoding="utf-8")
-    else:
-        sys.stdout.write(text)
+    write_output(text, args.output, "the answer")
     for error in errors:
         print(f"auditor: {error}", file=sys.stderr)
     return EXIT_ERROR if errors else EXIT_OK

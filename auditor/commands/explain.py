@@ -23,6 +23,7 @@ def _paragraph(text: str) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from auditor.audit import write_output
     from auditor.policy import load_policies
 
     policies = {p.id: p for p in load_policies(args.policies)}
@@ -53,5 +54,5 @@ def run(args: argparse.Namespace) -> int:
 
         lines += ["", f"documentation: {help_uri(policy.id)}"]
     # Team policy files are input like any other: their text never drives the terminal.
-    print("\n".join(terminal_safe(line, one_line=False) for line in lines))
+    write_output("".join(terminal_safe(line, one_line=False) + "\n" for line in lines), None, "the policy")
     return 0

@@ -33,15 +33,13 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from auditor.audit import write_output
     from auditor.terraform import load_intent
 
     intent = load_intent(args.paths, var_files=args.var_files)
     output_format = args.format or ("table" if sys.stdout.isatty() and not args.output else "json")
     text = render_json(intent) if output_format == "json" else render_table(intent)
-    if args.output:
-        args.output.write_text(text, encoding="utf-8")
-    else:
-        sys.stdout.write(text)
+    write_output(text, args.output, "the inventory")
     if output_format == "json":
         for error in intent.errors:
             print(f"auditor: {error}", file=sys.stderr)

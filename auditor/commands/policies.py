@@ -20,6 +20,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run(args: argparse.Namespace) -> int:
+    from auditor.audit import write_output
     from auditor.policy import load_policies
 
     policies = load_policies(args.policies)
@@ -40,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
                 for p in policies
             ],
         }
-        print(json.dumps(document, indent=2))
+        write_output(json.dumps(document, indent=2) + "\n", None, "the policies")
         return 0
 
     rows = [
@@ -65,6 +66,9 @@ def run(args: argparse.Namespace) -> int:
         Console().print(table)
     else:
         widths = [max(len(row[i]) for row in rows) for i in range(3)] if rows else [0, 0, 0]
-        for row in rows:
-            print("  ".join(cell.ljust(width) for cell, width in zip(row[:3], widths, strict=True)) + "  " + row[3])
+        lines = (
+            "  ".join(cell.ljust(width) for cell, width in zip(row[:3], widths, strict=True)) + "  " + row[3]
+            for row in rows
+        )
+        write_output("".join(line + "\n" for line in lines), None, "the policies")
     return 0

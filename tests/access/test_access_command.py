@@ -103,7 +103,7 @@ def test_markdown_mermaid_and_dot_escape_labels(capsys: pytest.CaptureFixture[st
     assert code == 0
     mermaid = out.split("```mermaid", 1)[1]
     assert '#quot;]#lt;b#gt;#124;x@example.com"]' in mermaid and "<b>" not in mermaid
-    assert "&lt;b&gt;" in out.split("```mermaid", 1)[0]
+    assert "&#60;b&#62;" in out.split("```mermaid", 1)[0]
     code, out = run(capsys, "who-can", "notebooks.instances.delete", str(tmp_path), "--format", "dot")
     assert '"user:a\\"]<b>|x@example.com" -> "ops@p.iam.gserviceaccount.com"' in out
 
@@ -169,6 +169,20 @@ resource "google_project_iam_member" "m" {
     assert "x @&#8203;example.com" in table and " @example" not in table
 
 
+def test_markdown_link_and_emphasis_syntax_from_terraform_stays_text(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A member name cannot put a link (or bold, or a heading) into a PR comment: the access tables escape Markdown
+    as the check report does."""
+    member = "user:a[click](https://evil.example)**b**_c_@example.com"
+    (tmp_path / "main.tf").write_text(_TOKEN_CREATOR_ON_ADMIN.replace("MEMBER", member))
+    for query in (["who-can", "notebooks.instances.delete"], ["what-can", member]):
+        code, out = run(capsys, *query, str(tmp_path), "--format", "markdown")
+        table = out.split("```mermaid", 1)[0]
+        assert code == 0 and "click" in table
+        assert "](https://evil" not in table and "**b**" not in table and "_c_" not in table
+
+
 def test_what_can_takes_a_bare_email(capsys: pytest.CaptureFixture[str], repo_root: Path) -> None:
     """The help says PRINCIPAL is an IAM member or an email: `alice@example.com` names `user:alice@example.com`."""
     fixture = str(repo_root / "tests" / "fixtures" / "privilege-escalation")
@@ -194,3 +208,12 @@ def test_mermaid_draws_each_service_account_once(capsys: pytest.CaptureFixture[s
     chart = out.split("```mermaid", 1)[1].split("```", 1)[0].splitlines()
     labels = [line.split("[", 1)[1] for line in chart if "[" in line and "-->" not in line]
     assert code == 0 and labels and len(labels) == len(set(labels))
+
+
+@pytest.mark.parametrize("fmt", ["table", "markdown"])
+def test_a_matrix_without_instances_says_so(fmt: str, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """Not an empty page (or a Markdown table with no rows), which reads as "nobody has access"."""
+    (tmp_path / "main.tf").write_text(_TOKEN_CREATOR_ON_ADMIN.replace("MEMBER", "user:a@example.com"))
+    code, out = run(capsys, "matrix", str(tmp_path), "--format", fmt)
+    assert code == 0 and "no notebook instances in the inputs" in out
+    assert "|---|\n" not in out
