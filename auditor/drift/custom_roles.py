@@ -2,14 +2,15 @@
 
 A custom role widened out of band grants every holder the new permissions at once, without any IAM policy change:
 `drift-custom-role` is high when the live role adds an admin-level permission the declaration does not have, else
-medium. Only roles whose parent (project or organization) was read are compared.
+medium. Only roles whose parent (project or organization) was read are compared; a declared role with an
+unresolved name or permissions is reported `drift-unresolved` (not compared), never passed silently.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection
 
-from auditor.drift.rules import drift_finding
+from auditor.drift.rules import UNRESOLVED, drift_finding
 from auditor.model import CustomRole, DriftDetail, Finding, Intent, Severity, Unresolved
 from auditor.roles.catalog import ADMIN_LEVEL
 
@@ -27,10 +28,11 @@ def compare_custom_roles(
             read_parents.add(node)
     findings = []
     for role in declared.custom_roles:
-        if isinstance(role.role, Unresolved) or role.unresolved:
-            continue
         name = role.role
-        if name.rpartition("/roles/")[0] not in read_parents:
+        if isinstance(name, str) and name.rpartition("/roles/")[0] not in read_parents:
+            continue
+        if isinstance(name, Unresolved) or role.unresolved:
+            findings.append(_unresolved(role))  # an unresolved parent might be one that was read
             continue
         finding = _compare(role, live_roles.get(name))
         if finding is not None:
@@ -65,6 +67,17 @@ def _compare(declared: CustomRole, live: CustomRole | None) -> Finding | None:
         f"The live custom role {name} {' and '.join(parts)} compared with Terraform.{why}",
         declared="removed live: " + (", ".join(removed) or "(none)"),
         live="added live: " + (", ".join(added) or "(none)"),
+    )
+
+
+def _unresolved(role: CustomRole) -> Finding:
+    parts = role.unresolved or (str(role.role),)
+    return drift_finding(
+        UNRESOLVED,
+        Severity.INFO,
+        role,
+        f"Cannot compare {role.address} with the live custom roles: declared value unresolved ({', '.join(parts)}).",
+        role=role.role if isinstance(role.role, str) else None,
     )
 
 

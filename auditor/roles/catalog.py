@@ -260,13 +260,20 @@ RoleLookup = Callable[[str], RoleFacts | None]
 """Role name (or a custom role's declaring address) -> what the catalog knows, or None when it does not know it."""
 
 
-def custom_role_permissions(custom_roles: Sequence[CustomRole]) -> dict[str, frozenset[str]]:
-    """Declared custom roles as the catalog takes them: full role name -> permissions, and declaring address ->
-    permissions. A grant of `google_project_iam_custom_role.x.id` in a module (`projects/${var.project_id}/roles/x`)
-    has that role's permissions whatever the project resolves to. Later roles win over earlier ones."""
-    by_name = {role.role: role.permissions for role in custom_roles if isinstance(role.role, str)}
-    by_address = {role.address: role.permissions for role in custom_roles if role.address}
-    return {**by_address, **by_name}
+def custom_role_facts(custom_roles: Sequence[CustomRole]) -> dict[str, RoleFacts]:
+    """Declared custom roles by full role name and by declaring address: a grant of
+    `google_project_iam_custom_role.x.id` in a module (`projects/${var.project_id}/roles/x`) has that role's
+    facts whatever the project resolves to. A role whose name is unresolved is judged by its role_id (an admin
+    role by name, CIS GCP 1.5), never by its address. Later roles win over earlier ones."""
+    declared: dict[str, RoleFacts] = {}
+    for role in custom_roles:
+        name = role.role if isinstance(role.role, str) else role.role_id if isinstance(role.role_id, str) else ""
+        facts = RoleFacts.from_permissions(name, role.permissions)
+        if role.address:
+            declared[role.address] = facts
+        if isinstance(role.role, str):
+            declared[role.role] = facts
+    return declared
 
 
 def role_key(role: str | Unresolved) -> str | None:
@@ -279,12 +286,13 @@ def role_key(role: str | Unresolved) -> str | None:
 
 def catalog_lookup(custom_roles: Sequence[CustomRole] | Mapping[str, frozenset[str]] = ()) -> RoleLookup:
     """A `RoleLookup` over the predefined roles plus the declared custom roles (or role name -> permissions)."""
-    declared = dict(custom_roles) if isinstance(custom_roles, Mapping) else custom_role_permissions(custom_roles)
-    cache: dict[str, RoleFacts | None] = {}
+    if isinstance(custom_roles, Mapping):
+        declared = {name: RoleFacts.from_permissions(name, frozenset(p)) for name, p in custom_roles.items()}
+    else:
+        declared = custom_role_facts(custom_roles)
 
     def lookup(role: str) -> RoleFacts | None:
-        if role not in cache:
-            cache[role] = facts_for(role, declared)
-        return cache[role]
+        known = declared.get(role)
+        return known if known is not None else facts_for(role)
 
     return lookup

@@ -37,6 +37,10 @@ the plan's configuration too, so there an unknown must stay unknown."""
 _SERVICE_ACCOUNT_REFERENCE = re.compile(
     r"^google_service_account\.(?P<name>[A-Za-z_][\w-]*)(?P<key>\[[^\]]+\])?\.(?P<attribute>email|member|name|id)$"
 )
+_CUSTOM_ROLE_REFERENCE = re.compile(
+    r"^(?P<type>google_(?:project|organization)_iam_custom_role)\.(?P<name>[A-Za-z_][\w-]*)(?P<key>\[[^\]]+\])?"
+    r"\.(?P<attribute>name|id)$"
+)
 _IAM_POLICY_REFERENCE = re.compile(
     r"^data\.google_iam_policy\.(?P<name>[A-Za-z_][\w-]*)(?P<key>\[[^\]]+\])?\.policy_data$"
 )
@@ -365,14 +369,20 @@ def _origin(references: list[str], address: str) -> str:
 
 
 def _declared_by(references: list[str], address: str) -> str | None:
-    """The full address of the one `google_service_account` the references name, if they name exactly one."""
+    """The full address of the one `google_service_account` or custom role the references name, if they name
+    exactly one (a custom role's grant is looked up by it while its name is unknown, as on the HCL side)."""
     target = _single_reference(references)
-    match = _SERVICE_ACCOUNT_REFERENCE.match(target) if target else None
-    if match is None:
+    if target is None:
         return None
     module_address = _module_address_of(address)
     prefix = f"{module_address}." if module_address else ""
-    return f"{prefix}google_service_account.{match['name']}{match['key'] or ''}"
+    match = _SERVICE_ACCOUNT_REFERENCE.match(target)
+    if match is not None:
+        return f"{prefix}google_service_account.{match['name']}{match['key'] or ''}"
+    match = _CUSTOM_ROLE_REFERENCE.match(target)
+    if match is not None:
+        return f"{prefix}{match['type']}.{match['name']}{match['key'] or ''}"
+    return None
 
 
 def _merge_unknown(value: Value, unknown: Any, path: str) -> Value:
@@ -513,7 +523,11 @@ def _resolve_block(
 
 def _single_reference(references: list[str]) -> str | None:
     """The one attribute referenced (Terraform also lists the containing resource), or None."""
-    attributes = [r for r in references if _SERVICE_ACCOUNT_REFERENCE.match(r) or _IAM_POLICY_REFERENCE.match(r)]
+    attributes = [
+        r
+        for r in references
+        if _SERVICE_ACCOUNT_REFERENCE.match(r) or _CUSTOM_ROLE_REFERENCE.match(r) or _IAM_POLICY_REFERENCE.match(r)
+    ]
     if len(attributes) != 1:
         return None
     target = attributes[0]
@@ -541,6 +555,10 @@ def _referenced_value(target: str, key: str, module_address: str, by_address: Ma
         if key == "policy_data" and source is not None and isinstance(source.get("policy_data"), str):
             return source.get("policy_data")
         return None
+    match = _CUSTOM_ROLE_REFERENCE.match(target)
+    if match:
+        role = by_address.get(f"{prefix}{match['type']}.{match['name']}{match['key'] or ''}")
+        return custom_role_name(role) if key == "role" and role is not None else None
     match = _SERVICE_ACCOUNT_REFERENCE.match(target)
     if match is None or key not in _FILLS[match["attribute"]]:
         return None
@@ -565,6 +583,21 @@ def service_account_attribute(account: ResourceInstance, attribute: str) -> str 
     if attribute == "member":
         return f"serviceAccount:{email}"
     return f"projects/{project}/serviceAccounts/{email}"
+
+
+def custom_role_name(role: ResourceInstance) -> str | None:
+    """The `name` (and `id`) of a project or organization custom role, when its parent and role_id are known."""
+    known = role.get("name")
+    if isinstance(known, str) and known:
+        return known
+    role_id = role.get("role_id")
+    if role.type == "google_organization_iam_custom_role":
+        org = role.get("org_id")
+        parent = f"organizations/{org.removeprefix('organizations/')}" if isinstance(org, str) and org else None
+    else:
+        project = role.get("project") or role.provider_project
+        parent = f"projects/{project.removeprefix('projects/')}" if isinstance(project, str) and project else None
+    return f"{parent}/roles/{role_id}" if parent and isinstance(role_id, str) and role_id else None
 
 
 def _with_policy_data(instance: ResourceInstance) -> ResourceInstance:
