@@ -13,7 +13,8 @@ def discover(root: Path) -> list[Path]:
         return [root]
     found = []
     for directory in sorted(root.rglob("workflows")):
-        if directory.parent.name != ".github" or _SKIP_DIRS.intersection(directory.parts):
+        # Only directories below the root are vendored code: the root itself may well sit under a `venv`.
+        if directory.parent.name != ".github" or _SKIP_DIRS.intersection(directory.relative_to(root).parts):
             continue
         found.extend(sorted(p for p in directory.iterdir() if p.suffix in (".yml", ".yaml") and p.is_file()))
     return found

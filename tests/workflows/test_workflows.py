@@ -283,3 +283,16 @@ def test_shared_chatops_corpus_parses_and_its_injections_are_reported(shared: Pa
     assert {rule for rule, _ in failing} == {"chatops-expression-injection"}
     env_only = next(w for w in workflows if w.path.endswith("README__github_and_pull_request_contexts.yml"))
     assert _facts(env_only, Intent()).injections_count == 0
+
+
+@pytest.mark.parametrize("above", ["venv", ".venv", "node_modules", ".terraform"])
+def test_discovery_skips_vendored_directories_below_the_root_only(above: str, tmp_path: Path) -> None:
+    """A repository checked out (or the package installed) under a directory named `venv` still has its workflows:
+    `pip install` into `venv/` made `auditor demo` lose the ChatOps workflow and report a false escalation."""
+    root = tmp_path / above / "infra"
+    (root / ".github" / "workflows").mkdir(parents=True)
+    (root / ".github" / "workflows" / "ops.yml").write_text("on: push\n")
+    vendored = root / above / "pkg" / ".github" / "workflows"
+    vendored.mkdir(parents=True)
+    (vendored / "theirs.yml").write_text("on: push\n")
+    assert discover(root) == [root / ".github" / "workflows" / "ops.yml"]
