@@ -225,3 +225,18 @@ def test_documented_example_policy_loads_and_works(repo_root: Path, tmp_path: Pa
     assert finding.message == (
         "Everyone in domain:x.com can open notebook instances through roles/notebooks.runner on project p."
     )
+
+
+def test_shared_role_facts_never_mix_two_unknowns_that_are_equal_values() -> None:
+    """Role facts are built once per distinct role; two unknowns with one origin compare equal but read as their
+    own shapes, and each binding's `role.name` must be its own."""
+    alpha = Unresolved("var.r", origin="var.r", shape="projects/{var.r}/roles/alpha")
+    beta = Unresolved("var.r", origin="var.r", shape="projects/{var.r}/roles/beta")
+    assert alpha == beta  # the premise: equal as values
+    first = binding_activation(binding(alpha, "user:a@example.com"), lookup)["role"]
+    second = binding_activation(binding(beta, "user:b@example.com"), lookup)["role"]
+    assert (first.name, second.name) == ("projects/{var.r}/roles/alpha", "projects/{var.r}/roles/beta")
+    assert first.unresolved and second.unresolved
+    # A known role and an unknown one reading the same text stay apart too.
+    known = binding_activation(binding("projects/{var.r}/roles/alpha", "user:a@example.com"), lookup)["role"]
+    assert not known.unresolved

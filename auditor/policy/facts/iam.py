@@ -189,14 +189,15 @@ class RoleVariables:
         raise AttributeError(name)
 
     @classmethod
-    def of(cls, role: str | Unresolved, facts: RoleFacts | None) -> RoleVariables:
-        sensitive = facts is not None and any(getattr(facts, name) for name in SENSITIVE_FACTS)
+    def of(cls, name: str, unresolved: bool, facts: RoleFacts | None) -> RoleVariables:
+        """`name`: the role as CEL reads it (`text()`); `unresolved`: whether the role is an unknown."""
+        sensitive = facts is not None and any(getattr(facts, fact) for fact in SENSITIVE_FACTS)
         return cls(
-            name=text(role),
+            name=name,
             known=facts is not None,
-            unresolved=is_unresolved(role) and facts is None,
+            unresolved=unresolved and facts is None,
             permissions=facts.permissions if facts is not None else frozenset(),
-            sensitive=sensitive or text(role) in BASIC_ROLES,
+            sensitive=sensitive or name in BASIC_ROLES,
             facts=facts,
         )
 
@@ -213,7 +214,11 @@ _FACT_NAMES = _fact_names()
 def binding_activation(binding: Binding, roles: RoleLookup) -> dict[str, object]:
     """The `binding` and `role` facts, shared by the binding subject and all its member subjects."""
     key = role_key(binding.role)
-    return {"binding": BindingFacts.of(binding), "role": _role_variables(binding.role, roles(key) if key else None)}
+    facts = roles(key) if key else None
+    return {
+        "binding": BindingFacts.of(binding),
+        "role": _role_variables(text(binding.role), is_unresolved(binding.role), facts),
+    }
 
 
 @lru_cache(maxsize=8192)
@@ -224,10 +229,12 @@ def _principal_facts(principal: Principal) -> PrincipalFacts:
 
 
 @lru_cache(maxsize=4096)
-def _role_variables(role: str | Unresolved, facts: RoleFacts | None) -> RoleVariables:
+def _role_variables(name: str, unresolved: bool, facts: RoleFacts | None) -> RoleVariables:
     """One `role` facts object per distinct role: thousands of bindings name a handful of roles, and the engine
-    reads a shared object's variables once (`policy.engine._Reader`)."""
-    return RoleVariables.of(role, facts)
+    reads a shared object's variables once (`policy.engine._Reader`). Keyed by exactly what the variables are made
+    of (the role as CEL reads it, whether it is unknown, and its facts), never by the role value itself: two
+    unknowns with one origin are equal values yet may read differently (their shapes)."""
+    return RoleVariables.of(name, unresolved, facts)
 
 
 def binding_subject(binding: Binding, shared: Mapping[str, object]) -> Subject:
