@@ -10,6 +10,7 @@ import pytest
 
 from auditor.cli import main
 from auditor.drift.custom_roles import CUSTOM_ROLE, compare_custom_roles
+from auditor.live.coverage import Coverage
 from auditor.model import CustomRole, Intent, Location, Severity
 from tests.live.org_state import ORG, org_state
 
@@ -36,7 +37,7 @@ def test_added_admin_permission_is_high_harmless_is_medium_missing_is_medium_unr
             _role("projects/other/roles/e"),
         )
     )
-    findings = {f.role: f for f in compare_custom_roles(declared, live, projects=["p"])}
+    findings = {f.role: f for f in compare_custom_roles(declared, live, coverage=Coverage(projects=frozenset({"p"})))}
     assert set(findings) == {"projects/p/roles/a", "projects/p/roles/b", "projects/p/roles/c"}
     assert all(f.rule == CUSTOM_ROLE and f.project == "p" for f in findings.values())
     assert findings["projects/p/roles/a"].severity is Severity.HIGH
@@ -61,10 +62,46 @@ def test_unresolved_declared_roles_are_reported_not_compared() -> None:
     elsewhere = CustomRole("projects/q/roles/z", "z", frozenset(), "r.z", Location("roles.tf", 15), ("var.more",))
     declared = Intent(custom_roles=(module_role, computed, elsewhere))
     live = Intent(custom_roles=(_role("projects/p/roles/y", "notebooks.instances.get"),))
-    findings = {f.resource: f for f in compare_custom_roles(declared, live, projects=["p"])}
+    findings = {
+        f.resource: f for f in compare_custom_roles(declared, live, coverage=Coverage(projects=frozenset({"p"})))
+    }
     assert set(findings) == {"m.google_project_iam_custom_role.x", "r.y"}  # z's project was not read
     assert all(f.rule == UNRESOLVED and f.severity is Severity.INFO for f in findings.values())
     assert "var.permissions" in findings["r.y"].message and findings["r.y"].role == "projects/p/roles/y"
+
+
+def test_only_parents_whose_roles_were_listed_are_compared() -> None:
+    from auditor.live.calls import Call
+    from auditor.live.coverage import Unread
+    from auditor.model import Project
+
+    declared = Intent(
+        custom_roles=(
+            _role("projects/p/roles/a", "x.y.z"),
+            _role("projects/1002/roles/b", "x.y.z"),  # named by the number of a project read by id
+            _role("projects/r/roles/c", "x.y.z"),
+            _role("organizations/1/roles/d", "x.y.z"),
+        )
+    )
+    live = Intent(projects=(Project("p", "1001"), Project("q", "1002"), Project("r", "1003")))
+    read = Coverage(projects=frozenset({"p", "q", "r"}), nodes=frozenset({"organizations/1"}))
+
+    def missing(coverage: Coverage) -> set[str | None]:
+        return {f.role for f in compare_custom_roles(declared, live, coverage=coverage)}
+
+    everything = {"projects/p/roles/a", "projects/1002/roles/b", "projects/r/roles/c", "organizations/1/roles/d"}
+    assert missing(read) == everything
+    # A failed roles.list hides its own parent only; a failed organization-wide asset listing hides every parent.
+    org_roles = Unread(Call.ROLES, None, "organizations/1")
+    assert missing(read | Coverage(unread=frozenset({org_roles}))) == everything - {"organizations/1/roles/d"}
+    by_number = Unread(Call.ROLES, "1002")
+    assert missing(read | Coverage(unread=frozenset({by_number}))) == everything - {"projects/1002/roles/b"}
+    project_assets = Unread(Call.ASSETS, "r")
+    assert missing(read | Coverage(unread=frozenset({project_assets}))) == everything - {"projects/r/roles/c"}
+    assert missing(read | Coverage(unread=frozenset({Unread(Call.ASSETS)}))) == set()
+    # Other failed reads say nothing about custom roles.
+    other = Coverage(unread=frozenset({Unread(Call.PROJECT_IAM, "p"), Unread(Call.ORGANIZATION_IAM, None, "x")}))
+    assert missing(read | other) == everything
 
 
 # --- end to end: the live read of custom roles fails (issue 9: a failed read is never a false finding) -----------
