@@ -164,7 +164,7 @@ def audit_drift(args: argparse.Namespace, setup: Any, endpoints: Any) -> int:
         live_violations=_worst_policy(live_findings),
         coverage=state.coverage,
     )
-    drift_findings += compare_custom_roles(declared, live_intent, projects=state.projects)
+    drift_findings += compare_custom_roles(declared, live_intent, coverage=state.coverage)
     declared_findings = evaluate(declared, setup.policies, workflows=workflows, administrators=administrators)
     live_findings = carry_suppressions(
         declared_findings, live_findings, declared, live_intent, setup.config.ignore, dt.date.today()

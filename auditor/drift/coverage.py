@@ -28,6 +28,7 @@ class Audited:
             Unread(u.call, canon.project(u.project) if u.project else None, u.item) for u in coverage.unread
         )
         self._everything_unread = any(u.project is None and u.call in _EVERYTHING_BELOW for u in self._unread)
+        self._canon = canon
 
     def __call__(self, key: ScopeKey | None, *, listing: bool = False) -> bool:
         """Whether the read covered this scope's IAM (with `listing`: the resource's existence and configuration).
@@ -42,6 +43,13 @@ class Audited:
             return project in self._projects
         return key.name in self._nodes
 
+    def roles_read(self, parent: str) -> bool:
+        """Whether the custom roles of `parent` (`projects/P`, `organizations/O`) were listed completely: the parent
+        was read and neither its `roles.list` nor an asset listing covering it failed. Only then is a role missing."""
+        project = self._canon.project(parent) if parent.startswith("projects/") else None
+        read = project in self._projects if project is not None else parent in self._nodes
+        return read and not any(_hides_roles(u, project, parent) for u in self._unread)
+
 
 def _leaves_unknown(unread: Unread, key: ScopeKey, listing: bool) -> bool:
     """Whether this failed read would have told about `key` (its IAM; with `listing`, the resource itself)."""
@@ -49,7 +57,7 @@ def _leaves_unknown(unread: Unread, key: ScopeKey, listing: bool) -> bool:
     here = key.project == unread.project
     match call:
         case Call.PROJECT | Call.ROLES:
-            return False  # the number only labels the report; custom roles are compared on their own
+            return False  # the number only labels the report; custom roles ask `roles_read`
         case Call.ORGANIZATION_IAM | Call.FOLDER_IAM:
             return not listing and key.name == unread.item
         case Call.ASSETS | Call.FOLDERS | Call.PROJECTS:
@@ -68,6 +76,13 @@ def _leaves_unknown(unread: Unread, key: ScopeKey, listing: bool) -> bool:
             return here and key.kind is _INSTANCE_KIND[call] and not listing and key.name == unread.item
         case _:
             assert_never(call)
+
+
+def _hides_roles(unread: Unread, project: str | None, parent: str) -> bool:
+    """Whether this failed read would have listed the custom roles of `parent` (of `project`, for a project)."""
+    if unread.call is Call.ROLES:
+        return unread.project == project and (project is not None or unread.item == parent)
+    return unread.call is Call.ASSETS and unread.project in (None, project)
 
 
 _INSTANCE_KIND = {

@@ -3,41 +3,51 @@
 A custom role widened out of band grants every holder the new permissions at once, without any IAM policy change:
 `drift-custom-role` is high when the live role adds an admin-level permission the declaration does not have, else
 medium. Only roles whose parent (project or organization) was read are compared; a declared role with an
-unresolved name or permissions is reported `drift-unresolved` (not compared), never passed silently.
+unresolved name or permissions is reported `drift-unresolved` (not compared), never passed silently. A parent whose
+`roles.list` (or asset listing) failed is not compared: its roles are unknown, not missing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
-
+from auditor.drift.coverage import Audited, inferred
+from auditor.drift.keys import Canon
 from auditor.drift.rules import UNRESOLVED, drift_finding
+from auditor.live.coverage import Coverage
 from auditor.model import CustomRole, DriftDetail, Finding, Intent, Severity, Unresolved
 from auditor.roles.catalog import ADMIN_LEVEL
 
 CUSTOM_ROLE = "drift-custom-role"
 
 
-def compare_custom_roles(
-    declared: Intent, live: Intent, *, projects: Collection[str], organization: str | None = None
-) -> list[Finding]:
-    """`drift-custom-role` findings, one per declared role whose live permissions differ (or that is missing live)."""
-    live_roles = {str(role.role): role for role in live.custom_roles}
-    read_parents = {f"projects/{p}" for p in projects}
-    for node in (organization, live.organization):
-        if node:
-            read_parents.add(node)
+def compare_custom_roles(declared: Intent, live: Intent, *, coverage: Coverage | None = None) -> list[Finding]:
+    """`drift-custom-role` findings, one per declared role whose live permissions differ (or that is missing live).
+
+    `coverage`: what the read covered; a role is compared only where its parent's roles were listed without a
+    failure. None: everything the live state shows was read completely.
+    """
+    canon = Canon((*live.projects, *declared.projects))
+    audited = Audited(coverage if coverage is not None else inferred(live, ()), canon)
+    live_roles = {_canonical(str(role.role), canon): role for role in live.custom_roles}
     findings = []
     for role in declared.custom_roles:
         name = role.role
-        if isinstance(name, str) and name.rpartition("/roles/")[0] not in read_parents:
+        if isinstance(name, str) and not audited.roles_read(name.rpartition("/roles/")[0]):
             continue
         if isinstance(name, Unresolved) or role.unresolved:
             findings.append(_unresolved(role))  # an unresolved parent might be one that was read
             continue
-        finding = _compare(role, live_roles.get(name))
+        finding = _compare(role, live_roles.get(_canonical(name, canon)))
         if finding is not None:
             findings.append(finding)
     return sorted(findings, key=lambda f: (f.location.path, f.location.line or 0, f.resource))
+
+
+def _canonical(name: str, canon: Canon) -> str:
+    """A project's role named through the project number compares as the one named through its id."""
+    parent, _, role_id = name.rpartition("/roles/")
+    if parent.startswith("projects/"):
+        parent = f"projects/{canon.project(parent)}"
+    return f"{parent}/roles/{role_id}"
 
 
 def _compare(declared: CustomRole, live: CustomRole | None) -> Finding | None:

@@ -100,8 +100,7 @@ class _Walk:
     def _failed(self, call: Call, node: str, error: BaseException) -> None:
         with self._lock:
             self._errors.append(read_error(call.value, node, error))
-            if call is not Call.ROLES:  # custom roles are compared by their parent, which was read
-                self._unread.add(Unread(call, None, node))
+            self._unread.add(Unread(call, None, node))
 
     def node(self, node: str) -> list[str]:
         """Read a folder's or organization's IAM and list its children; returns the child folders to walk next."""

@@ -259,16 +259,17 @@ class _ProjectRead:
     def _custom_roles(self) -> None:
         """The project's custom roles with their permissions: live grants are judged by them."""
         parent = f"projects/{self.project_id}"
+        unread = Unread(Call.ROLES, self.project_id)
 
         def pages() -> None:
             found = read_custom_roles(
                 parent,
-                lambda request: self._call(Call.ROLES, parent, None, self._clients.iam.list_roles, request=request),
+                lambda request: self._call(Call.ROLES, parent, unread, self._clients.iam.list_roles, request=request),
             )
             with self._lock:
                 self._roles.extend(found)
 
-        self._guarded(Call.ROLES, parent, None, pages)
+        self._guarded(Call.ROLES, parent, unread, pages)
 
     def _service_accounts(self) -> None:
         parent = f"projects/{self.project_id}"
