@@ -22,6 +22,8 @@ REPORT_MARKER = "<!-- auditor-report -->"
 MAX_LENGTH = 60_000
 """GitHub refuses comments and issue bodies over 65,536 characters; stay below with room for a footer."""
 MAX_ERRORS_SHOWN = 50
+MAX_CHART_LENGTH = 15_000
+"""The escalation graph's share of a comment (Mermaid itself refuses diagrams over 50,000 characters)."""
 
 # Characters that mean something to Markdown or HTML anywhere in a line. Replaced by numeric character references,
 # which GitHub renders as the literal character and never parses as syntax (a `&#124;` does not split a table cell).
@@ -83,7 +85,29 @@ def _escalation_paths(findings: list[ShownFinding]) -> list[str]:
         return []
     from auditor.access.render import escalation_mermaid
 
-    return ["### Escalation paths", "", "```mermaid", *escalation_mermaid(paths), "```", ""]
+    def size(chart: list[str]) -> int:
+        return sum(len(line) + 1 for line in chart)
+
+    # Hundreds of paths would fill the whole comment (and exceed what Mermaid draws): the first ones, the worst
+    # findings first, as many as fit.
+    chart = escalation_mermaid(paths)
+    drawn = len(paths)
+    if size(chart) > MAX_CHART_LENGTH:
+        fits, too_many, chart = 0, len(paths), []
+        while too_many - fits > 1:
+            middle = (fits + too_many) // 2
+            candidate = escalation_mermaid(paths[:middle])
+            if size(candidate) <= MAX_CHART_LENGTH:
+                fits, chart = middle, candidate
+            else:
+                too_many = middle
+        drawn = fits
+    lines = ["### Escalation paths", ""]
+    if chart:
+        lines += ["```mermaid", *chart, "```", ""]
+    if drawn < len(paths):
+        lines += [f"_{len(paths) - drawn} more escalation paths not drawn; see the findings and the JSON report._", ""]
+    return lines
 
 
 def _headline(summary: Summary) -> str:

@@ -130,3 +130,35 @@ def test_findings_grouped_by_project_with_a_summary_row_per_project_read() -> No
     plain = terminal.render(result)
     assert plain.index("PROJECT a-proj") < plain.index("PROJECT b-proj") < plain.index("PROJECT (no project)")
     assert "PROJECT quiet (0)" in plain
+
+
+def test_many_escalation_paths_still_fit_a_github_comment_and_leave_room_for_findings() -> None:
+    """600 people each with their own escalation path: the Mermaid graph alone was 72 KB (over GitHub's 65,536
+    limit, and over Mermaid's own 50,000-character diagram limit) and pushed every finding row out."""
+    findings = tuple(
+        Finding(
+            "privilege-escalation",
+            Severity.CRITICAL,
+            FindingKind.INTENT,
+            f"google_project_iam_member.m{i}",
+            "m",
+            Location("main.tf", i + 1),
+            path=(
+                {
+                    "from": f"user:person{i}-with-a-long-name@example.com",
+                    "to": f"sa-{i}@project.iam.gserviceaccount.com",
+                    "technique": "sa-token",
+                    "address": f"google_service_account_iam_member.token_creator_{i}",
+                    "location": f"main.tf:{i + 1}",
+                    "condition": None,
+                },
+            ),
+        )
+        for i in range(600)
+    )
+    text = markdown.render(AuditResult(findings=findings), ReportOptions(fail_on=Severity.HIGH))
+    assert len(text) < 65_536
+    chart = text.split("```mermaid", 1)[1].split("```", 1)[0]
+    assert 0 < len(chart) < 50_000
+    assert "escalation paths not drawn" in text
+    assert text.count("| critical |") >= 50  # the findings table still shows rows
