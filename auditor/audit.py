@@ -166,7 +166,9 @@ def finish(
 def write_output(text: str, output: Path | None, what: str = "the report") -> None:
     """A command's output, to `--output` or standard output. A full disk or a directory is a clear error, not an
     internal one; standard output is flushed here so its failure is reported too (a closed pipe stays a
-    `BrokenPipeError`: the reader went away, nothing to tell it)."""
+    `BrokenPipeError`: the reader went away, nothing to tell it). A file name that is not UTF-8 reaches us with
+    surrogate escapes: it is written as `\\udce9` rather than failing the whole report."""
+    text = text.encode("utf-8", "backslashreplace").decode("utf-8")
     if output is not None:
         _write(output, what, lambda: output.write_text(text, encoding="utf-8"))
         return

@@ -87,6 +87,31 @@ def test_a_full_standard_output_is_a_clear_error(command: list[str], project: Pa
     assert "internal error" not in result.stderr
 
 
+@pytest.mark.parametrize("fmt", ["json", "sarif", "markdown", "table"])
+def test_a_directory_name_that_is_not_utf8_is_reported_not_an_internal_error(
+    fmt: str, tmp_path: Path, repo_root: Path
+) -> None:
+    """Linux file names are bytes: `caf\xe9/` (Latin-1) reaches us as a surrogate escape. Every format, to a file
+    and to standard output, still reports the owner grant (exit 1), and the JSON formats still parse."""
+    directory = os.fsdecode(bytes(tmp_path) + b"/caf\xe9")
+    os.mkdir(directory)
+    Path(directory, "main.tf").write_text(OWNER)
+    env = {**os.environ, "PYTHONPATH": str(repo_root), "AUDITOR_NO_CACHE": "1", "LC_ALL": "C.UTF-8"}
+    report = tmp_path / "report.out"
+    for output in (["--output", str(report)], []):
+        result = subprocess.run(
+            [sys.executable, "-m", "auditor", "check", directory, "--format", fmt, *output],
+            capture_output=True,
+            env=env,
+            cwd=tmp_path,
+            timeout=60,
+        )
+        assert result.returncode == 1, result.stderr
+        text = report.read_bytes() if output else result.stdout
+        if fmt in ("json", "sarif"):
+            assert json.loads(text.decode("utf-8"))
+
+
 def test_write_baseline_exits_0_once_the_findings_are_recorded(project: Path, tmp_path: Path) -> None:
     baseline = tmp_path / "out" / "baseline.json"
     assert main(["check", str(project), "--format", "json", "--output", str(tmp_path / "r.json")]) == 1

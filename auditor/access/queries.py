@@ -58,6 +58,53 @@ class Queries:
         self.graph = graph
         self.closure = Closure(graph)
         self.administrators = administrators
+        self._granted_on: dict[str, set[str]] | None = None
+        self._chain_holders: dict[str, frozenset[str]] = {}
+        self._reached_by: dict[str, set[str]] | None = None
+        self._administrator: dict[str, bool] = {}
+
+    def _holders(self, resource: str) -> frozenset[str]:
+        """Every node with some grant on `resource` or above it (scope nodes at or above it included): only these,
+        and principals that reach one of them, can hold anything there. The matrix of an organization asks
+        instances x columns x principals; without this each question walked every principal's whole closure."""
+        found = self._chain_holders.get(resource)
+        if found is not None:
+            return found
+        if self._granted_on is None:
+            self._granted_on = {}
+            for node, grants in self.graph.grants.items():
+                for grant in grants:
+                    self._granted_on.setdefault(grant.resource, set()).add(node)
+            for key, known in self.graph.nodes.items():
+                if known.kind is NodeKind.SCOPE:
+                    self._granted_on.setdefault(key.removeprefix("scope:"), set()).add(key)
+        found = frozenset(n for scope in self.graph.chain(resource) for n in self._granted_on.get(scope, ()))
+        self._chain_holders[resource] = found
+        return found
+
+    def _acting_as(self, node: str) -> set[str]:
+        """The principals (non-scope nodes) that act as `node`, from the closure read backwards."""
+        if self._reached_by is None:
+            self._reached_by = {}
+            for principal in self.principals():
+                for target in self.closure.reach(principal):
+                    self._reached_by.setdefault(target, set()).add(principal)
+        return self._reached_by.get(node, set())
+
+    def _may_hold(self, resource: str) -> set[str]:
+        """The principals that can hold anything on `resource`: its holders and whoever acts as one. Asking
+        `access` only of these gives the same answers as asking every principal."""
+        holders = self._holders(resource)
+        found = {holder for holder in holders if self.graph.nodes[holder].kind is not NodeKind.SCOPE}
+        for holder in holders:
+            found |= self._acting_as(holder)
+        return found
+
+    def _is_administrator(self, principal: str) -> bool:
+        known = self._administrator.get(principal)
+        if known is None:
+            known = self._administrator[principal] = is_administrator(self.graph, principal, self.administrators)
+        return known
 
     def principals(self) -> list[str]:
         """Every node that can hold or reach anything, scope nodes aside."""
@@ -77,13 +124,19 @@ class Queries:
 
     def access(self, principal: str, permissions: frozenset[str], resource: str) -> Access | None:
         """How `principal` holds one of `permissions` on `resource`: directly, else through the fewest steps."""
+        holders = self._holders(resource)
+        reach = self.closure.reach(principal)
+        if principal not in holders and not any(holder in reach for holder in holders):
+            return None  # neither it nor anything it acts as is granted anything there
         direct = self.graph.holding(principal, permissions, resource)
-        administrator = is_administrator(self.graph, principal, self.administrators)
+        administrator = self._is_administrator(principal)
         if direct is not None:
             grant, verdict = direct
             return Access(principal, resource, grant, (), verdict is Verdict.CONDITIONAL, administrator)
         best: Access | None = None
-        for node in self.closure.reach(principal):
+        for node in reach:
+            if node not in holders:
+                continue
             held = self.graph.holding(node, permissions, resource)
             if held is None:
                 continue
@@ -102,7 +155,7 @@ class Queries:
             return None
         grant = Grant(f"serviceAccounts/{account}", path[-1].role, frozenset(), path[-1].address, path[-1].location)
         conditional = any(step.condition for step in path)
-        administrator = is_administrator(self.graph, principal, self.administrators)
+        administrator = self._is_administrator(principal)
         return Access(principal, grant.resource, grant, tuple(path), conditional, administrator)
 
     # --- the three commands -------------------------------------------------------------------------------------
@@ -110,12 +163,13 @@ class Queries:
     def who_can(self, permission: str, on: str | None = None) -> list[Access]:
         wanted = frozenset({permission})
         resources = self.resolve(on) if on else self._granted_resources(wanted)
+        # Principal by principal, each over the resources in order, as if every pair were asked.
+        pairs = sorted((principal, index) for index, r in enumerate(resources) for principal in self._may_hold(r))
         found = []
-        for principal in self.principals():
-            for resource in resources:
-                access = self.access(principal, wanted, resource)
-                if access is not None:
-                    found.append(access)
+        for principal, index in pairs:
+            access = self.access(principal, wanted, resources[index])
+            if access is not None:
+                found.append(access)
         return found
 
     def what_can(self, principal: str) -> tuple[list[Access], dict[str, list[tuple[str, Access]]]]:
@@ -137,14 +191,20 @@ class Queries:
     def matrix(self) -> list[tuple[str, list[tuple[str, list[Access]]]]]:
         """Per notebook instance: each promise column with who holds it and how."""
         rows = []
-        entries = self.entries()
+        entries = set(self.entries())
         for instance in sorted(self.graph.instances(), key=lambda r: r.key):
             if instance.kind is ScopeKind.COMPUTE_INSTANCE:
                 continue
             columns = []
             for column, permissions in MATRIX_COLUMNS:
                 cell: list[Access] = []
-                for principal in entries:
+                if column == "run code as its account":
+                    candidates = self._acting_as(instance.account) if instance.account else set()
+                elif column == "use":
+                    candidates = self._may_hold(f"serviceAccounts/{instance.account}") if instance.account else set()
+                else:
+                    candidates = self._may_hold(instance.key)
+                for principal in sorted(entries & candidates):
                     if column == "use":
                         access = self._use(principal, instance.account)
                     elif column == "run code as its account":

@@ -103,10 +103,10 @@ def _compile(path: Path, document: dict[str, Any], policy_id: str, builtin: bool
 
 def load_directory(directory: Path, *, builtin: bool = False) -> list[Policy]:
     if not directory.is_dir():
-        raise PolicyError(f"{directory}: -: not a directory of policy files")
+        raise PolicyError(f"{directory}: not a directory of policy files")
     files = sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")])
     if not files and not builtin:
-        raise PolicyError(f"{directory}: -: no *.yaml policy files in this directory")
+        raise PolicyError(f"{directory}: no *.yaml policy files in this directory")
     return [load_policy_file(path, builtin=builtin) for path in files]
 
 

@@ -207,7 +207,8 @@ def _artifact(path: str, repo_root: Path | None) -> dict[str, str]:
         return {"uri": Path(path).as_uri()}  # outside the repository: GitHub cannot annotate it anyway
     if relative is None:
         relative = Path(os.path.normpath(path)).as_posix()
-    return {"uri": quote(relative), "uriBaseId": SOURCE_ROOT}
+    # The file name's own bytes, percent-encoded, even when they are not UTF-8 (surrogate escapes).
+    return {"uri": quote(relative, errors="surrogateescape"), "uriBaseId": SOURCE_ROOT}
 
 
 def _suppression_kind(finding: Finding) -> str:

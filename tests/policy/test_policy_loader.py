@@ -154,9 +154,10 @@ def test_duplicate_ids_and_unknown_disable_are_errors(tmp_path: Path) -> None:
 
 
 def test_policies_dir_must_exist_and_hold_policies(tmp_path: Path) -> None:
-    with pytest.raises(PolicyError, match="not a directory"):
+    """The message names the directory and the problem (no stray `-:` where a policy id would go)."""
+    with pytest.raises(PolicyError, match=f"^{tmp_path / 'missing'}: not a directory"):
         load_policies([tmp_path / "missing"])
-    with pytest.raises(PolicyError, match="no \\*.yaml policy files"):
+    with pytest.raises(PolicyError, match=f"^{tmp_path}: no \\*.yaml policy files"):
         load_policies([tmp_path])
 
 
