@@ -43,12 +43,17 @@ class Audited:
             return project in self._projects
         return key.name in self._nodes
 
-    def roles_read(self, parent: str) -> bool:
-        """Whether the custom roles of `parent` (`projects/P`, `organizations/O`) were listed completely: the parent
-        was read and neither its `roles.list` nor an asset listing covering it failed. Only then is a role missing."""
+    def parent_read(self, parent: str) -> bool:
+        """Whether `parent` (`projects/P`, `organizations/O`) is one the read was about."""
         project = self._canon.project(parent) if parent.startswith("projects/") else None
-        read = project in self._projects if project is not None else parent in self._nodes
-        return read and not any(_hides_roles(u, project, parent) for u in self._unread)
+        return project in self._projects if project is not None else parent in self._nodes
+
+    def roles_read(self, parent: str) -> bool:
+        """Whether the custom roles of `parent` were listed completely: the parent was read and neither its
+        `roles.list` nor an asset listing covering it failed (nor did an export leave them out). Only then is a
+        role missing."""
+        project = self._canon.project(parent) if parent.startswith("projects/") else None
+        return self.parent_read(parent) and not any(_hides_roles(u, project, parent) for u in self._unread)
 
 
 def _leaves_unknown(unread: Unread, key: ScopeKey, listing: bool) -> bool:

@@ -31,7 +31,11 @@ def compare_custom_roles(declared: Intent, live: Intent, *, coverage: Coverage |
     findings = []
     for role in declared.custom_roles:
         name = role.role
-        if isinstance(name, str) and not audited.roles_read(name.rpartition("/roles/")[0]):
+        parent = name.rpartition("/roles/")[0] if isinstance(name, str) else None
+        if parent is not None and not audited.parent_read(parent):
+            continue  # outside what was read
+        if parent is not None and not audited.roles_read(parent):
+            findings.append(_not_listed(role, parent))  # read, but its roles were not: never "missing", never silent
             continue
         if isinstance(name, Unresolved) or role.unresolved:
             findings.append(_unresolved(role))  # an unresolved parent might be one that was read
@@ -88,6 +92,17 @@ def _unresolved(role: CustomRole) -> Finding:
         role,
         f"Cannot compare {role.address} with the live custom roles: declared value unresolved ({', '.join(parts)}).",
         role=role.role if isinstance(role.role, str) else None,
+    )
+
+
+def _not_listed(role: CustomRole, parent: str) -> Finding:
+    return drift_finding(
+        UNRESOLVED,
+        Severity.INFO,
+        role,
+        f"Cannot compare {role.address} with the live custom roles: those of {parent} were not listed (a failed "
+        "read, or an export without iam.googleapis.com/Role assets).",
+        role=str(role.role),
     )
 
 

@@ -111,6 +111,8 @@ class AssetCollector:
         self._instances: dict[str, NotebookInstance] = {}
         self._generations: dict[str, str] = {}
         self._roles: dict[str, CustomRole] = {}
+        self.roles_seen = False
+        """Any custom role asset came (deleted ones too): an export that holds none most likely left them out."""
         self._vms: dict[str, ComputeInstance] = {}
         self._policies: dict[str, tuple[str, Mapping[str, Any]]] = {}
         """Asset name -> (asset type, IAM policy JSON)."""
@@ -159,6 +161,7 @@ class AssetCollector:
                 disabled=bool(data.get("disabled", False)),
             )
         elif asset_type == ROLE:
+            self.roles_seen = True
             name = str(data.get("name") or record.name.removeprefix("//iam.googleapis.com/"))
             if data.get("deleted"):
                 return

@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from auditor.live.assets import AssetCollector, AssetRecord
-from auditor.live.coverage import Coverage
+from auditor.live.calls import Call
+from auditor.live.coverage import Coverage, Unread
 from auditor.model import InputError
 
 if TYPE_CHECKING:
@@ -54,16 +55,26 @@ def read_exports(paths: Sequence[str]) -> LiveState:
     intent = collector.result()
     projects = tuple(str(p.id) for p in intent.projects)
     nodes = {f.name for f in intent.folders} | ({intent.organization} if intent.organization else set())
+    # An export is whatever asset types it was asked for: one with no custom role at all most likely left them
+    # out (`--asset-types` without iam.googleapis.com/Role), so no declared role may be called missing from it.
+    roles_left_out = frozenset() if collector.roles_seen else _roles_unlisted(projects, intent.organization)
     return LiveState(
         "export",
         intent,
         tuple(errors),
-        Coverage(projects=frozenset(projects), nodes=frozenset(nodes)),
+        Coverage(projects=frozenset(projects), nodes=frozenset(nodes), unread=roles_left_out),
         projects,
         0,
         collector.assets_read,
         tuple(paths),
     )
+
+
+def _roles_unlisted(projects: Sequence[str], organization: str | None) -> frozenset[Unread]:
+    unread = {Unread(Call.ROLES, project) for project in projects}
+    if organization:
+        unread.add(Unread(Call.ROLES, None, organization))
+    return frozenset(unread)
 
 
 def _parse_line(path: str, number: int, line: str, errors: list[InputError]) -> AssetRecord | None:

@@ -87,7 +87,12 @@ def test_only_parents_whose_roles_were_listed_are_compared() -> None:
     read = Coverage(projects=frozenset({"p", "q", "r"}), nodes=frozenset({"organizations/1"}))
 
     def missing(coverage: Coverage) -> set[str | None]:
-        return {f.role for f in compare_custom_roles(declared, live, coverage=coverage)}
+        findings = compare_custom_roles(declared, live, coverage=coverage)
+        # A role whose parent was read but whose roles were not listed is never silent: it is not compared.
+        assert {f.role for f in findings if f.rule == "drift-unresolved"} == everything - {
+            f.role for f in findings if f.rule == "drift-custom-role"
+        }
+        return {f.role for f in findings if f.rule == "drift-custom-role"}
 
     everything = {"projects/p/roles/a", "projects/1002/roles/b", "projects/r/roles/c", "organizations/1/roles/d"}
     assert missing(read) == everything

@@ -189,6 +189,31 @@ def test_export_gives_the_same_findings_as_the_live_read(tmp_path: Path, snake: 
     assert len(live["findings"]) > 5
 
 
+def test_export_without_custom_roles_never_calls_a_declared_role_missing(tmp_path: Path) -> None:
+    """`gcloud asset export --asset-types` that leaves out iam.googleapis.com/Role: the declared role is not
+    compared (an info finding says so), never reported as deleted live; an export that holds roles compares them."""
+    state = org_state()
+    (tmp_path / "roles.tf").write_text(WIDENED_ROLE_TF)
+    tf = str(tmp_path / "roles.tf")
+    full = tmp_path / "full.json"
+    _write_export(full, state, ("RESOURCE", "IAM_POLICY"), snake=False)
+    without_roles = tmp_path / "no-roles.json"
+    lines = full.read_text().splitlines()
+    without_roles.write_text("".join(f"{line}\n" for line in lines if '"iam.googleapis.com/Role"' not in line))
+    assert len(lines) > len(without_roles.read_text().splitlines())  # the premise: roles were in the full export
+
+    _, report, _ = run_drift(tmp_path, state, tf, "--from-export", str(without_roles))
+    assert not findings(report, "drift-custom-role")
+    (not_compared,) = [
+        f for f in findings(report, "drift-unresolved") if f["role"] == "projects/ml-a/roles/nbAdminLite"
+    ]
+    assert "were not listed" in not_compared["message"]
+
+    _, report, _ = run_drift(tmp_path, state, tf, "--from-export", str(full))
+    (widened,) = findings(report, "drift-custom-role")
+    assert widened["severity"] == "high"  # the live role adds an admin-level permission
+
+
 def test_malformed_export_line_is_an_error_not_a_skip(tmp_path: Path) -> None:
     export = tmp_path / "bad.json"
     _write_export(export, org_state(), ("RESOURCE", "IAM_POLICY"), snake=True)
