@@ -174,7 +174,7 @@ def _lines(path: str | Path, text_cache: TextCache | None) -> tuple[str, ...]:
     if text_cache is not None and key in text_cache:
         return text_cache[key]
     try:
-        with open(path, encoding="utf-8", errors="replace") as file:
+        with open(path, encoding="utf-8", errors="replace", newline="") as file:  # no \r-only line breaks
             text = file.read()
     except OSError:
         text = ""  # an unreadable file was already reported by the parser; it has no suppressions to offer

@@ -179,6 +179,15 @@ def test_windows_line_endings(tmp_path: Path) -> None:
     assert suppression.reason == "shared demo"
 
 
+def test_a_lone_carriage_return_does_not_shift_the_lines(tmp_path: Path) -> None:
+    """The parser counts lines by `\\n` only: a stray `\\r` above a block must not move the block's line here, or its
+    own comment is read from the wrong line (and a real suppression is missed)."""
+    path = tmp_path / "cr.tf"
+    path.write_bytes(b'# old note\rcontinued\nresource "a" "b" { # auditor:ignore[public-principal] shared demo\n}\n')
+    (suppression,) = comment_suppressions(path, 2)
+    assert suppression.reason == "shared demo"
+
+
 def test_a_carried_suppression_does_not_spread_to_another_scope_live() -> None:
     """Issue 9: a reasoned exception for a grant on one instance must not silence the same role granted live on
     the whole project (the match used to ignore the scope)."""
