@@ -29,7 +29,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from auditor.errors import UsageError
+from auditor.errors import UsageError, did_you_mean
 from auditor.model import Severity
 
 AUDITOR_TOML = "auditor.toml"
@@ -79,7 +79,8 @@ class Config:
         """Refuse ids in `disable` or `ignore` that name no loaded policy: a typo would otherwise do nothing."""
         unknown = sorted({*self.disable, *(entry.policy for entry in self.ignore)} - set(known))
         if unknown:
-            raise UsageError(f"{self.path}: unknown policy id(s): {', '.join(unknown)}")
+            named = ", ".join(f"{policy_id}{did_you_mean(policy_id, known)}" for policy_id in unknown)
+            raise UsageError(f"{self.path}: unknown policy id(s): {named}")
 
 
 def load_config(scan_paths: Sequence[Path], explicit: Path | None = None) -> Config:

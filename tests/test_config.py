@@ -161,7 +161,8 @@ def test_check_policy_ids_rejects_typos(repo: Path) -> None:
         "disable = ['notebok-root-access']\n[[ignore]]\npolicy = 'public-principal'\naddress = 'a'\nreason = 'r'\n"
     )
     config = load_config([repo], None)
-    with pytest.raises(UsageError, match="notebok-root-access"):
+    # The same closest-name hint as a typo in a suppression comment or `auditor explain` gets.
+    with pytest.raises(UsageError, match=r"notebok-root-access \(did you mean notebook-root-access\?\)"):
         config.check_policy_ids({"notebook-root-access", "public-principal"})
     config.check_policy_ids({"notebok-root-access", "public-principal"})
 
