@@ -762,7 +762,15 @@ def find_root_modules(path: Path, errors: list[InputError] | None = None) -> lis
         found.append(InputError(str(where), f"cannot read the directory: {error.strerror or error}"))
 
     directories = []
-    for current, subdirs, filenames in os.walk(path, onerror=unreadable):
+    seen: set[str] = set()
+    # Symbolic links to directories are followed (`envs/prod -> ../shared/prod` is configuration to audit, not
+    # something to skip silently); a directory reached twice, or through a link back up, is walked once.
+    for current, subdirs, filenames in os.walk(path, onerror=unreadable, followlinks=True):
+        real = os.path.realpath(current)
+        if real in seen:
+            subdirs[:] = []
+            continue
+        seen.add(real)
         subdirs[:] = sorted(d for d in subdirs if not d.startswith("."))
         if any(f.endswith(CONFIG_SUFFIXES) for f in filenames):
             directories.append(Path(current))

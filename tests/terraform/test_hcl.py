@@ -496,3 +496,15 @@ resource "google_project_iam_member" "b" {
     first = resources["google_project_iam_member.a"].get("project")
     second = resources["google_project_iam_member.b"].get("project")
     assert first == second == Unresolved("var.project_id")
+
+
+def test_a_symlinked_configuration_directory_is_scanned_once(tmp_path: Path) -> None:
+    """`envs/prod -> ../shared/prod`: a directory reached through a symbolic link is configuration like any other
+    (it was silently skipped: a clean result for a tree that was never read); a link back up cannot loop, and a
+    directory reached twice is one root."""
+    write(tmp_path / "shared" / "prod", {"main.tf": "locals {\n  a = 1\n}\n"})
+    write(tmp_path / "envs" / "dev", {"main.tf": "locals {\n  a = 1\n}\n"})
+    (tmp_path / "envs" / "prod").symlink_to(tmp_path / "shared" / "prod", target_is_directory=True)
+    (tmp_path / "envs" / "dev" / "loop").symlink_to(tmp_path / "envs", target_is_directory=True)
+    assert find_root_modules(tmp_path / "envs") == [tmp_path / "envs" / "dev", tmp_path / "envs" / "prod"]
+    assert len(find_root_modules(tmp_path)) == 2
