@@ -25,6 +25,7 @@ from auditor.terraform.json_syntax import parse_json_text
 from auditor.terraform.overrides import merge_overrides
 from auditor.terraform.resources import ResourceInstance, policy_data_json
 from auditor.terraform.syntax import Attribute, Block, ParsedFile, parse_files
+from auditor.walk import walk_once
 
 META_ARGUMENTS = frozenset({"count", "for_each", "provider", "depends_on", "lifecycle", "provisioner", "connection"})
 GOOGLE_PROVIDERS = ("google", "google-beta")
@@ -762,15 +763,7 @@ def find_root_modules(path: Path, errors: list[InputError] | None = None) -> lis
         found.append(InputError(str(where), f"cannot read the directory: {error.strerror or error}"))
 
     directories = []
-    seen: set[str] = set()
-    # Symbolic links to directories are followed (`envs/prod -> ../shared/prod` is configuration to audit, not
-    # something to skip silently); a directory reached twice, or through a link back up, is walked once.
-    for current, subdirs, filenames in os.walk(path, onerror=unreadable, followlinks=True):
-        real = os.path.realpath(current)
-        if real in seen:
-            subdirs[:] = []
-            continue
-        seen.add(real)
+    for current, subdirs, filenames in walk_once(path, onerror=unreadable):
         subdirs[:] = sorted(d for d in subdirs if not d.startswith("."))
         if any(f.endswith(CONFIG_SUFFIXES) for f in filenames):
             directories.append(Path(current))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from auditor.walk import walk_once
+
 _SKIP_DIRS = frozenset({".git", ".terraform", "node_modules", ".venv", "venv", "__pycache__"})
 
 
@@ -12,12 +14,13 @@ def discover(root: Path) -> list[Path]:
     if root.is_file():
         return [root]
     found = []
-    for directory in sorted(root.rglob("workflows")):
+    for current, subdirs, filenames in walk_once(root):
         # Only directories below the root are vendored code: the root itself may well sit under a `venv`.
-        if directory.parent.name != ".github" or _SKIP_DIRS.intersection(directory.relative_to(root).parts):
-            continue
-        found.extend(sorted(p for p in directory.iterdir() if p.suffix in (".yml", ".yaml") and p.is_file()))
-    return found
+        subdirs[:] = [d for d in subdirs if d not in _SKIP_DIRS]
+        directory = Path(current)
+        if directory.name == "workflows" and directory.parent.name == ".github":
+            found.extend(p for p in map(directory.joinpath, filenames) if p.suffix in (".yml", ".yaml") and p.is_file())
+    return sorted(found)
 
 
 def yaml_files(directory: Path) -> list[Path]:

@@ -296,3 +296,17 @@ def test_discovery_skips_vendored_directories_below_the_root_only(above: str, tm
     vendored.mkdir(parents=True)
     (vendored / "theirs.yml").write_text("on: push\n")
     assert discover(root) == [root / ".github" / "workflows" / "ops.yml"]
+
+
+def test_discovery_follows_a_symlinked_directory_once(tmp_path: Path) -> None:
+    """The Terraform reader reads a directory reached through a link: so must the workflow reader, or the
+    workflow's federated identity looks unrestricted (a false escalation) under `auditor check examples`."""
+    real = tmp_path / "shared" / "team"
+    (real / ".github" / "workflows").mkdir(parents=True)
+    (real / ".github" / "workflows" / "ops.yml").write_text("on: push\n")
+    (tmp_path / "repo").mkdir()
+    (tmp_path / "repo" / "team").symlink_to(real, target_is_directory=True)
+    (tmp_path / "repo" / "again").symlink_to(real, target_is_directory=True)
+    (tmp_path / "repo" / "loop").symlink_to(tmp_path / "repo", target_is_directory=True)
+    found = discover(tmp_path / "repo")
+    assert [p.name for p in found] == ["ops.yml"]
