@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import errno
 import gc
 import importlib
+import io
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -68,7 +70,21 @@ def _named_command(argv: Sequence[str] | None) -> str | None:
     return words[0] if words and words[0] in COMMANDS else None
 
 
+class _ClosedOutput(io.TextIOBase):
+    """Standard output of a process started without one (`>&-`): Python leaves `sys.stdout` None. Writing to it
+    fails as writing to a closed file does, so a report that cannot be delivered is an error (exit 2), while a
+    command whose output goes to `--output` runs as usual."""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        raise OSError(errno.EBADF, "standard output is closed")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    if sys.stdout is None:
+        sys.stdout = _ClosedOutput()
     words = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in words  # anywhere on the line: `auditor check --debug` as well as `auditor --debug check`
     words = [word for word in words if word != "--debug"]
@@ -130,8 +146,9 @@ def entry() -> None:
     if not batch:
         sys.exit(code)
     try:
-        sys.stdout.flush()
-        sys.stderr.flush()
+        for stream in (sys.stdout, sys.stderr):
+            if stream is not None:  # started without it (`2>&-`)
+                stream.flush()
     except (OSError, ValueError):
         code = code or EXIT_ERROR  # the report never reached its reader (a closed pipe): never a silent pass
     atexit._run_exitfuncs()

@@ -137,3 +137,24 @@ def test_a_correct_suppression_comment_still_works(project: Path, capsys: pytest
     document = json.loads(capsys.readouterr().out)
     assert document["errors"] == []
     assert [f["rule"] for f in document["findings"] if f.get("suppression")] == ["basic-role-human"]
+
+
+@pytest.mark.parametrize(("output", "code"), [(False, 2), (True, 1)])
+def test_a_closed_standard_output_is_an_error_only_when_the_report_goes_there(
+    output: bool, code: int, project: Path, tmp_path: Path, repo_root: Path
+) -> None:
+    """`auditor check ... >&-` (cron, some CI wrappers): the report cannot be delivered, exit 2 with a message;
+    with `--output FILE` nothing needs standard output and the command's own exit code stands (the exit path
+    crashed on `sys.stdout.flush()` with a traceback and exit 1 either way)."""
+    report = tmp_path / "report.txt"
+    words = [sys.executable, "-m", "auditor", "check", str(project), *(["--output", str(report)] if output else [])]
+    env = {**os.environ, "PYTHONPATH": str(repo_root), "AUDITOR_NO_CACHE": "1"}
+    result = subprocess.run(
+        words, stderr=subprocess.PIPE, text=True, env=env, timeout=60, preexec_fn=lambda: os.close(1)
+    )
+    assert result.returncode == code, result.stderr
+    assert "Traceback" not in result.stderr and "internal error" not in result.stderr
+    if output:
+        assert "roles/owner" in report.read_text()
+    else:
+        assert "standard output" in result.stderr
