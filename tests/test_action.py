@@ -74,6 +74,22 @@ def test_action_inputs_reach_scripts_only_through_env() -> None:
     assert "pull_request" in comment["if"] and "inputs.comment" in comment["if"]
 
 
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: str(p.relative_to(REPO)))
+def test_no_hash_files_outside_the_workspace(path: Path) -> None:
+    """hashFiles() only sees files under GITHUB_WORKSPACE: on a file in runner.temp it is always '', so a step
+    conditioned on it never runs (the SARIF upload never happened)."""
+    for call in re.findall(r"hashFiles\(([^)]*)\)", path.read_text()):
+        assert "runner.temp" not in call and "RUNNER_TEMP" not in call, f"{path.name}: hashFiles({call})"
+
+
+def test_sarif_upload_runs_when_the_audit_wrote_sarif() -> None:
+    steps = yaml.safe_load((REPO / "action.yml").read_text())["runs"]["steps"]
+    audit = next(step for step in steps if step.get("id") == "check")["run"]
+    upload = next(step for step in steps if "upload-sarif" in step.get("uses", ""))
+    assert "steps.check.outputs.sarif" in upload["if"]
+    assert 'if [ -s "$out/auditor.sarif" ]; then echo "sarif=$out/auditor.sarif"' in audit
+
+
 def test_drift_example_keeps_one_issue_and_notifies_only_new() -> None:
     workflow = yamlnodes.load((REPO / "examples" / "github" / "iam-drift.yml").read_text())
     assert "schedule" in workflow["on"]
