@@ -137,9 +137,11 @@ def entry() -> None:
     check of a few thousand resources allocates a few hundred thousand small tuples that are never cyclic
     garbage, and the collector's passes over them, then freeing each of them one by one at exit, cost about a
     sixth of the run (benchmarks/check_vs_checkov.py). Output is flushed and exit handlers (the code cache) run
-    first. `main` itself stays an ordinary function for callers that embed it (and the tests)."""
+    first. `main` itself stays an ordinary function for callers that embed it (and the tests). Under a profiler or
+    a tracer (`python -m cProfile -m auditor ...`, coverage) the process ends as usual, so they can write out."""
     words = sys.argv[1:]
-    batch = _named_command([w for w in words if w != "--debug"]) in BATCH_COMMANDS
+    observed = sys.getprofile() is not None or sys.gettrace() is not None
+    batch = not observed and _named_command([w for w in words if w != "--debug"]) in BATCH_COMMANDS
     if batch:
         gc.disable()
     code = main(words)

@@ -139,3 +139,12 @@ def test_a_batch_command_whose_reader_went_away_never_exits_clean(tmp_path: Path
     assert process.stdout is not None
     process.stdout.close()  # the reader is gone before anything was written
     assert process.wait(timeout=60) == 2
+
+
+def test_a_profiled_batch_command_still_ends_as_usual(repo_root: Path) -> None:
+    """`python -m cProfile -m auditor check ...` must get to print its statistics (no fast exit under a profiler)."""
+    env = {**os.environ, "PYTHONPATH": str(repo_root)}
+    command = [sys.executable, "-m", "cProfile", "-m", "auditor", "check", "examples/workbench", "--format", "json"]
+    result = subprocess.run(command, env=env, cwd=repo_root, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "function calls" in result.stdout
