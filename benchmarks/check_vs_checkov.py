@@ -1,6 +1,6 @@
 """`auditor check` versus Checkov on the same generated Terraform, side by side in one run.
 
-Usage: python benchmarks/check_vs_checkov.py [--sizes 10,2000,8000] [--repeat 3] [--checkov-venv DIR]
+Usage: python benchmarks/check_vs_checkov.py [--sizes 10,2000,8000] [--repeat 5] [--checkov-venv DIR]
 Checkov is installed by this script into its own virtual environment (never a dependency of ours). Every figure is a
 fresh process: wall time and peak RSS from wait4. `auditor check` (this checkout's code) is measured cold (empty
 parse cache) and warm; the floor (`python -c pass`, `python -c "import auditor.cli"`) and the load average are noted,
@@ -53,7 +53,7 @@ def _mark(ratio: float, target: float | None) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="10,2000,8000")
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--checkov-venv", type=Path, default=Path(tempfile.gettempdir()) / "checkov-venv")
     parser.add_argument("--output", type=Path, default=Path(__file__).parent / "results" / "check-vs-checkov.txt")
     args = parser.parse_args()
