@@ -139,6 +139,8 @@ def entry() -> None:
     sixth of the run (benchmarks/check_vs_checkov.py). Output is flushed and exit handlers (the code cache) run
     first. `main` itself stays an ordinary function for callers that embed it (and the tests). Under a profiler or
     a tracer (`python -m cProfile -m auditor ...`, coverage) the process ends as usual, so they can write out."""
+    if sys.stderr is None:  # started with standard error closed (`2>&-`): `print(file=None)` would write messages
+        sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - into standard output, into the report; they go nowhere
     words = sys.argv[1:]
     observed = sys.getprofile() is not None or sys.gettrace() is not None
     batch = not observed and _named_command([w for w in words if w != "--debug"]) in BATCH_COMMANDS

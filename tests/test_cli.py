@@ -148,3 +148,23 @@ def test_a_profiled_batch_command_still_ends_as_usual(repo_root: Path) -> None:
     result = subprocess.run(command, env=env, cwd=repo_root, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert "function calls" in result.stdout
+
+
+def test_messages_never_fall_into_standard_output_when_standard_error_is_closed(
+    tmp_path: Path, repo_root: Path
+) -> None:
+    """With fd 2 closed (`2>&-`) Python has no sys.stderr, and print(file=None) writes to standard output: an error
+    line would land in the JSON a pipeline reads."""
+    env = {**os.environ, "PYTHONPATH": str(repo_root)}
+    arguments = ["check", "examples/workbench", "--format", "json", "--policies", str(tmp_path / "missing")]
+    result = subprocess.run(
+        [sys.executable, "-m", "auditor", *arguments],
+        env=env,
+        cwd=repo_root,
+        stdout=subprocess.PIPE,
+        text=True,
+        timeout=60,
+        preexec_fn=lambda: os.close(2),  # noqa: PLW1509 - the child only closes its standard error
+    )
+    assert result.returncode == 2
+    assert result.stdout == ""
