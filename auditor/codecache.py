@@ -39,7 +39,10 @@ MAX_ENTRIES = 4000
 
 
 class _Codes:
-    def __init__(self, path: Path | None) -> None:
+    """The compiled code by digest of its text: read from `path` on first use, written back at exit when this run
+    compiled anything new."""
+
+    def __init__(self, path: Path) -> None:
         self.path = path
         self.known: dict[bytes, CodeType] | None = None
         self.used: dict[bytes, CodeType] = {}
@@ -53,15 +56,13 @@ class _Codes:
         if code is None:
             code = compile(text, "<string>", "exec", dont_inherit=True)
             self.known[key] = code
-            if not self.added and self.path is not None:
+            if not self.added:
                 atexit.register(self._write)
             self.added = True
         self.used[key] = code
         return code
 
     def _read(self) -> dict[bytes, CodeType]:
-        if self.path is None:
-            return {}
         try:
             data = marshal.loads(self.path.read_bytes())
         except (OSError, EOFError, ValueError, TypeError):
@@ -71,7 +72,7 @@ class _Codes:
         return {k: v for k, v in data.items() if isinstance(k, bytes) and isinstance(v, CodeType)}
 
     def _write(self) -> None:
-        if self.path is None or self.known is None or sys.dont_write_bytecode:
+        if self.known is None or sys.dont_write_bytecode:
             return
         entries = self.known if len(self.known) <= MAX_ENTRIES else self.used
         try:
@@ -80,7 +81,7 @@ class _Codes:
             temporary.write_bytes(marshal.dumps(entries))
             os.replace(temporary, self.path)
         except (OSError, ValueError):
-            pass  # a read-only cache directory only costs speed
+            pass  # a read-only installation only costs speed, as it does for Python's own bytecode
 
 
 def _cache_file() -> Path | None:
