@@ -108,7 +108,7 @@ def audit_drift(args: argparse.Namespace, setup: Any, endpoints: Any) -> int:
     """The shared body of `drift` and `demo`."""
     from auditor.audit import finish
     from auditor.drift import compare
-    from auditor.drift.custom_roles import compare_custom_roles
+    from auditor.drift.custom_roles import compare_custom_roles, declared_stand_ins
     from auditor.hierarchy import with_projects
     from auditor.live.clients import is_loopback
     from auditor.live.progress import terminal_progress
@@ -154,7 +154,7 @@ def audit_drift(args: argparse.Namespace, setup: Any, endpoints: Any) -> int:
         live_intent,
         [p for p in setup.policies if p.subject is None or p.subject.value != "workflow"],
         kind=FindingKind.LIVE,
-        custom_roles=[*declared.custom_roles, *live_intent.custom_roles],
+        custom_roles=[*declared_stand_ins(declared, live_intent, state.coverage), *live_intent.custom_roles],
         workflows=workflows,
         administrators=administrators,
     )

@@ -31,7 +31,7 @@ def compare_custom_roles(declared: Intent, live: Intent, *, coverage: Coverage |
     findings = []
     for role in declared.custom_roles:
         name = role.role
-        parent = name.rpartition("/roles/")[0] if isinstance(name, str) else None
+        parent = _parent(role)
         if parent is not None and not audited.parent_read(parent):
             continue  # outside what was read
         if parent is not None and not audited.roles_read(parent):
@@ -44,6 +44,24 @@ def compare_custom_roles(declared: Intent, live: Intent, *, coverage: Coverage |
         if finding is not None:
             findings.append(finding)
     return sorted(findings, key=lambda f: (f.location.path, f.location.line or 0, f.resource))
+
+
+def declared_stand_ins(declared: Intent, live: Intent, coverage: Coverage) -> list[CustomRole]:
+    """The declared custom roles that may stand for live ones when live grants are judged (a live role of the same
+    name overrides its declaration): all but those whose parent was read while its roles were not listed. There
+    the live role's permissions are unknown, so a live grant of it is judged as a grant of an unknown role, never
+    by what Terraform says the role should be: a role widened out of band would pass as the declared one."""
+    audited = Audited(coverage, Canon((*live.projects, *declared.projects)))
+    return [
+        role
+        for role in declared.custom_roles
+        if (parent := _parent(role)) is None or audited.roles_read(parent) or not audited.parent_read(parent)
+    ]
+
+
+def _parent(role: CustomRole) -> str | None:
+    """`projects/P` or `organizations/O` of a role whose name is known."""
+    return role.role.rpartition("/roles/")[0] if isinstance(role.role, str) else None
 
 
 def _canonical(name: str, canon: Canon) -> str:

@@ -206,3 +206,27 @@ def test_roles_read_are_compared_at_project_and_organization(tmp_path: Path, sou
     assert "notebooks.instances.setIamPolicy" in found[PROJECT_ROLE]["live"]
     assert found[ORG_ROLE]["severity"] == "medium" and "notebooks.instances.start" in found[ORG_ROLE]["live"]
     assert code == 1
+
+
+def _carol(report: dict[str, Any]) -> dict[str, str]:
+    """rule -> severity of the live findings about carol's grant of the custom role (as its member, or about the
+    binding that names her)."""
+    return {
+        f["rule"]: f["severity"]
+        for f in report["findings"]
+        if f["kind"] == "live" and f["role"] == LIVE_ROLE and "user:carol@acme.example" in f["message"]
+    }
+
+
+LIVE_ROLE = "projects/ml-a/roles/nbAdminLite"
+
+
+def test_a_live_grant_of_an_unlisted_role_is_judged_unknown_not_as_declared(tmp_path: Path) -> None:
+    """Live, the custom role carol holds was widened to notebook admin; Terraform declares it get + start. When its
+    roles cannot be listed, her grant must not pass as the harmless declared role: its permissions are unknown."""
+    _, read = _drift(tmp_path / "read", [], "--project", "ml-a", "--source", "apis")
+    assert _carol(read).get("human-notebook-admin") == "high"  # the control: the live role, read, is an admin role
+
+    code, denied = _drift(tmp_path / "denied", [{"call": "roles.list", "code": 403}], "--project", "ml-a")
+    assert code == 2
+    assert "unresolved-sensitive-binding" in _carol(denied)  # "cannot be fully checked": the role is unknown here
