@@ -60,6 +60,8 @@ class Grant:
 
 @dataclass(frozen=True, slots=True)
 class GrantVerdict:
+    """One grant comparison's verdict, with the grant it is about and the binding a finding points at."""
+
     verdict: Verdict
     grant: Grant
     """The live grant; the declared one for MISSING; the first of the declaration for UNRESOLVED."""

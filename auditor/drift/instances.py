@@ -27,6 +27,8 @@ class InstanceVerdict(enum.Enum):
 
 @dataclass(frozen=True, slots=True)
 class InstanceFinding:
+    """One instance comparison's verdict, with the instance it is about and, for a changed field, what changed."""
+
     verdict: InstanceVerdict
     instance: NotebookInstance
     """The declared instance; the live one for UNMANAGED."""

@@ -32,6 +32,8 @@ AssetProgress = Callable[[int, int], None]
 
 @dataclass(frozen=True, slots=True)
 class AssetRead:
+    """What a Cloud Asset Inventory read returned: the model, its failures, its coverage and what it cost."""
+
     parents: tuple[str, ...]
     intent: Intent
     errors: tuple[ReadError, ...]

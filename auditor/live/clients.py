@@ -39,6 +39,8 @@ class Endpoints:
 
 @dataclass(frozen=True, slots=True)
 class Clients:
+    """The Google API clients one live read uses, built once for its endpoints."""
+
     projects: Any
     """resourcemanager_v3.ProjectsClient (REST)."""
     iam: Any

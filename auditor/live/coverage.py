@@ -27,6 +27,8 @@ class Unread:
 
 @dataclass(frozen=True, slots=True)
 class Coverage:
+    """What one live read covered: the projects and hierarchy nodes read, and every read that failed."""
+
     projects: frozenset[str] = frozenset()
     """Ids of the projects read (declared resources elsewhere are not compared)."""
     nodes: frozenset[str] = frozenset()

@@ -30,6 +30,8 @@ T = TypeVar("T")
 
 @dataclass(frozen=True, slots=True)
 class HierarchyRead:
+    """What reading the organization and folders returned: the hierarchy, its grants, the projects below."""
+
     intent: Intent
     """Folders, projects (with parents), folder and organization bindings, organization custom roles."""
     errors: tuple[ReadError, ...]

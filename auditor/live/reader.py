@@ -44,6 +44,8 @@ T = TypeVar("T")
 
 @dataclass(frozen=True, slots=True)
 class LiveProject:
+    """One project as read live through the per-service APIs."""
+
     project_id: str
     project_number: str | None
     """None when `projects.get` failed (then `errors` says why)."""

@@ -17,6 +17,8 @@ from auditor.model import ReadError
 
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
+    """How a failed call is retried: exponential backoff with full jitter, within a deadline per call."""
+
     initial_backoff: float = 0.5
     """Seconds; the first sleep is uniform in [0, initial_backoff] (full jitter)."""
     max_backoff: float = 16.0

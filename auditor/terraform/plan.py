@@ -57,6 +57,8 @@ class _ModuleConfig:
 
 @dataclass
 class _Plan:
+    """One plan file as read: its modules, provider and variable values, and what is known only after apply."""
+
     path: Path
     modules: dict[str, _ModuleConfig]
     """Keyed by module path without index keys: "" for root, "module.a.module.b"."""

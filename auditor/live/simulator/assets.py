@@ -40,6 +40,8 @@ _CRM = "//cloudresourcemanager.googleapis.com/"
 
 @dataclass(frozen=True, slots=True)
 class SimAsset:
+    """One asset as the simulated Cloud Asset Inventory serves it."""
+
     name: str
     asset_type: str
     ancestors: tuple[str, ...]

@@ -83,6 +83,8 @@ class Mutation:
 
 @dataclass(slots=True)
 class _Fault:
+    """An injected failure: which call fails, with which status, how often and from which call on."""
+
     call: str
     code: int
     remaining: int | None
