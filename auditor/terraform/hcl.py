@@ -703,8 +703,14 @@ def read_variable_files(paths: Sequence[Path], errors: list[InputError]) -> dict
             except (OSError, ValueError) as error:
                 errors.append(InputError(str(path), f"cannot read variables: {error}"))
                 continue
-            if isinstance(loaded, dict):
-                values.update(loaded)
+            except RecursionError:
+                errors.append(InputError(str(path), "cannot read variables: nested too deeply"))
+                continue
+            if not isinstance(loaded, dict):
+                message = "cannot read variables: a .tfvars.json file must hold a JSON object of values"
+                errors.append(InputError(str(path), message))
+                continue
+            values.update(loaded)
             continue
         result = parsed.get(str(path))
         if isinstance(result, InputError):
