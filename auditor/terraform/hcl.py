@@ -186,9 +186,16 @@ class _Loader:
         manifest = self.root / ".terraform" / "modules" / "modules.json"
         try:
             entries = json.loads(manifest.read_text(encoding="utf-8")).get("Modules", [])
-        except (OSError, ValueError, AttributeError):
+        except (OSError, ValueError, AttributeError, RecursionError):
             return {}
-        return {e["Key"]: self.root / e["Dir"] for e in entries if isinstance(e, dict) and e.get("Key")}
+        if not isinstance(entries, list):
+            return {}
+        # An entry without a usable directory installs nothing: that module is then reported as not installed.
+        return {
+            e["Key"]: self.root / e["Dir"]
+            for e in entries
+            if isinstance(e, dict) and isinstance(e.get("Key"), str) and isinstance(e.get("Dir"), str)
+        }
 
     def module_dir(self, caller_dir: Path, source: str, key: str) -> Path | None:
         if source.startswith(("./", "../")) or source in (".", ".."):

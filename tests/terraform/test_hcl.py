@@ -508,3 +508,21 @@ def test_a_symlinked_configuration_directory_is_scanned_once(tmp_path: Path) -> 
     (tmp_path / "envs" / "dev" / "loop").symlink_to(tmp_path / "envs", target_is_directory=True)
     assert find_root_modules(tmp_path / "envs") == [tmp_path / "envs" / "dev", tmp_path / "envs" / "prod"]
     assert len(find_root_modules(tmp_path)) == 2
+
+
+def test_a_malformed_modules_manifest_leaves_the_module_unread_and_says_so(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "main.tf": 'module "m" {\n  source = "git::https://example.com/m.git"\n}\n'
+            'module "n" {\n  source = "git::https://example.com/n.git"\n}\n',
+            ".terraform/modules/modules.json": '{"Modules": [{"Key": "m"}, {"Key": "m", "Dir": 5}, '
+            '{"Key": "n", "Dir": ".terraform/modules/n"}]}',
+            ".terraform/modules/n/main.tf": 'resource "google_project_iam_member" "o" {\n  project = "p"\n'
+            '  role = "roles/owner"\n  member = "user:a@b.c"\n}\n',
+        },
+    )
+    instances, errors = load_module(tmp_path)
+    assert [i.address for i in instances] == ["module.n.google_project_iam_member.o"]
+    assert [e.message.split(":")[0] for e in errors] == ["module 'm'"]
+    assert "not a local directory nor installed by `terraform init`" in errors[0].message
