@@ -27,6 +27,8 @@ from auditor.terraform.resources import ResourceInstance, policy_data_json
 from auditor.terraform.syntax import Attribute, Block, ParsedFile, parse_files
 from auditor.walk import walk_once
 
+_MAX_COUNT = 10_000
+"""The most instances a `count` expands to (as `range()` in functions.py): beyond it, one instance stands for all."""
 META_ARGUMENTS = frozenset({"count", "for_each", "provider", "depends_on", "lifecycle", "provisioner", "connection"})
 GOOGLE_PROVIDERS = ("google", "google-beta")
 
@@ -419,6 +421,11 @@ class _Module:
             if isinstance(count, bool) or not isinstance(count, (int, float)):
                 unknown = count if isinstance(count, Unresolved) else Unresolved(expression_text(attribute.expression))
                 return [("[*]", {"count": {"index": unknown}})]
+            if not 0 <= count <= _MAX_COUNT or count != int(count):  # in this order: int(inf) raises
+                # Terraform refuses a negative or fractional count, and expanding 10**9 instances would never end:
+                # one instance whose index is unknown, so the resource is still judged (never dropped).
+                text = f"{expression_text(attribute.expression)}: count {count} is not a whole number from 0 to 10,000"
+                return [("[*]", {"count": {"index": Unresolved(text)}})]
             return [(f"[{i}]", {"count": {"index": i}}) for i in range(int(count))]
         return [("", {})]
 

@@ -526,3 +526,26 @@ def test_a_malformed_modules_manifest_leaves_the_module_unread_and_says_so(tmp_p
     assert [i.address for i in instances] == ["module.n.google_project_iam_member.o"]
     assert [e.message.split(":")[0] for e in errors] == ["module 'm'"]
     assert "not a local directory nor installed by `terraform init`" in errors[0].message
+
+
+def test_a_count_that_is_not_a_whole_number_up_to_10000_keeps_one_unresolved_instance(tmp_path: Path) -> None:
+    # Terraform refuses a negative or fractional count; expanding none (or 1) would hide the grant, and expanding
+    # 10**9 would never finish: each is one instance whose index is unknown, so the grant is still judged.
+    counts = {"negative": "-1", "fraction": "1.5", "huge": "1000000000", "infinite": "1" + "0" * 400 + ".5"}
+    write(
+        tmp_path,
+        {
+            "main.tf": "".join(
+                f'resource "google_project_iam_member" "{name}" {{\n  count = {count}\n  project = "p"\n'
+                f'  role = "roles/owner"\n  member = "user:n${{count.index}}@example.com"\n}}\n'
+                for name, count in counts.items()
+            )
+        },
+    )
+    resources = load(tmp_path)
+    assert sorted(resources) == sorted(f"google_project_iam_member.{name}[*]" for name in counts)
+    for name in counts:
+        resource = resources[f"google_project_iam_member.{name}[*]"]
+        assert resource.get("role") == "roles/owner"
+        member = resource.get("member")
+        assert isinstance(member, Unresolved) and "is not a whole number from 0 to 10,000" in str(member), member
