@@ -137,8 +137,11 @@ def finish(
 
     disabled = set(setup.config.disable)
     findings = [finding for finding in findings if finding.rule not in disabled]
-    outcome = apply_suppressions(findings, setup.config.ignore, dt.date.today(), known=setup.rule_ids or None)
-    result = AuditResult(tuple(outcome.findings), (*errors, *outcome.errors), tuple(scanned), tuple(projects))
+    today = dt.date.today()  # one report date for the suppressions, the report, the baseline and the exit code
+    outcome = apply_suppressions(findings, setup.config.ignore, today, known=setup.rule_ids or None)
+    result = AuditResult(
+        tuple(outcome.findings), (*errors, *outcome.errors), tuple(scanned), tuple(projects), today=today
+    )
     baseline = read_baseline(args.baseline) if args.baseline else None
     rules = {
         p.id: RuleInfo(p.id, p.title, p.severity, p.rationale, p.remediation, help_uri(p.id)) for p in setup.policies
@@ -155,7 +158,7 @@ def finish(
     write_output(text, args.output)
     if args.write_baseline:
         count = _write(
-            args.write_baseline, "the baseline", lambda: write_baseline(args.write_baseline, result.findings)
+            args.write_baseline, "the baseline", lambda: write_baseline(args.write_baseline, result.findings, today)
         )
         print(f"auditor: wrote {count} findings to the baseline {args.write_baseline}", file=sys.stderr)
         # Recording the findings is what was asked: they no longer fail this run. An incomplete audit still does.

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from auditor.config import POLICY_ID, ConfigIgnore
-from auditor.model import Finding, InputError, Intent, Scope, ScopeKind, Suppression, Unresolved
+from auditor.model import Finding, InputError, Intent, Suppression
 
 TextCache = MutableMapping[str, tuple[str, ...]]
 """File lines by path, so that a file with many findings is read once."""
@@ -186,23 +186,6 @@ def _lines(path: str | Path, text_cache: TextCache | None) -> tuple[str, ...]:
     return lines
 
 
-def scope_key(scope: Scope) -> tuple[ScopeKind, str] | None:
-    """(kind, name) in the one spelling Terraform and the API share; None when the name is unresolved."""
-    name = scope.name
-    if isinstance(name, Unresolved):
-        return None
-    name = name.strip()
-    if scope.kind is ScopeKind.PROJECT:
-        name = name.removeprefix("projects/")
-    elif scope.kind is ScopeKind.SERVICE_ACCOUNT:
-        name = name.rpartition("/serviceAccounts/")[2].lower()
-    elif scope.kind is ScopeKind.FOLDER and name.isdigit():
-        name = f"folders/{name}"
-    elif scope.kind is ScopeKind.ORGANIZATION and name.isdigit():
-        name = f"organizations/{name}"
-    return (scope.kind, name)
-
-
 def carry_suppressions(
     declared_findings: Sequence[Finding],
     live_findings: Sequence[Finding],
@@ -216,12 +199,16 @@ def carry_suppressions(
     Otherwise every reasoned exception in the code (the ChatOps account's notebooks.admin, say) would come back in
     each drift report. The match is on policy, principal, role AND scope: an exception for a grant on one instance
     never silences the same role granted live on the whole project (or on another instance). A declared grant
-    whose scope is unresolved carries nothing: where it applies is unknown.
+    whose scope is unresolved carries nothing: where it applies is unknown. Scopes compare as drift compares them
+    (`auditor.drift.keys`: a project named by its number is its id).
     """
-    declared_scopes = {b.address: scope_key(b.scope) for b in declared.bindings}
-    live_scopes = {b.address: scope_key(b.scope) for b in live.bindings}
+    from auditor.drift.keys import Canon, ScopeKey
+
+    canon = Canon((*live.projects, *declared.projects))
+    declared_scopes = {b.address: canon.scope(b.scope) for b in declared.bindings}
+    live_scopes = {b.address: canon.scope(b.scope) for b in live.bindings}
     suppressed = apply_suppressions(declared_findings, config_ignores, today).findings
-    carried: dict[tuple[str, str, str | None, tuple[ScopeKind, str]], Suppression] = {}
+    carried: dict[tuple[str, str, str | None, ScopeKey], Suppression] = {}
     for finding in suppressed:
         scope = declared_scopes.get(finding.resource)
         if finding.suppressed_on(today) and finding.principal and finding.suppression is not None and scope is not None:

@@ -168,3 +168,63 @@ def test_messages_never_fall_into_standard_output_when_standard_error_is_closed(
     )
     assert result.returncode == 2
     assert result.stdout == ""
+
+
+def _workbench_with_a_broken_workflow(tmp_path: Path) -> Path:
+    import shutil
+
+    from auditor.examples import WORKBENCH
+
+    copy = tmp_path / "workbench"
+    shutil.copytree(WORKBENCH, copy)
+    (copy / ".github" / "workflows" / "broken.yml").write_text("on: [\njobs: {\n")
+    return copy
+
+
+def test_access_with_an_unreadable_workflow_is_incomplete(tmp_path: Path, capsys) -> None:
+    """The workflows beside the Terraform are part of the access graph: one that cannot be read may hide a path, so
+    the answer says it is incomplete and the run exits 2, as `check` does for the same file."""
+    from auditor.cli import main
+
+    workbench = _workbench_with_a_broken_workflow(tmp_path)
+    output = tmp_path / "access.json"
+    assert main(["access", "matrix", str(workbench), "--format", "json", "--output", str(output)]) == 2
+    answer = json.loads(output.read_text())
+    assert answer["complete"] is False
+    assert any("broken.yml" in error for error in answer["errors"])
+    assert "broken.yml" in capsys.readouterr().err
+
+
+def test_drift_with_an_unreadable_workflow_is_incomplete(tmp_path: Path) -> None:
+    """`drift` judges live privilege escalation with the workflows beside the Terraform: an unreadable one makes
+    the report incomplete (exit 2), never a clean result."""
+    from auditor.cli import main
+    from auditor.examples import WORKBENCH_LIVE_STATE
+    from auditor.live.simulator import start_simulator
+
+    workbench = _workbench_with_a_broken_workflow(tmp_path)
+    output = tmp_path / "drift.json"
+    simulator = start_simulator(json.loads(Path(WORKBENCH_LIVE_STATE).read_text()))
+    try:
+        code = main(
+            [
+                "drift",
+                str(workbench),
+                "--project",
+                "acme-ml-platform",
+                "--format",
+                "json",
+                "--output",
+                str(output),
+                "--api-endpoint",
+                simulator.api_endpoint,
+                "--grpc-endpoint",
+                simulator.grpc_endpoint,
+            ]
+        )
+    finally:
+        simulator.stop()
+    report = json.loads(output.read_text())
+    assert code == 2
+    assert report["complete"] is False
+    assert any("broken.yml" in json.dumps(error) for error in report["errors"])

@@ -267,3 +267,59 @@ def test_a_file_without_the_mark_is_not_split_into_lines(tmp_path: Path) -> None
     (out,) = apply_suppressions([_finding("basic-role-human", plain, 1)], [], TODAY, text_cache=cache).findings
     assert out.suppression is None
     assert cache == {str(plain): ()}
+
+
+def test_a_carried_suppression_matches_a_project_named_by_its_number() -> None:
+    """Terraform may name a project by its number (`data.google_project.p.number`), the live read by its id: the
+    scope is the same one, as drift compares it, so the declared exception carries."""
+    from auditor.config import ConfigIgnore
+    from auditor.model import (
+        Authority,
+        Binding,
+        Finding,
+        FindingKind,
+        Intent,
+        Location,
+        Principal,
+        Project,
+        Scope,
+        ScopeKind,
+        Severity,
+    )
+    from auditor.suppressions import carry_suppressions
+
+    member = "user:alice@example.com"
+
+    def grant(project: str, address: str, authority: Authority) -> Binding:
+        scope = Scope(ScopeKind.PROJECT, project)
+        return Binding(scope, "roles/owner", (Principal.parse(member),), authority, address, Location("m.tf", 3))
+
+    def finding(address: str, kind: FindingKind, path: str) -> Finding:
+        return Finding(
+            "basic-role-human", Severity.HIGH, kind, address, "m", Location(path), principal=member, role="roles/owner"
+        )
+
+    declared_address = "google_project_iam_member.alice_owner"
+    declared = Intent(bindings=(grant("123456789012", declared_address, Authority.MEMBER),))
+    live = Intent(
+        bindings=(
+            grant("projects/p", "projects/p#roles/owner", Authority.LIVE),
+            grant("projects/q", "projects/q#roles/owner", Authority.LIVE),
+        ),
+        projects=(Project("p", number="123456789012"), Project("q", number="210987654321")),
+    )
+    ignore = ConfigIgnore("basic-role-human", declared_address, "break-glass owner", source="auditor.toml")
+    carried = carry_suppressions(
+        [finding(declared_address, FindingKind.INTENT, "m.tf")],
+        [
+            finding("projects/p#roles/owner", FindingKind.LIVE, "projects/p"),
+            finding("projects/q#roles/owner", FindingKind.LIVE, "projects/q"),
+        ],
+        declared,
+        live,
+        [ignore],
+        TODAY,
+    )
+    by_resource = {f.resource: f for f in carried}
+    assert by_resource["projects/p#roles/owner"].suppressed_on(TODAY)
+    assert not by_resource["projects/q#roles/owner"].suppressed_on(TODAY)  # another project's grant still counts

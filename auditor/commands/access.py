@@ -61,7 +61,9 @@ def run(args: argparse.Namespace) -> int:
     else:
         intent = load_intent(args.paths, var_files=args.var_files)
         errors = list(intent.errors)
-    graph = build_graph(intent, read_workflows_beside(args.paths))
+    workflows, workflow_errors = read_workflows_beside(args.paths)
+    errors.extend(workflow_errors)
+    graph = build_graph(intent, workflows)
     queries = Queries(graph, config.administrators)
     if args.query == "who-can":
         _check_permission(args.permission, graph)

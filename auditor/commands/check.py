@@ -63,15 +63,15 @@ def run(args: argparse.Namespace) -> int:
     return finish(args, setup, findings, [*intent.errors, *missing, *workflow_errors], scanned)
 
 
-def read_workflows_beside(paths: Sequence[Path]) -> tuple[Any, ...]:
-    """The workflows under the scanned paths (for commands that read Terraform and judge access: drift, access)."""
+def read_workflows_beside(paths: Sequence[Path]) -> tuple[tuple[Workflow, ...], tuple[InputError, ...]]:
+    """The workflows under the scanned paths (for commands that read Terraform and judge access: drift, access),
+    and the files that could not be read: the caller reports those, since a missing workflow may hide a path."""
     found, _ = workflow_files(paths, [])
     if not found:
-        return ()
+        return (), ()
     from auditor.workflows.reader import read_workflows
 
-    workflows, _ = read_workflows(found)
-    return tuple(workflows)
+    return read_workflows(found)
 
 
 def workflow_files(paths: Sequence[Path], workflow_dirs: Sequence[Path]) -> tuple[list[Path], list[InputError]]:

@@ -146,7 +146,7 @@ def audit_drift(args: argparse.Namespace, setup: Any, endpoints: Any) -> int:
 
     # The access graph of the live project is judged with the workflows beside the Terraform: an out-of-band grant
     # that opens a path is a live privilege-escalation finding.
-    workflows = read_workflows_beside(args.paths)
+    workflows, workflow_errors = read_workflows_beside(args.paths)
     administrators = setup.config.administrators
     for name in state.gone:
         print(f"auditor: note: {name} was deleted while it was being read; it is treated as absent", file=sys.stderr)
@@ -174,7 +174,7 @@ def audit_drift(args: argparse.Namespace, setup: Any, endpoints: Any) -> int:
         args,
         setup,
         findings,
-        [*declared.errors, *read_errors],
+        [*declared.errors, *workflow_errors, *read_errors],
         [*map(str, args.paths), *state.labels],
         projects=state.projects,
     )

@@ -180,7 +180,7 @@ def grouped_by_project(result: AuditResult, baseline: AbstractSet[str] | None = 
             continue
         counts = {severity: 0 for severity in SEVERITIES_WORST_FIRST}
         for finding in groups[project]:
-            if status(finding, baseline) is Status.OPEN:
+            if status(finding, baseline, result.today) is Status.OPEN:
                 counts[finding.severity] += 1
         out.append(ProjectGroup(project, tuple(ordered_findings(groups[project])), counts))
     return out

@@ -6,6 +6,7 @@ inside the package. Keys are always present (null when unknown) except the drift
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
@@ -37,7 +38,7 @@ def render(result: AuditResult, options: ReportOptions | None = None) -> str:
             "failing": summary.failing,
             "errors": summary.errors,
         },
-        "findings": [_finding(f, options) for f in ordered_findings(result.findings)],
+        "findings": [_finding(f, options, result.today) for f in ordered_findings(result.findings)],
         "errors": [_error(error) for error in ordered_errors(result.errors)],
     }
     return indented_json(document) + "\n"
@@ -108,8 +109,8 @@ def _emit(value: Any, parts: list[str], newline: str) -> None:
         raise _Unusual
 
 
-def _finding(finding: Finding, options: ReportOptions) -> dict[str, Any]:
-    shown = show(finding, options)
+def _finding(finding: Finding, options: ReportOptions, today: dt.date) -> dict[str, Any]:
+    shown = show(finding, options, today)
     rule = (options.rules or {}).get(finding.rule)
     entry: dict[str, Any] = {
         "rule": finding.rule,

@@ -64,7 +64,7 @@ def render(result: AuditResult, options: ReportOptions | None = None) -> str:
     if view.projects is not None:
         head += _project_counts(view.projects)
     head += _errors(result, view.errors)
-    findings = [show(finding, options) for finding in view.findings]
+    findings = [show(finding, options, result.today) for finding in view.findings]
     head += _escalation_paths(findings)
 
     grouped = view.projects is not None

@@ -6,6 +6,7 @@ resource (`projects/p`, an instance name) has no file, so such a finding carries
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import re
@@ -77,7 +78,7 @@ def render(result: AuditResult, options: ReportOptions | None = None) -> str:
     findings = ordered_findings(result.findings)
     descriptors = _rule_descriptors(findings, rules or {})
     rule_index = {descriptor["id"]: index for index, descriptor in enumerate(descriptors)}
-    results = [_result(f, rule_index[f.rule], rules or {}, repo_root, baseline) for f in findings]
+    results = [_result(f, rule_index[f.rule], rules or {}, repo_root, baseline, result.today) for f in findings]
     run: dict[str, Any] = {
         "tool": {
             "driver": {
@@ -147,6 +148,7 @@ def _result(
     rules: Mapping[str, RuleInfo],
     repo_root: Path | None,
     baseline: AbstractSet[str] | None,
+    today: dt.date,
 ) -> dict[str, Any]:
     identity = fingerprint(finding)
     result: dict[str, Any] = {
@@ -159,7 +161,7 @@ def _result(
     }
     if baseline is not None:
         result["baselineState"] = "unchanged" if identity in baseline else "new"
-    if status(finding) is Status.SUPPRESSED and finding.suppression is not None:
+    if status(finding, today=today) is Status.SUPPRESSED and finding.suppression is not None:
         suppression = finding.suppression
         justification = suppression.reason
         if suppression.until:
@@ -181,7 +183,7 @@ def _result(
     remediation = remediation_for(finding, rules)
     if remediation:
         properties["remediation"] = remediation
-    if finding.suppression is not None and suppression_expired(finding):
+    if finding.suppression is not None and suppression_expired(finding, today):
         properties["expiredSuppression"] = {
             "reason": finding.suppression.reason,
             "until": str(finding.suppression.until),

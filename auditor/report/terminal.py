@@ -7,6 +7,7 @@ the screen. Without `color`, the output is plain text.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 
 from rich import box
@@ -54,14 +55,14 @@ def render(result: AuditResult, options: ReportOptions | None = None) -> str:
     if result.scanned:
         console.print(Text("scanned: " + ", ".join(_clean(path) for path in result.scanned), style="dim"))
     if view.projects is None:
-        _by_severity(console, view.findings, "", options)
+        _by_severity(console, view.findings, "", options, result.today)
     else:
         console.print()
         console.print(_project_table(view.projects))
         for group in view.projects:
             console.print()
             console.print(Text(f"PROJECT {_clean(group.project)} ({len(group.findings)})", style="bold underline"))
-            _by_severity(console, list(group.findings), "  ", options)
+            _by_severity(console, list(group.findings), "  ", options, result.today)
     if view.errors:
         console.print()
         console.print(Text(f"ERRORS ({len(view.errors)})", style="bold red"))
@@ -73,7 +74,9 @@ def render(result: AuditResult, options: ReportOptions | None = None) -> str:
     return "\n".join(line.rstrip() for line in output.splitlines()) + "\n"
 
 
-def _by_severity(console: Console, findings: list[Finding], indent: str, options: ReportOptions) -> None:
+def _by_severity(
+    console: Console, findings: list[Finding], indent: str, options: ReportOptions, today: dt.date
+) -> None:
     for severity in SEVERITIES_WORST_FIRST:
         group = [finding for finding in findings if finding.severity is severity]
         if not group:
@@ -81,7 +84,7 @@ def _by_severity(console: Console, findings: list[Finding], indent: str, options
         console.print()
         console.print(Text(f"{indent}{severity.value.upper()} ({len(group)})", style=_SEVERITY_STYLE[severity]))
         for finding in group:
-            rendered = _finding(finding, options)
+            rendered = _finding(finding, options, today)
             console.print(Padding(rendered, (0, 0, 0, len(indent)), expand=False) if indent else rendered)
 
 
@@ -106,8 +109,8 @@ def _incomplete_banner(summary: Summary) -> Text:
     )
 
 
-def _finding(finding: Finding, options: ReportOptions) -> RenderableType:
-    shown = show(finding, options)
+def _finding(finding: Finding, options: ReportOptions, today: dt.date) -> RenderableType:
+    shown = show(finding, options, today)
     state = shown.status
     dim = state is not Status.OPEN
     base = "dim" if dim else ""

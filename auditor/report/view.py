@@ -4,6 +4,7 @@ how they lay these out."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -56,16 +57,17 @@ class ShownFinding:
         return "suppression expired" if expired else "suppressed", f"{until}: {clean(suppression.reason)}{source}"
 
 
-def show(finding: Finding, options: ReportOptions) -> ShownFinding:
+def show(finding: Finding, options: ReportOptions, today: dt.date) -> ShownFinding:
+    """`today`: the report's date (`AuditResult.today`), against which suppressions expire."""
     path, line = display_location(finding, options.repo_root)
     return ShownFinding(
         finding=finding,
-        status=status(finding, options.baseline),
+        status=status(finding, options.baseline, today),
         path=path,
         line=line,
         message=display_message(finding, options.repo_root),
         remediation=remediation_for(finding, options.rules),
-        suppression_expired=suppression_expired(finding),
+        suppression_expired=suppression_expired(finding, today),
     )
 
 

@@ -31,6 +31,7 @@ from auditor.report import (
     Status,
     display_location,
     exit_code,
+    grouped_by_project,
     ordered_findings,
     render_report,
     repo_relative,
@@ -161,3 +162,31 @@ def test_suppression_expiry_is_judged_on_the_report_date() -> None:
     on_time = AuditResult(findings=(finding,), today=dt.date(2026, 6, 1))
     late = AuditResult(findings=(finding,), today=dt.date(2026, 7, 1))
     assert exit_code(on_time, Severity.HIGH) == 0 and exit_code(late, Severity.HIGH) == EXIT_FINDINGS
+
+
+@pytest.mark.parametrize("today", [dt.date(2026, 6, 1), dt.date(2026, 7, 1)])
+def test_every_format_judges_expiry_on_the_result_date(today: dt.date) -> None:
+    """The per-finding status, the expired mark and the per-project counts use the result's date, as the summary and
+    the exit code do: one report never calls the same finding suppressed in its counts and open in its list."""
+    import json
+
+    suppression = Suppression("human-notebook-admin", "ok", until=dt.date(2026, 6, 30))
+    finding = dataclasses.replace(_finding(suppression=suppression), project="p")
+    result = AuditResult(findings=(finding,), projects=("p",), today=today)
+    expired = today > suppression.until
+    assert summarize(result).suppressed == (0 if expired else 1)
+    (group,) = grouped_by_project(result) or []
+    assert group.open_by_severity[Severity.HIGH] == (1 if expired else 0)
+
+    (entry,) = json.loads(render_report("json", result))["findings"]
+    assert entry["suppressed"] is not expired
+    assert entry["suppression"]["expired"] is expired
+
+    (sarif_result,) = json.loads(render_report("sarif", result))["runs"][0]["results"]
+    assert ("suppressions" in sarif_result) is not expired
+    assert ("expiredSuppression" in sarif_result["properties"]) is expired
+
+    markdown = render_report("markdown", result)
+    terminal = render_report("table", result)
+    for text in (markdown, terminal):
+        assert ("suppression expired" in text) is expired
