@@ -660,7 +660,6 @@ _ABOVE = {
     "folders": frozenset({"resourcemanager.organizations.setIamPolicy"}),
 }
 """Permissions that mean nothing held on a scope of that kind (every permission on a project is not a folder's)."""
-_HIERARCHY = (ScopeKind.PROJECT, ScopeKind.FOLDER, ScopeKind.ORGANIZATION)
 
 
 class _Edges:

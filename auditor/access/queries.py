@@ -21,6 +21,7 @@ from auditor.roles.catalog import (
     NOTEBOOK_SET_IAM,
     NOTEBOOK_START_STOP,
     NOTEBOOK_USE,
+    OS_ADMIN_LOGIN,
     VM_CONTROL,
 )
 
@@ -44,7 +45,7 @@ class Access:
 MATRIX_COLUMNS: tuple[tuple[str, frozenset[str]], ...] = (
     ("use", ACT_AS | NOTEBOOK_USE),
     ("start/stop", NOTEBOOK_START_STOP | frozenset({"compute.instances.start", "compute.instances.stop"})),
-    ("reconfigure", NOTEBOOK_RECONFIGURE | VM_CONTROL | frozenset({"compute.instances.osAdminLogin"})),
+    ("reconfigure", NOTEBOOK_RECONFIGURE | VM_CONTROL | OS_ADMIN_LOGIN),
     ("delete", NOTEBOOK_DELETE | frozenset({"compute.instances.delete"})),
     ("change IAM", NOTEBOOK_SET_IAM | frozenset({"compute.instances.setIamPolicy"})),
     ("run code as its account", frozenset()),

@@ -106,13 +106,17 @@ def effective_member_subjects(
             continue
         principal = Principal.parse(node.member)
         facts = PrincipalFacts.of(principal)
-        for holder, _ in closure.reach(key).items():
+        for holder in closure.reach(key):
+            held = holders.get(holder)
+            if not held:
+                continue
             path = closure.path(key, holder)
-            for binding in holders.get(holder, ()):
+            first = path[0]
+            words = step_words(graph, first) + "".join(f", then as {step_words(graph, s)}" for s in path[1:])
+            steps = tuple(step_record(graph, step) for step in path)
+            for binding in held:
                 if id(binding) not in shared:
                     shared[id(binding)] = binding_activation(binding, roles)
-                first = path[0]
-                words = step_words(graph, path[0]) + "".join(f", then as {step_words(graph, s)}" for s in path[1:])
                 yield (
                     Subject(
                         kind=SubjectKind.MEMBER,
@@ -121,7 +125,7 @@ def effective_member_subjects(
                         location=first.location,
                         principal=principal.member,
                         role=f"{text(binding.role)} via {graph.nodes[holder].label}",
-                        path=tuple(step_record(graph, step) for step in path),
+                        path=steps,
                     ),
                     f"It reaches it by acting as {words}.",
                 )

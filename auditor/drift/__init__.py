@@ -15,6 +15,7 @@ from auditor.drift.instance_findings import instance_finding
 from auditor.drift.instances import compare_instances, missing_instances
 from auditor.drift.keys import Canon
 from auditor.drift.rules import (
+    CUSTOM_ROLE,
     INSTANCE_CONFIG,
     MISSING_INSTANCE,
     MISSING_MEMBER,
@@ -29,6 +30,7 @@ from auditor.live.coverage import Coverage
 from auditor.model import Finding, Intent
 
 __all__ = [
+    "CUSTOM_ROLE",
     "INSTANCE_CONFIG",
     "MISSING_INSTANCE",
     "MISSING_MEMBER",

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from auditor.drift.coverage import Audited, inferred
 from auditor.drift.keys import Canon
-from auditor.drift.rules import UNRESOLVED, drift_finding
+from auditor.drift.rules import CUSTOM_ROLE, UNRESOLVED, drift_finding
 from auditor.live.coverage import Coverage
 from auditor.model import CustomRole, DriftDetail, Finding, Intent, Severity, Unresolved
 from auditor.roles.catalog import ADMIN_LEVEL
 
-CUSTOM_ROLE = "drift-custom-role"
+__all__ = ["CUSTOM_ROLE", "compare_custom_roles", "declared_stand_ins"]
 
 
 def compare_custom_roles(declared: Intent, live: Intent, *, coverage: Coverage | None = None) -> list[Finding]:

@@ -18,6 +18,8 @@ class DriftRule(enum.Enum):
     INSTANCE_CONFIG = "drift-instance-config"
     UNMANAGED_INSTANCE = "unmanaged-instance"
     MISSING_INSTANCE = "drift-missing-instance"
+    CUSTOM_ROLE = "drift-custom-role"
+    """A declared custom role whose live permissions differ, or that is missing live (`custom_roles`)."""
     UNRESOLVED = "drift-unresolved"
     """Not a drift: a declared value that could not be resolved, so the comparison was not made (never a silent
     pass)."""
@@ -30,6 +32,7 @@ PRIVILEGE_EXPANSION = DriftRule.PRIVILEGE_EXPANSION.value
 INSTANCE_CONFIG = DriftRule.INSTANCE_CONFIG.value
 UNMANAGED_INSTANCE = DriftRule.UNMANAGED_INSTANCE.value
 MISSING_INSTANCE = DriftRule.MISSING_INSTANCE.value
+CUSTOM_ROLE = DriftRule.CUSTOM_ROLE.value
 UNRESOLVED = DriftRule.UNRESOLVED.value
 
 

@@ -618,6 +618,7 @@ def test_every_rule_has_a_title_and_remediation() -> None:
         "drift-instance-config",
         "unmanaged-instance",
         "drift-missing-instance",
+        "drift-custom-role",
         "drift-unresolved",
     }
     assert {rule.value for rule in DriftRule} == ids
