@@ -228,3 +228,12 @@ def test_drift_with_an_unreadable_workflow_is_incomplete(tmp_path: Path) -> None
     assert code == 2
     assert report["complete"] is False
     assert any("broken.yml" in json.dumps(error) for error in report["errors"])
+
+
+def test_access_on_an_unknown_resource_is_a_clear_error(capsys) -> None:
+    from auditor.cli import main
+    from auditor.examples import WORKBENCH
+
+    code = main(["access", "who-can", "notebooks.instances.start", "--on", "no-such-project", str(WORKBENCH)])
+    assert code == 2
+    assert "--on no-such-project: no such project, instance or service account" in capsys.readouterr().err

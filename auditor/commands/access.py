@@ -67,9 +67,9 @@ def run(args: argparse.Namespace) -> int:
     queries = Queries(graph, config.administrators)
     if args.query == "who-can":
         _check_permission(args.permission, graph)
-        answer = render.who_can(queries, args.permission, args.on)
         if args.on and not queries.resolve(args.on):
             raise UsageError(f"--on {args.on}: no such project, instance or service account in the inputs")
+        answer = render.who_can(queries, args.permission, args.on)
     elif args.query == "what-can":
         principal = queries.find_principal(args.principal)
         if principal is None:

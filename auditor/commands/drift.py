@@ -106,7 +106,10 @@ def run(args: argparse.Namespace) -> int:
 
 def audit_drift(args: argparse.Namespace, setup: Any, endpoints: Any) -> int:
     """The shared body of `drift` and `demo`."""
+    import datetime as dt
+
     from auditor.audit import finish
+    from auditor.commands.check import read_workflows_beside
     from auditor.drift import compare
     from auditor.drift.custom_roles import compare_custom_roles, declared_stand_ins
     from auditor.hierarchy import with_projects
@@ -115,6 +118,7 @@ def audit_drift(args: argparse.Namespace, setup: Any, endpoints: Any) -> int:
     from auditor.live.retry import RetryPolicy
     from auditor.live.sources import Scopes, Source, read_live
     from auditor.policy.engine import evaluate
+    from auditor.suppressions import carry_suppressions
     from auditor.terraform import load_intent
 
     for endpoint in (endpoints.api_endpoint, endpoints.grpc_endpoint):
@@ -137,13 +141,7 @@ def audit_drift(args: argparse.Namespace, setup: Any, endpoints: Any) -> int:
         progress=terminal_progress,
     )
     live_intent = state.intent
-    import datetime as dt
-
-    from auditor.suppressions import carry_suppressions
-
     read_errors = list(state.errors)
-    from auditor.commands.check import read_workflows_beside
-
     # The access graph of the live project is judged with the workflows beside the Terraform: an out-of-band grant
     # that opens a path is a live privilege-escalation finding.
     workflows, workflow_errors = read_workflows_beside(args.paths)
