@@ -101,25 +101,6 @@ class Hierarchy:
         """Whether `ancestor` is `node` itself or above it."""
         return ancestor == node or ancestor in self.ancestors(node)
 
-    def scope_ancestors(self, scope: Scope) -> tuple[str, ...]:
-        """The hierarchy nodes whose IAM applies to `scope`, closest first: its project (for an account or an
-        instance), then that project's folders and organization; a folder's own parents."""
-        node = node_name(scope)
-        if node is not None:
-            return (node, *self.ancestors(node))
-        project = project_of(scope)
-        if project is None:
-            return ()
-        return (f"projects/{project}", *self.project_ancestors(project))
-
-    def applies(self, granted_on: Scope, resource: Scope) -> bool:
-        """Whether IAM granted on `granted_on` reaches `resource`: the same scope, or a project, folder or
-        organization above it."""
-        if granted_on == resource:
-            return True
-        node = node_name(granted_on)
-        return node is not None and node in self.scope_ancestors(resource)
-
     def projects_under(self, ancestor: str) -> tuple[str, ...]:
         """Project ids at or below `ancestor`, sorted (numbers excluded when the id is known)."""
         return tuple(

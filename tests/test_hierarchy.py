@@ -40,15 +40,3 @@ def test_scope_names():
     assert project_of(Scope(ScopeKind.SERVICE_ACCOUNT, "projects/q/serviceAccounts/a@x.com")) == "q"
     assert project_of(Scope(ScopeKind.WORKBENCH_INSTANCE, "projects/r/locations/z/instances/i")) == "r"
     assert project_of(Scope(ScopeKind.FOLDER, "folders/1")) is None
-
-
-def test_iam_on_a_folder_applies_to_the_instances_and_accounts_below_it_only():
-    hierarchy = Hierarchy.of(_intent())
-    instance = Scope(ScopeKind.WORKBENCH_INSTANCE, "projects/p-in-team/locations/z/instances/i")
-    account = Scope(ScopeKind.SERVICE_ACCOUNT, "sa@p-in-ml.iam.gserviceaccount.com")
-    assert hierarchy.scope_ancestors(instance) == ("projects/p-in-team", "folders/11", "folders/10", "organizations/1")
-    assert hierarchy.applies(Scope(ScopeKind.FOLDER, "folders/11"), instance)
-    assert not hierarchy.applies(Scope(ScopeKind.FOLDER, "folders/11"), account)
-    assert hierarchy.applies(Scope(ScopeKind.ORGANIZATION, "1"), account)
-    assert hierarchy.applies(Scope(ScopeKind.PROJECT, "p-in-ml"), account)
-    assert not hierarchy.applies(Scope(ScopeKind.SERVICE_ACCOUNT, "other@p-in-ml.iam.gserviceaccount.com"), account)

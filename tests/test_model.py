@@ -1,8 +1,23 @@
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
-from auditor.model import Finding, FindingKind, Location, Principal, PrincipalKind, Severity, Unresolved
+from auditor.model import (
+    ComputeInstance,
+    DriftDetail,
+    Finding,
+    FindingKind,
+    Generation,
+    Location,
+    NotebookInstance,
+    Principal,
+    PrincipalKind,
+    ScopeKind,
+    Severity,
+    Unresolved,
+)
 
 
 @pytest.mark.parametrize(
@@ -61,8 +76,6 @@ def test_unresolved_reads_as_its_shape_or_origin_never_internals() -> None:
 
 
 def test_severity_is_ordered() -> None:
-    from auditor.model import Severity
-
     assert Severity.INFO < Severity.LOW < Severity.MEDIUM < Severity.HIGH < Severity.CRITICAL
     assert max([Severity.LOW, Severity.CRITICAL, Severity.MEDIUM]) is Severity.CRITICAL
     assert sorted([Severity.HIGH, Severity.INFO]) == [Severity.INFO, Severity.HIGH]
@@ -70,10 +83,6 @@ def test_severity_is_ordered() -> None:
 
 
 def test_generation_is_an_enum_and_a_bad_one_is_refused() -> None:
-    import pytest
-
-    from auditor.model import Generation, Location, NotebookInstance, ScopeKind
-
     instance = NotebookInstance("nb", "p", "z", "v1", "a", Location("x"))
     assert instance.generation is Generation.V1 and instance.generation.scope_kind is ScopeKind.NOTEBOOK_INSTANCE
     assert Generation.V2.scope_kind is ScopeKind.WORKBENCH_INSTANCE and f"{Generation.V2}" == "v2"
@@ -82,10 +91,6 @@ def test_generation_is_an_enum_and_a_bad_one_is_refused() -> None:
 
 
 def test_frozen_mappings_are_really_immutable() -> None:
-    import pytest
-
-    from auditor.model import ComputeInstance, Location, NotebookInstance
-
     metadata = {"notebook-disable-root": "true"}
     instance = NotebookInstance("nb", "p", "z", "v2", "a", Location("x"), metadata=metadata, labels={"team": "ml"})
     metadata["notebook-disable-root"] = "false"  # the caller's dict is not the instance's
@@ -100,11 +105,8 @@ def test_frozen_mappings_are_really_immutable() -> None:
 
 
 def test_drift_only_fields_live_in_one_optional_drift_detail() -> None:
-    import dataclasses
-
-    from auditor.model import DriftDetail, Finding
-
     names = {f.name for f in dataclasses.fields(Finding)}
     assert not names & {"field", "declared", "live"} and "drift" in names
     detail = DriftDetail(declared="e2-standard-8", live="e2-standard-32", field="machine_type")
-    assert dataclasses.fields(DriftDetail) and detail.field == "machine_type"
+    assert (detail.declared, detail.live, detail.field) == ("e2-standard-8", "e2-standard-32", "machine_type")
+    assert DriftDetail(declared="a", live="b").field is None  # a grant's condition names no field

@@ -159,7 +159,9 @@ def check_policy(policy: Policy) -> None:
     if policy.subject is None:
         return  # a drift rule has nothing to evaluate
     known = variable_names(policy.subject)
-    _check_identifiers(policy, {name.partition(".")[0] for name in known})
+    tops = {name.partition(".")[0] for name in known}
+    code = _STRING_LITERAL.sub("''", policy.condition)
+    _check_identifiers(policy, policy.subject, code, tops)
     if policy.line is not None and not any(
         v.name == policy.line and v.type == "int" for v in VARIABLES[policy.subject]
     ):
@@ -167,8 +169,6 @@ def check_policy(policy: Policy) -> None:
             f"{policy.source}: {policy.id}: line: {policy.line} is not an int variable of a "
             f"{policy.subject.value} subject (see docs/policy-variables.md)"
         )
-    tops = {name.partition(".")[0] for name in known}
-    code = _STRING_LITERAL.sub("''", policy.condition)
     for top, attribute in _FIELD_ACCESS.findall(code):
         if top in tops and f"{top}.{attribute}" not in known:
             raise PolicyError(
@@ -181,14 +181,14 @@ def check_policy(policy: Policy) -> None:
                 f"{policy.source}: {policy.id}: message placeholder {{{placeholder}}} is not a variable of a "
                 f"{policy.subject.value} subject (see docs/policy-variables.md)"
             )
+    sample = sample_activation(policy.subject)
     try:
-        policy.program.execute(sample_activation(policy.subject))
+        policy.program.execute(sample)
     except KeyError:
-        pass  # a map key the all-empty sample lacks (`instance.metadata['owner']`); typos of fields are caught above
+        return  # a map key the all-empty sample lacks (`instance.metadata['owner']`); typos of fields are caught above
     except Exception:
-        _evaluate(policy, sample_activation(policy.subject), "a sample subject")  # raises the formatted error
-    else:
-        _evaluate(policy, sample_activation(policy.subject), "a sample subject")  # checks the result is a bool
+        pass  # `_evaluate` below fails the same way, with the formatted error
+    _evaluate(policy, sample, "a sample subject")  # raises that error, or checks the result is a bool
 
 
 _CEL_NAMES = frozenset(
@@ -199,10 +199,10 @@ _IDENTIFIER = re.compile(r"(?<![\w.])([A-Za-z_]\w*)(?!\w)(?!\s*\()")
 _MACRO_VARIABLE = re.compile(r"\.(?:all|exists|exists_one|filter|map)\(\s*([A-Za-z_]\w*)\s*,")
 
 
-def _check_identifiers(policy: Policy, tops: set[str]) -> None:
-    """Refuse a condition naming a variable its subject does not have (`princpal.human`): CEL would only fail
-    on it at evaluation, and `false && <error>` is false, so a typo could pass every run unnoticed."""
-    code = _STRING_LITERAL.sub("''", policy.condition)
+def _check_identifiers(policy: Policy, subject: SubjectKind, code: str, tops: set[str]) -> None:
+    """Refuse a condition (`code`, its string literals blanked) naming a variable its subject does not have
+    (`princpal.human`): CEL would only fail on it at evaluation, and `false && <error>` is false, so a typo could
+    pass every run unnoticed."""
     bound = set(_MACRO_VARIABLE.findall(code))
     for name in _IDENTIFIER.findall(code):
         if name in tops or name in bound or name in _CEL_NAMES:
@@ -210,7 +210,7 @@ def _check_identifiers(policy: Policy, tops: set[str]) -> None:
         hint = did_you_mean(name, tops)
         raise PolicyError(
             f"{policy.source}: {policy.id}: condition reads an unknown variable {name!r}{hint}; a "
-            f"{policy.subject.value if policy.subject else 'drift'} subject has {', '.join(sorted(tops))} "
+            f"{subject.value} subject has {', '.join(sorted(tops))} "
             "(see docs/policy-variables.md)"
         )
 

@@ -27,6 +27,8 @@ from auditor.terraform.resources import ResourceInstance, policy_data_json
 from auditor.terraform.syntax import Attribute, Block, ParsedFile, parse_files
 from auditor.walk import walk_once
 
+_MAX_COUNT = 10_000
+"""The most instances a `count` expands to (as `range()` in functions.py): beyond it, one instance stands for all."""
 META_ARGUMENTS = frozenset({"count", "for_each", "provider", "depends_on", "lifecycle", "provisioner", "connection"})
 GOOGLE_PROVIDERS = ("google", "google-beta")
 
@@ -186,9 +188,16 @@ class _Loader:
         manifest = self.root / ".terraform" / "modules" / "modules.json"
         try:
             entries = json.loads(manifest.read_text(encoding="utf-8")).get("Modules", [])
-        except (OSError, ValueError, AttributeError):
+        except (OSError, ValueError, AttributeError, RecursionError):
             return {}
-        return {e["Key"]: self.root / e["Dir"] for e in entries if isinstance(e, dict) and e.get("Key")}
+        if not isinstance(entries, list):
+            return {}
+        # An entry without a usable directory installs nothing: that module is then reported as not installed.
+        return {
+            e["Key"]: self.root / e["Dir"]
+            for e in entries
+            if isinstance(e, dict) and isinstance(e.get("Key"), str) and isinstance(e.get("Dir"), str)
+        }
 
     def module_dir(self, caller_dir: Path, source: str, key: str) -> Path | None:
         if source.startswith(("./", "../")) or source in (".", ".."):
@@ -412,6 +421,11 @@ class _Module:
             if isinstance(count, bool) or not isinstance(count, (int, float)):
                 unknown = count if isinstance(count, Unresolved) else Unresolved(expression_text(attribute.expression))
                 return [("[*]", {"count": {"index": unknown}})]
+            if not 0 <= count <= _MAX_COUNT or count != int(count):  # in this order: int(inf) raises
+                # Terraform refuses a negative or fractional count, and expanding 10**9 instances would never end:
+                # one instance whose index is unknown, so the resource is still judged (never dropped).
+                text = f"{expression_text(attribute.expression)}: count {count} is not a whole number from 0 to 10,000"
+                return [("[*]", {"count": {"index": Unresolved(text)}})]
             return [(f"[{i}]", {"count": {"index": i}}) for i in range(int(count))]
         return [("", {})]
 
@@ -703,8 +717,14 @@ def read_variable_files(paths: Sequence[Path], errors: list[InputError]) -> dict
             except (OSError, ValueError) as error:
                 errors.append(InputError(str(path), f"cannot read variables: {error}"))
                 continue
-            if isinstance(loaded, dict):
-                values.update(loaded)
+            except RecursionError:
+                errors.append(InputError(str(path), "cannot read variables: nested too deeply"))
+                continue
+            if not isinstance(loaded, dict):
+                message = "cannot read variables: a .tfvars.json file must hold a JSON object of values"
+                errors.append(InputError(str(path), message))
+                continue
+            values.update(loaded)
             continue
         result = parsed.get(str(path))
         if isinstance(result, InputError):

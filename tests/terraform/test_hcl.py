@@ -508,3 +508,44 @@ def test_a_symlinked_configuration_directory_is_scanned_once(tmp_path: Path) -> 
     (tmp_path / "envs" / "dev" / "loop").symlink_to(tmp_path / "envs", target_is_directory=True)
     assert find_root_modules(tmp_path / "envs") == [tmp_path / "envs" / "dev", tmp_path / "envs" / "prod"]
     assert len(find_root_modules(tmp_path)) == 2
+
+
+def test_a_malformed_modules_manifest_leaves_the_module_unread_and_says_so(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "main.tf": 'module "m" {\n  source = "git::https://example.com/m.git"\n}\n'
+            'module "n" {\n  source = "git::https://example.com/n.git"\n}\n',
+            ".terraform/modules/modules.json": '{"Modules": [{"Key": "m"}, {"Key": "m", "Dir": 5}, '
+            '{"Key": "n", "Dir": ".terraform/modules/n"}]}',
+            ".terraform/modules/n/main.tf": 'resource "google_project_iam_member" "o" {\n  project = "p"\n'
+            '  role = "roles/owner"\n  member = "user:a@b.c"\n}\n',
+        },
+    )
+    instances, errors = load_module(tmp_path)
+    assert [i.address for i in instances] == ["module.n.google_project_iam_member.o"]
+    assert [e.message.split(":")[0] for e in errors] == ["module 'm'"]
+    assert "not a local directory nor installed by `terraform init`" in errors[0].message
+
+
+def test_a_count_that_is_not_a_whole_number_up_to_10000_keeps_one_unresolved_instance(tmp_path: Path) -> None:
+    # Terraform refuses a negative or fractional count; expanding none (or 1) would hide the grant, and expanding
+    # 10**9 would never finish: each is one instance whose index is unknown, so the grant is still judged.
+    counts = {"negative": "-1", "fraction": "1.5", "huge": "1000000000", "infinite": "1" + "0" * 400 + ".5"}
+    write(
+        tmp_path,
+        {
+            "main.tf": "".join(
+                f'resource "google_project_iam_member" "{name}" {{\n  count = {count}\n  project = "p"\n'
+                f'  role = "roles/owner"\n  member = "user:n${{count.index}}@example.com"\n}}\n'
+                for name, count in counts.items()
+            )
+        },
+    )
+    resources = load(tmp_path)
+    assert sorted(resources) == sorted(f"google_project_iam_member.{name}[*]" for name in counts)
+    for name in counts:
+        resource = resources[f"google_project_iam_member.{name}[*]"]
+        assert resource.get("role") == "roles/owner"
+        member = resource.get("member")
+        assert isinstance(member, Unresolved) and "is not a whole number from 0 to 10,000" in str(member), member

@@ -79,3 +79,18 @@ def test_override_without_a_base_block_is_an_error(tmp_path: Path) -> None:
     (tmp_path / "main_override.tf").write_text('resource "google_project_iam_member" "ghost" {\n  role = "x"\n}\n')
     _, errors = load_module(tmp_path)
     assert any("no such block to override" in e.message for e in errors)
+
+
+def test_a_tfvars_json_file_that_is_not_an_object_of_values_is_an_input_error(tmp_path: Path) -> None:
+    (tmp_path / "main.tf").write_text(
+        'variable "who" {}\nresource "google_project_iam_member" "m" {\n  project = "p"\n'
+        '  role = "roles/owner"\n  member = "user:${var.who}"\n}\n'
+    )
+    (tmp_path / "deep.auto.tfvars.json").write_text('{"who": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    (tmp_path / "list.auto.tfvars.json").write_text('["who", "bob@example.com"]')
+    (resource,), errors = load_module(tmp_path)
+    assert [(Path(e.path).name, e.message) for e in errors] == [
+        ("deep.auto.tfvars.json", "cannot read variables: nested too deeply"),
+        ("list.auto.tfvars.json", "cannot read variables: a .tfvars.json file must hold a JSON object of values"),
+    ]
+    assert resource.get("role") == "roles/owner"  # the configuration itself is still read

@@ -107,11 +107,7 @@ def as_activation(activation: Mapping[str, object]) -> dict[str, Any]:
 def text(value: object) -> str:
     """A model value as CEL sees it: unresolved values read as their shape (`wb@{var.project_id}.iam...`) or
     their origin (`var.project_id`), never as `${...}` internals; None reads empty."""
-    if value is None:
-        return ""
-    if isinstance(value, Unresolved):
-        return value.shape if value.shape is not None else value.origin
-    return str(value)
+    return "" if value is None else str(value)  # `Unresolved.__str__` is its shape or origin
 
 
 def is_unresolved(value: object) -> bool:
