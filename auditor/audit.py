@@ -102,7 +102,7 @@ class Setup:
     config: Config
     policies: tuple[Any, ...]
     fail_on: Severity
-    rule_ids: frozenset[str] = frozenset()
+    rule_ids: frozenset[str]
     """Every id of the registry, disabled ones included: what a suppression comment may name."""
 
 
@@ -112,9 +112,11 @@ def prepare(args: argparse.Namespace) -> Setup:
     config = load_config(args.paths, args.config)
     registry = load_policies([*config.policies, *args.policies])
     # Checked here, not by the loader, so that a typo is reported against the config file that holds it.
-    config.check_policy_ids({p.id for p in registry})
-    policies = tuple(p for p in registry if p.id not in set(config.disable))
-    return Setup(config, policies, args.fail_on or config.fail_on, frozenset(p.id for p in registry))
+    rule_ids = frozenset(p.id for p in registry)
+    config.check_policy_ids(rule_ids)
+    disabled = frozenset(config.disable)
+    policies = tuple(p for p in registry if p.id not in disabled)
+    return Setup(config, policies, args.fail_on or config.fail_on, rule_ids)
 
 
 def finish(
@@ -138,7 +140,7 @@ def finish(
     disabled = set(setup.config.disable)
     findings = [finding for finding in findings if finding.rule not in disabled]
     today = dt.date.today()  # one report date for the suppressions, the report, the baseline and the exit code
-    outcome = apply_suppressions(findings, setup.config.ignore, today, known=setup.rule_ids or None)
+    outcome = apply_suppressions(findings, setup.config.ignore, today, known=setup.rule_ids)
     result = AuditResult(
         tuple(outcome.findings), (*errors, *outcome.errors), tuple(scanned), tuple(projects), today=today
     )

@@ -6,8 +6,21 @@ from pathlib import Path
 import pytest
 
 from auditor.config import ConfigIgnore
-from auditor.model import Finding, FindingKind, Location, Severity, Suppression
-from auditor.suppressions import apply_suppressions, comment_suppressions, scan_comments
+from auditor.model import (
+    Authority,
+    Binding,
+    Finding,
+    FindingKind,
+    Intent,
+    Location,
+    Principal,
+    Project,
+    Scope,
+    ScopeKind,
+    Severity,
+    Suppression,
+)
+from auditor.suppressions import apply_suppressions, carry_suppressions, comment_suppressions, scan_comments
 
 TODAY = dt.date(2026, 6, 1)
 
@@ -191,23 +204,6 @@ def test_a_lone_carriage_return_does_not_shift_the_lines(tmp_path: Path) -> None
 def test_a_carried_suppression_does_not_spread_to_another_scope_live() -> None:
     """Issue 9: a reasoned exception for a grant on one instance must not silence the same role granted live on
     the whole project (the match used to ignore the scope)."""
-    import datetime as dt
-
-    from auditor.config import ConfigIgnore
-    from auditor.model import (
-        Authority,
-        Binding,
-        Finding,
-        FindingKind,
-        Intent,
-        Location,
-        Principal,
-        Scope,
-        ScopeKind,
-        Severity,
-    )
-    from auditor.suppressions import carry_suppressions
-
     instance = "projects/p/locations/europe-west4-a/instances/nb-alice"
     member = "user:alice@example.com"
 
@@ -272,22 +268,6 @@ def test_a_file_without_the_mark_is_not_split_into_lines(tmp_path: Path) -> None
 def test_a_carried_suppression_matches_a_project_named_by_its_number() -> None:
     """Terraform may name a project by its number (`data.google_project.p.number`), the live read by its id: the
     scope is the same one, as drift compares it, so the declared exception carries."""
-    from auditor.config import ConfigIgnore
-    from auditor.model import (
-        Authority,
-        Binding,
-        Finding,
-        FindingKind,
-        Intent,
-        Location,
-        Principal,
-        Project,
-        Scope,
-        ScopeKind,
-        Severity,
-    )
-    from auditor.suppressions import carry_suppressions
-
     member = "user:alice@example.com"
 
     def grant(project: str, address: str, authority: Authority) -> Binding:
