@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from auditor.access.conditions import Verdict, condition_text, judge
 from auditor.access.techniques import Mechanism, Technique, by_mechanism, catalog
-from auditor.hierarchy import Hierarchy
+from auditor.hierarchy import Hierarchy, project_of
 from auditor.identities import account_email, email_key
 from auditor.model import (
     DEFAULT_SERVICE_ACCOUNT,
@@ -30,6 +30,7 @@ from auditor.model import (
     Location,
     Principal,
     PrincipalKind,
+    Scope,
     ScopeKind,
     Unresolved,
 )
@@ -291,8 +292,7 @@ class _Builder:
             key = account_key(name, self.by_email.get(email_key(account_email(name))))
             assert key is not None
             return self._account(key, name, None)
-        project = name.split("/")[1] if name.startswith("projects/") and name.count("/") >= 2 else None
-        self._add_resource(Resource(name, kind, name, self._project_chain(project)))
+        self._add_resource(Resource(name, kind, name, self._project_chain(project_of(Scope(kind, name)))))
         return name
 
     def _account(self, key: str, email: str | Unresolved | None, project: str | Unresolved | None) -> str:
@@ -303,9 +303,7 @@ class _Builder:
             self.graph.nodes[key] = Node(key, label, NodeKind.SERVICE_ACCOUNT, False, f"serviceAccount:{label}")
         if resource not in self.graph.resources:
             if project is None and isinstance(email, str):
-                domain = email.partition("@")[2]
-                if domain.endswith(".iam.gserviceaccount.com"):
-                    project = domain.removesuffix(".iam.gserviceaccount.com")
+                project = project_of(Scope(ScopeKind.SERVICE_ACCOUNT, email))
             email_text = _text(email) if email else key
             self._add_resource(
                 Resource(

@@ -175,18 +175,17 @@ class Queries:
 
     def what_can(self, principal: str) -> tuple[list[Access], dict[str, list[tuple[str, Access]]]]:
         """The identities `principal` acts as, and its effective admin-level permissions per resource."""
-        from auditor.roles.catalog import ADMIN_LEVEL
-
-        identities = [a for a in (self.acts_as(principal, n) for n in self.closure.reach(principal)) if a]
+        reach = self.closure.reach(principal)
+        identities = [a for a in (self.acts_as(principal, n) for n in reach) if a]
         per_resource: dict[str, list[tuple[str, Access]]] = {}
-        holders = [principal, *self.closure.reach(principal)]
-        for holder in holders:
-            for (permission, resource), _ in sorted(self.graph.admin_holdings(holder).items()):
+        for holder in (principal, *reach):
+            # admin_holdings yields admin-level permissions only; a pair already answered is not asked again.
+            for permission, resource in sorted(self.graph.admin_holdings(holder)):
+                if any(p == permission for p, _ in per_resource.get(resource, ())):
+                    continue
                 access = self.access(principal, frozenset({permission}), resource)
-                if access is not None and permission in ADMIN_LEVEL:
-                    entries = per_resource.setdefault(resource, [])
-                    if all(p != permission for p, _ in entries):
-                        entries.append((permission, access))
+                if access is not None:
+                    per_resource.setdefault(resource, []).append((permission, access))
         return identities, per_resource
 
     def matrix(self) -> list[tuple[str, list[tuple[str, list[Access]]]]]:

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import assert_never
 
+from auditor.identities import PrincipalClass, classify_account
 from auditor.model import DEFAULT_SERVICE_ACCOUNT, Accelerator, NotebookInstance, Unresolved
 
 Comparable = str | bool | tuple[tuple[str, int], ...] | None
@@ -95,7 +96,7 @@ def _machine_type(value: object) -> Comparable:
 def _service_account(value: object) -> Comparable:
     """The default compute account may appear as unset (Terraform) or as `N-compute@developer...` (API)."""
     text = str(value).strip().lower()
-    if text in ("", DEFAULT_SERVICE_ACCOUNT) or text.endswith("-compute@developer.gserviceaccount.com"):
+    if classify_account(text) is PrincipalClass.DEFAULT_COMPUTE_SERVICE_ACCOUNT:
         return DEFAULT_SERVICE_ACCOUNT
     return text
 

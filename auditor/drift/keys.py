@@ -11,6 +11,7 @@ import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from auditor.hierarchy import project_of
 from auditor.model import (
     Binding,
     NotebookInstance,
@@ -24,7 +25,6 @@ from auditor.model import (
 
 _EMAIL_KINDS = frozenset({PrincipalKind.USER, PrincipalKind.GROUP, PrincipalKind.SERVICE_ACCOUNT, PrincipalKind.DOMAIN})
 _INSTANCE_KINDS = frozenset({ScopeKind.NOTEBOOK_INSTANCE, ScopeKind.WORKBENCH_INSTANCE})
-_SA_DOMAIN = ".iam.gserviceaccount.com"
 
 
 @functools.total_ordering
@@ -43,13 +43,7 @@ class ScopeKey:
     @property
     def project(self) -> str | None:
         """The project the scope lives in, when its name says so."""
-        if self.kind is ScopeKind.PROJECT:
-            return self.name
-        if self.kind is ScopeKind.SERVICE_ACCOUNT and self.name.endswith(_SA_DOMAIN):
-            return self.name.partition("@")[2].removesuffix(_SA_DOMAIN) or None
-        if self.kind in _INSTANCE_KINDS and self.name.startswith("projects/"):
-            return self.name.split("/")[1]
-        return None
+        return project_of(Scope(self.kind, self.name))
 
     @property
     def zone(self) -> str | None:
