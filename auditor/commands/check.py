@@ -66,12 +66,13 @@ def run(args: argparse.Namespace) -> int:
 def read_workflows_beside(paths: Sequence[Path]) -> tuple[tuple[Workflow, ...], tuple[InputError, ...]]:
     """The workflows under the scanned paths (for commands that read Terraform and judge access: drift, access),
     and the files that could not be read: the caller reports those, since a missing workflow may hide a path."""
-    found, _ = workflow_files(paths, [])
+    found, unlisted = workflow_files(paths, [])
     if not found:
-        return (), ()
+        return (), tuple(unlisted)
     from auditor.workflows.reader import read_workflows
 
-    return read_workflows(found)
+    workflows, unread = read_workflows(found)
+    return workflows, (*unlisted, *unread)
 
 
 def workflow_files(paths: Sequence[Path], workflow_dirs: Sequence[Path]) -> tuple[list[Path], list[InputError]]:
@@ -98,5 +99,5 @@ def workflow_files(paths: Sequence[Path], workflow_dirs: Sequence[Path]) -> tupl
         # Plan JSON files are inputs too; only directories can hold a repository's workflows.
         for path in paths:
             if path.is_dir():
-                found.extend(discover(path))
+                found.extend(discover(path, errors))
     return list(dict.fromkeys(found)), errors

@@ -310,3 +310,30 @@ def test_discovery_follows_a_symlinked_directory_once(tmp_path: Path) -> None:
     (tmp_path / "repo" / "loop").symlink_to(tmp_path / "repo", target_is_directory=True)
     found = discover(tmp_path / "repo")
     assert [p.name for p in found] == ["ops.yml"]
+
+
+def test_an_unreadable_github_directory_makes_check_incomplete(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Terraform reader never lists dot-directories, so an unreadable `.github` is reported by workflow
+    discovery: exit 2, never a clean check without the workflows (and the scanned root is reported once)."""
+    import json
+    import os
+
+    from auditor.cli import main
+
+    (tmp_path / "main.tf").write_text("")
+    workflows = tmp_path / ".github" / "workflows"
+    workflows.mkdir(parents=True)
+    (workflows / "ops.yml").write_text("on: push\njobs: {}\n")
+    original = os.scandir
+
+    def scandir(path: object = ".") -> object:
+        if os.path.basename(os.fspath(path)) == ".github":
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return original(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    output = tmp_path / "report.json"
+    assert main(["check", str(tmp_path), "--format", "json", "--output", str(output)]) == 2
+    errors = json.loads(output.read_text())["errors"]
+    assert [error["path"] for error in errors] == [str(tmp_path / ".github")]
+    assert "cannot read the directory: Permission denied" in errors[0]["message"]
