@@ -502,9 +502,9 @@ class Evaluator:
         if name == "lookup" and len(args) == 3 and isinstance(args[1], Unresolved) and isinstance(args[0], dict):
             # An unknown key into a known map with a known default: one of known strings, shaped by what they share.
             candidates = [*args[0].values(), args[2]]
-            origin = f"lookup({', '.join(json.dumps(c) for c in candidates)})[{args[1].origin}]"
             if not all(isinstance(c, str) for c in candidates):
                 return None
+            origin = f"lookup({', '.join(json.dumps(c) for c in candidates)})[{args[1].origin}]"
             shape: str | None = candidates[0]
             for candidate in candidates[1:]:
                 shape = common_shape(shape, candidate, origin) if shape is not None else None

@@ -370,6 +370,14 @@ def test_lookup_of_an_unknown_key_with_a_known_default_keeps_the_shared_shape() 
     assert value.shape.startswith("serviceAccount:{") and value.shape.endswith("}@p.iam.gserviceaccount.com")
 
 
+def test_lookup_of_an_unknown_key_in_a_map_holding_unknowns_or_lists_is_unknown() -> None:
+    key = Unresolved("var.k")
+    value = evaluate('lookup({ a = y, b = "roles/viewer" }, x, "roles/owner")', x=key, y=Unresolved("var.y"))
+    assert isinstance(value, Unresolved) and value.expression in ("var.k", "var.y")  # was: an internal error
+    listed = evaluate('lookup({ a = ["roles/viewer"] }, x, "roles/owner")', x=key)
+    assert isinstance(listed, Unresolved) and listed.expression == "var.k"
+
+
 def test_an_unknown_condition_keeps_what_both_branches_share() -> None:
     unknown = Unresolved("var.admin")
     either = evaluate('x ? "user:ana@example.com" : "user:bob@example.com"', x=unknown)
