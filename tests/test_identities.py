@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from auditor.identities import Directory, PrincipalClass, classify, classify_account, same_email
+from auditor.identities import Directory, PrincipalClass, classify, classify_account, email_matches, same_email
 from auditor.model import Principal, Unresolved
 
 
@@ -72,8 +72,6 @@ def test_directory_finds_declared_accounts_case_insensitively() -> None:
 
 
 def test_a_literal_email_finds_a_declared_account_known_by_its_shape() -> None:
-    from auditor.identities import email_matches
-
     symbolic = Principal.parse(
         Unresolved(
             "google_service_account.chatops.member",
@@ -98,3 +96,19 @@ def test_google_managed_accounts_known_up_to_the_project_number_are_agents() -> 
     # A team's account named like an agent, in the team's own project, is the team's.
     lookalike = Unresolved("x", shape="service-{var.n}@acme-data.iam.gserviceaccount.com")
     assert classify_account(lookalike) is PrincipalClass.USER_MANAGED_SERVICE_ACCOUNT
+
+
+def test_a_shape_with_many_holes_matches_in_one_pass() -> None:
+    def declared(shape: str) -> Principal:
+        return Principal.parse(Unresolved("x", shape=f"serviceAccount:{shape}", declared_by="google_service_account.a"))
+
+    many = declared("".join(f"{{var.v{i}}}" for i in range(25)) + "@{var.p}.iam.gserviceaccount.com")
+    assert many.identity == "google_service_account.a"
+    # Each split of 40 characters over 25 holes was tried in turn: hours for an email that does not fit.
+    assert not email_matches(many, "a" * 40 + "@q.iam.gserviceaccount.co")
+    assert email_matches(many, "a" * 40 + "@q.iam.gserviceaccount.com")
+    assert not email_matches(many, "a" * 24 + "@q.iam.gserviceaccount.com")  # a hole is at least one character
+    dashed = declared("-".join(f"{{var.v{i}}}" for i in range(20)) + "@p.iam.gserviceaccount.com")
+    assert not email_matches(dashed, "-" * 60 + "@p.iam.gserviceaccount.co")
+    assert email_matches(dashed, "a-" * 19 + "b-c@P.iam.gserviceaccount.com")
+    assert not email_matches(dashed, "a-" * 18 + "b@p.iam.gserviceaccount.com")
