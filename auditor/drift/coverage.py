@@ -11,7 +11,7 @@ from typing import assert_never
 
 from auditor.drift.keys import Canon, ScopeKey
 from auditor.live.calls import Call
-from auditor.live.coverage import Coverage, Unread
+from auditor.live.coverage import Coverage, Unread, hierarchy_nodes
 from auditor.model import Intent, ScopeKind
 
 _EVERYTHING_BELOW = frozenset({Call.ASSETS, Call.FOLDERS, Call.PROJECTS})
@@ -103,7 +103,5 @@ def inferred(live: Intent, keys: Iterable[ScopeKey]) -> Coverage:
     keys = list(keys)
     projects = {str(p.id) for p in live.projects} | {k.project for k in keys if k.project is not None}
     projects |= {sa.project for sa in live.service_accounts if isinstance(sa.project, str)}
-    nodes = {f.name for f in live.folders} | {k.name for k in keys if k.project is None}
-    if live.organization:
-        nodes.add(live.organization)
-    return Coverage(projects=frozenset(projects), nodes=frozenset(nodes))
+    nodes = hierarchy_nodes(live) | {k.name for k in keys if k.project is None}
+    return Coverage(projects=frozenset(projects), nodes=nodes)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from auditor.live.calls import Call
+from auditor.model import Intent
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,3 +38,9 @@ class Coverage:
 
     def __or__(self, other: Coverage) -> Coverage:
         return Coverage(self.projects | other.projects, self.nodes | other.nodes, self.unread | other.unread)
+
+
+def hierarchy_nodes(intent: Intent) -> frozenset[str]:
+    """The `folders/N` and `organizations/N` a read model holds: the nodes a source that returned it covered."""
+    organization = {intent.organization} if intent.organization else set()
+    return frozenset({f.name for f in intent.folders} | organization)

@@ -19,7 +19,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from auditor.live.assets import AssetCollector, AssetRecord
 from auditor.live.calls import Call
-from auditor.live.coverage import Coverage, Unread
+from auditor.live.coverage import Coverage, Unread, hierarchy_nodes
 from auditor.model import InputError
 
 if TYPE_CHECKING:
@@ -54,7 +54,6 @@ def read_exports(paths: Sequence[str]) -> LiveState:
             errors.append(InputError(path, str(error)))
     intent = collector.result()
     projects = tuple(str(p.id) for p in intent.projects)
-    nodes = {f.name for f in intent.folders} | ({intent.organization} if intent.organization else set())
     # An export is whatever asset types it was asked for: one with no custom role at all most likely left them
     # out (`--asset-types` without iam.googleapis.com/Role), so no declared role may be called missing from it.
     roles_left_out = frozenset() if collector.roles_seen else _roles_unlisted(projects, intent.organization)
@@ -62,7 +61,7 @@ def read_exports(paths: Sequence[str]) -> LiveState:
         "export",
         intent,
         tuple(errors),
-        Coverage(projects=frozenset(projects), nodes=frozenset(nodes), unread=roles_left_out),
+        Coverage(projects=frozenset(projects), nodes=hierarchy_nodes(intent), unread=roles_left_out),
         projects,
         0,
         collector.assets_read,

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from auditor.errors import UsageError
 from auditor.live.clients import Endpoints
-from auditor.live.coverage import Coverage
+from auditor.live.coverage import Coverage, hierarchy_nodes
 from auditor.live.retry import RetryPolicy
 from auditor.model import InputError, Intent, ReadError
 
@@ -148,12 +148,11 @@ def _read_inventory(
             progress=(lambda assets, calls: update(assets, assets)) if update is not None else None,
         )
     projects = tuple(dict.fromkeys((*(str(p.id) for p in read.intent.projects), *scopes.projects)))
-    nodes = {f.name for f in read.intent.folders} | ({read.intent.organization} if read.intent.organization else set())
     return LiveState(
         "asset-inventory",
         read.intent,
         read.errors,
-        read.coverage | Coverage(projects=frozenset(projects), nodes=frozenset(nodes)),
+        read.coverage | Coverage(projects=frozenset(projects), nodes=hierarchy_nodes(read.intent)),
         projects,
         read.calls,
         read.assets,

@@ -142,3 +142,16 @@ def start_simulate_command(tmp_path: Path, repo_root: Path, latency_ms: int) -> 
         stderr=subprocess.PIPE,
         text=True,
     )
+
+
+def run_simulate(tmp_path: Path, repo_root: Path, state_text: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """`auditor simulate` on a state file holding `state_text`, for the cases where it must refuse to start."""
+    state_file = tmp_path / "state.json"
+    state_file.write_text(state_text)
+    return subprocess.run(
+        [sys.executable, "-m", "auditor", "simulate", "--state", str(state_file), *args],
+        cwd=repo_root,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )

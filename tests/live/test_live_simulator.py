@@ -11,7 +11,7 @@ import urllib.request
 import pytest
 
 from auditor.live.simulator import start_simulator
-from tests.live.state_fixture import PROJECT, ZONE_B, base_state, start_simulate_command
+from tests.live.state_fixture import PROJECT, ZONE_B, base_state, run_simulate, start_simulate_command
 
 
 def http(method: str, url: str, body: dict | None = None) -> tuple[int, dict]:
@@ -140,15 +140,8 @@ def test_simulate_command_prints_one_json_line_then_serves(tmp_path, repo_root):
 
 
 def test_simulate_rejects_a_bad_state_file(tmp_path, repo_root):
-    state_file = tmp_path / "state.json"
-    state_file.write_text('{"projects": [], "faults": [{"call": "projects.delete", "code": 500}]}')
-    result = subprocess.run(
-        [sys.executable, "-m", "auditor", "simulate", "--state", str(state_file)],
-        cwd=repo_root,
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+    state = '{"projects": [], "faults": [{"call": "projects.delete", "code": 500}]}'
+    result = run_simulate(tmp_path, repo_root, state)
     assert result.returncode == 2
     assert "projects.delete" in result.stderr and "Traceback" not in result.stderr
 

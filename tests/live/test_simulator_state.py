@@ -6,8 +6,6 @@ from __future__ import annotations
 import contextlib
 import json
 import signal
-import subprocess
-import sys
 import threading
 import time
 import urllib.request
@@ -16,7 +14,7 @@ import pytest
 
 from auditor.errors import InputReadError
 from auditor.live.simulator import load_state, start_simulator
-from tests.live.state_fixture import PROJECT, base_state, start_simulate_command
+from tests.live.state_fixture import PROJECT, base_state, run_simulate, start_simulate_command
 
 
 def with_change(path: tuple, value: object) -> dict:
@@ -88,30 +86,14 @@ def test_the_bundled_and_test_states_are_valid(tmp_path):
 
 
 def test_simulate_command_reports_the_schema_error_without_a_traceback(tmp_path, repo_root):
-    state_file = tmp_path / "state.json"
-    state_file.write_text(json.dumps(with_change(("projects", 0, "iamPolicy"), "x")))
-    result = subprocess.run(
-        [sys.executable, "-m", "auditor", "simulate", "--state", str(state_file)],
-        cwd=repo_root,
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+    result = run_simulate(tmp_path, repo_root, json.dumps(with_change(("projects", 0, "iamPolicy"), "x")))
     assert result.returncode == 2
     assert "projects[0].iamPolicy" in result.stderr and "Traceback" not in result.stderr
 
 
 @pytest.mark.parametrize("latency", ["inf", "nan", "1e12", "-5"])
 def test_simulate_refuses_a_latency_that_is_not_a_sane_number(tmp_path, repo_root, latency):
-    state_file = tmp_path / "state.json"
-    state_file.write_text(json.dumps(base_state()))
-    result = subprocess.run(
-        [sys.executable, "-m", "auditor", "simulate", "--state", str(state_file), f"--latency-ms={latency}"],
-        cwd=repo_root,
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+    result = run_simulate(tmp_path, repo_root, json.dumps(base_state()), f"--latency-ms={latency}")
     assert result.returncode == 2, result.stdout
     assert "--latency-ms" in result.stderr and "Traceback" not in result.stderr
 
