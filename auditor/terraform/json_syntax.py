@@ -77,8 +77,13 @@ class _Reader:
                     raise _Invalid(f"{block_type} {' '.join(labels)}: expected a JSON object", self.line_of(*labels))
                 yield self.block(block_type, labels, body)
             return
+        if isinstance(content, list) and all(isinstance(item, dict) for item in content):
+            for item in content:  # a label level may be an array of objects, read in order (the HCL JSON spec)
+                yield from self.labelled(block_type, item, depth, labels)
+            return
         if not isinstance(content, dict):
-            raise _Invalid(f"{block_type}: expected a JSON object keyed by label", self.line_of(block_type, *labels))
+            where = " ".join((block_type, *labels))
+            raise _Invalid(f"{where}: expected a JSON object keyed by label", self.line_of(block_type, *labels))
         for label, inner in content.items():
             if label == "//":
                 continue

@@ -94,3 +94,27 @@ def test_a_tfvars_json_file_that_is_not_an_object_of_values_is_an_input_error(tm
         ("list.auto.tfvars.json", "cannot read variables: a .tfvars.json file must hold a JSON object of values"),
     ]
     assert resource.get("role") == "roles/owner"  # the configuration itself is still read
+
+
+def test_label_levels_may_be_arrays_of_objects(tmp_path: Path) -> None:
+    # The HCL JSON spec: each labelling level is a JSON object or a JSON array of objects, flattened in order.
+    (tmp_path / "main.tf.json").write_text(
+        """{"resource": [
+  {"google_project_iam_member": {"a": {"project": "p", "role": "roles/owner", "member": "user:a@b.c"}}},
+  {"google_project_iam_member": [
+     {"b": {"project": "p", "role": "roles/editor", "member": "user:b@b.c"}},
+     {"c": [{"project": "p", "role": "roles/viewer", "member": "user:c@b.c"}]}
+  ]}
+], "variable": [{"v": {"default": "x"}}]}"""
+    )
+    resources, errors = load_module(tmp_path)
+    assert errors == []
+    assert {r.address: r.get("role") for r in resources} == {
+        "google_project_iam_member.a": "roles/owner",
+        "google_project_iam_member.b": "roles/editor",
+        "google_project_iam_member.c": "roles/viewer",
+    }
+    (tmp_path / "main.tf.json").write_text('{"resource": {"google_project_iam_member": [5]}}')
+    assert [e.message for e in load_module(tmp_path)[1]] == [
+        "resource google_project_iam_member: expected a JSON object keyed by label"
+    ]
