@@ -94,7 +94,7 @@ def workflow_files(paths: Sequence[Path], workflow_dirs: Sequence[Path]) -> tupl
             if not directory.exists():
                 errors.append(InputError(str(directory), "--workflows: no such file or directory"))
                 continue
-            found.extend(yaml_files(directory))
+            found.extend(yaml_files(directory, errors))
     else:
         # Plan JSON files are inputs too; only directories can hold a repository's workflows.
         for path in paths:

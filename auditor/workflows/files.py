@@ -36,8 +36,18 @@ def discover(root: Path, errors: list[InputError] | None = None) -> list[Path]:
     return sorted(found)
 
 
-def yaml_files(directory: Path) -> list[Path]:
-    """Every `*.yml|yaml` under a directory given explicitly (`--workflows DIR`)."""
+def yaml_files(directory: Path, errors: list[InputError] | None = None) -> list[Path]:
+    """Every `*.yml|yaml` under a directory given explicitly (`--workflows DIR`); a subdirectory that cannot be
+    listed goes to `errors`."""
     if directory.is_file():
         return [directory]
-    return sorted(p for p in directory.rglob("*.y*ml") if p.suffix in (".yml", ".yaml") and p.is_file())
+
+    def unreadable(error: OSError) -> None:
+        if errors is not None:
+            where = os.fspath(error.filename or directory)
+            errors.append(InputError(where, f"cannot read the directory: {error.strerror or error}"))
+
+    found = []
+    for current, _, filenames in walk_once(directory, onerror=unreadable):
+        found.extend(p for p in map(Path(current).joinpath, filenames) if p.suffix in (".yml", ".yaml") and p.is_file())
+    return sorted(found)

@@ -337,3 +337,33 @@ def test_an_unreadable_github_directory_makes_check_incomplete(tmp_path: Path, m
     errors = json.loads(output.read_text())["errors"]
     assert [error["path"] for error in errors] == [str(tmp_path / ".github")]
     assert "cannot read the directory: Permission denied" in errors[0]["message"]
+
+
+def test_an_unreadable_directory_under_workflows_dir_makes_check_incomplete(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--workflows DIR` names the directory to read: a subdirectory that cannot be listed is an input error."""
+    import json
+    import os
+
+    from auditor.cli import main
+
+    terraform = tmp_path / "infra"  # apart from the workflows: the Terraform reader never lists them
+    terraform.mkdir()
+    (terraform / "main.tf").write_text("")
+    workflows = tmp_path / "ci"
+    (workflows / "more").mkdir(parents=True)
+    (workflows / "ops.yml").write_text("on: push\njobs: {}\n")
+    original = os.scandir
+
+    def scandir(path: object = ".") -> object:
+        if os.path.basename(os.fspath(path)) == "more":
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return original(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    output = tmp_path / "report.json"
+    argv = ["check", str(terraform), "--workflows", str(workflows), "--format", "json", "--output", str(output)]
+    assert main(argv) == 2
+    errors = json.loads(output.read_text())["errors"]
+    assert [error["path"] for error in errors] == [str(workflows / "more")]
