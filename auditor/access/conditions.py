@@ -84,7 +84,5 @@ def _judge(expression: str, resource_name: str | None, now: datetime.datetime) -
 
 
 def condition_text(condition: Condition | None) -> str | None:
-    if condition is None:
-        return None
-    expression = condition.expression
-    return expression.expression if isinstance(expression, Unresolved) else expression
+    """The condition as paths and messages show it: an unresolved one by its shape or origin, as reports name it."""
+    return None if condition is None else str(condition.expression)

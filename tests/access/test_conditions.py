@@ -6,7 +6,7 @@ import datetime
 
 import pytest
 
-from auditor.access.conditions import Verdict, judge
+from auditor.access.conditions import Verdict, condition_text, judge
 from auditor.model import Condition, Unresolved
 
 NOW = datetime.datetime(2026, 12, 3, 10, 0, tzinfo=datetime.UTC)
@@ -33,3 +33,12 @@ def test_verdicts(expression: str, name: str | None, verdict: Verdict) -> None:
 def test_no_condition_and_unknown_condition() -> None:
     assert judge(None, None, NOW) is Verdict.ALWAYS
     assert judge(Condition(Unresolved("var.condition")), None, NOW) is Verdict.CONDITIONAL
+
+
+def test_an_unresolved_condition_is_shown_by_its_shape_or_origin_never_its_source_text() -> None:
+    # As every report names an unknown (`Unresolved.__str__`): not the `${...}` it was written as.
+    assert condition_text(Condition(Unresolved("${var.condition}", "var.condition"))) == "var.condition"
+    shaped = Unresolved('"${var.a} && true"', "var.a", shape="{var.a} && true")
+    assert condition_text(Condition(shaped)) == "{var.a} && true"
+    assert condition_text(Condition("request.time < x")) == "request.time < x"
+    assert condition_text(None) is None
